@@ -1,0 +1,99 @@
+"""What every benchmark shares: machine facts, peak memory, and writing results.
+
+Each benchmark is a script ``benchmarks/bench_<name>.py`` with a ``main(argv)`` that
+measures skcal against a bare baseline *in the same run* (DESIGN.md section 6) and
+calls :func:`write_results`, which writes ``benchmarks/results/<name>.json`` (machine
+readable: machine, versions, sizes, seeds, figures) and ``<name>.md`` (a table).
+Speed is reported as a ratio to the baseline, never asserted.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+import os
+import platform
+import resource
+import time
+from collections.abc import Callable
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+_PACKAGES = ("skcal", "numpy", "pandas", "torch", "skorch", "dask", "uproot", "awkward", "scikit-learn")
+
+
+def peak_rss_mib() -> float:
+    """Peak resident set size of this process so far, in MiB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def machine() -> dict[str, Any]:
+    """The machine and the versions a result was measured with."""
+    versions = {}
+    for name in _PACKAGES:
+        try:
+            versions[name] = version(name)
+        except PackageNotFoundError:
+            versions[name] = None
+    return {
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "versions": versions,
+        "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+
+
+def _child(queue: Any, func: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    start = time.perf_counter()
+    result = func(*args)
+    queue.put({"result": result, "seconds": time.perf_counter() - start, "peak_rss_mib": peak_rss_mib()})
+
+
+def measure_in_subprocess(func: Callable[..., Any], *args: Any) -> dict[str, Any]:
+    """Run ``func(*args)`` in a fresh process; return its result, wall time and peak memory.
+
+    A fresh process gives each measurement its own peak resident size. ``func`` must be
+    importable (a module-level function) and its result picklable.
+    """
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_child, args=(queue, func, args))
+    proc.start()
+    out = queue.get()
+    proc.join()
+    if proc.exitcode != 0:
+        raise RuntimeError(f"benchmark child {func.__name__} exited with {proc.exitcode}")
+    return out
+
+
+def markdown_table(rows: list[dict[str, Any]]) -> str:
+    """A Markdown table of ``rows`` (dicts with the same keys)."""
+    if not rows:
+        return ""
+    keys = list(rows[0])
+
+    def fmt(v: Any) -> str:
+        return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+    lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
+    lines += ["| " + " | ".join(fmt(r.get(k, "")) for k in keys) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def write_results(name: str, *, parameters: dict[str, Any], rows: list[dict[str, Any]],
+                  title: str, notes: str = "") -> Path:
+    """Write ``results/<name>.json`` and ``results/<name>.md``; return the JSON path."""
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    payload = {"benchmark": name, "machine": machine(), "parameters": parameters, "results": rows}
+    json_path = RESULTS_DIR / f"{name}.json"
+    json_path.write_text(json.dumps(payload, indent=2, default=str) + "\n")
+    md = f"## {title}\n\n{notes}\n\n" if notes else f"## {title}\n\n"
+    md += markdown_table(rows)
+    md += f"\nMachine: {payload['machine']['platform']}, {payload['machine']['cpus']} CPUs, " \
+          f"Python {payload['machine']['python']}; parameters: `{json.dumps(parameters, default=str)}`\n"
+    (RESULTS_DIR / f"{name}.md").write_text(md)
+    return json_path

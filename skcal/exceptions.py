@@ -1,0 +1,50 @@
+"""The exceptions that skcal raises.
+
+All derive from :class:`SkcalError`, so ``except SkcalError`` catches everything that
+skcal raises on purpose, while each also derives from the built-in (or scikit-learn)
+exception that a user would catch without knowing skcal:
+
+>>> from skcal.exceptions import DataError, NotFittedError
+>>> issubclass(DataError, ValueError)
+True
+>>> import sklearn.exceptions
+>>> issubclass(NotFittedError, sklearn.exceptions.NotFittedError)
+True
+"""
+
+from __future__ import annotations
+
+import sklearn.exceptions
+
+__all__ = [
+    "DataError",
+    "MissingDependencyError",
+    "NotFittedError",
+    "ROOTFileError",
+    "SkcalError",
+]
+
+
+class SkcalError(Exception):
+    """Base class of every exception that skcal raises on purpose."""
+
+
+class DataError(SkcalError, ValueError):
+    """Input data that cannot be used: a missing or unknown column, NaN or infinite
+    values, non-positive energies, empty input, mismatched lengths.
+
+    The message names the column, parameter or file and the offending value.
+    """
+
+
+class ROOTFileError(DataError):
+    """A ROOT file that cannot be read as asked: missing, truncated, without the tree
+    or branch, or with branches that disagree with the other files of a dataset."""
+
+
+class NotFittedError(SkcalError, sklearn.exceptions.NotFittedError):
+    """An estimator used before ``fit``; also scikit-learn's ``NotFittedError``."""
+
+
+class MissingDependencyError(SkcalError, ImportError):
+    """An optional dependency is not installed; the message names the extra to install."""
