@@ -1,29 +1,30 @@
 # The two quick-start commands: `make demo` and `make test`.
-# Both create (or reuse) the virtual environment in $(VENV) and install what they need.
-# GPU users: `make test TORCH_SPEC="torch==2.13.0 --index-url https://download.pytorch.org/whl/cu126"`.
+# Each creates (or reuses) the virtual environment in $(VENV) and installs what it needs.
+# torch is pinned to the CPU build these machines hold; GPU users override it, e.g.
+#   make test TORCH_SPEC="torch==2.13.0 --index-url https://download.pytorch.org/whl/cu126"
 PYTHON ?= python3
 VENV ?= .venv
 TORCH_SPEC ?= torch==2.13.0
+EXTRAS ?= test
 DEMO_DIR ?= demo-output
+PYTEST_ARGS ?= -n 2
 BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
 
 .PHONY: demo test clean
 
-$(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
-
-$(VENV)/.installed-%: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet $(TORCH_SPEC)
-	$(BIN)/python -m pip install --quiet -e ".[$*]"
-	rm -f $(VENV)/.installed-*
+	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
 	touch $@
 
-demo: $(VENV)/.installed-test
+demo: $(STAMP)
 	$(BIN)/python examples/quickstart.py --output-dir $(DEMO_DIR)
 
-test: $(VENV)/.installed-test
-	$(BIN)/python -m pytest -n 2 --dist loadgroup
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache

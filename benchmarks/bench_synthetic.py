@@ -1,0 +1,65 @@
+"""Throughput and peak memory of the synthetic generator, generating in chunks.
+
+Baseline in the same run: drawing the same number of float64 normal variates (one per
+output column and jet) with numpy, the floor for any generator of such a table.
+
+    python benchmarks/bench_synthetic.py [--n-jets 10000000] [--chunk-size 1000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _harness import measure_in_subprocess, write_results  # noqa: E402
+
+
+def generate(n_jets: int, chunk_size: int, kind: str) -> int:
+    from skcal.datasets import iter_jets
+
+    n_columns = 0
+    for chunk in iter_jets(n_jets, chunk_size=chunk_size, kind=kind, random_state=0):
+        n_columns = chunk.shape[1]
+    return n_columns
+
+
+def bare_numpy(n_jets: int, chunk_size: int, n_columns: int) -> int:
+    rng = np.random.default_rng(0)
+    for start in range(0, n_jets, chunk_size):
+        rng.standard_normal((min(chunk_size, n_jets - start), n_columns))
+    return n_columns
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n-jets", type=int, default=10_000_000)
+    parser.add_argument("--chunk-size", type=int, default=1_000_000)
+    args = parser.parse_args(argv)
+
+    rows = []
+    for kind in ("small_r", "large_r"):
+        skcal_run = measure_in_subprocess(generate, args.n_jets, args.chunk_size, kind)
+        bare = measure_in_subprocess(bare_numpy, args.n_jets, args.chunk_size, skcal_run["result"])
+        rows.append({
+            "kind": kind,
+            "n_jets": args.n_jets,
+            "columns": skcal_run["result"],
+            "skcal_jets_per_s": args.n_jets / skcal_run["seconds"],
+            "bare_numpy_jets_per_s": args.n_jets / bare["seconds"],
+            "ratio_to_bare": bare["seconds"] / skcal_run["seconds"],
+            "skcal_peak_rss_mib": skcal_run["peak_rss_mib"],
+            "bare_peak_rss_mib": bare["peak_rss_mib"],
+        })
+        print(rows[-1])
+    write_results("synthetic", parameters=vars(args), rows=rows,
+                  title="Synthetic generator: throughput and peak memory (chunked)",
+                  notes="ratio_to_bare: skcal's throughput over drawing one normal variate per "
+                        "column and jet with numpy.")
+
+
+if __name__ == "__main__":
+    main()
