@@ -1,0 +1,384 @@
+"""Per-jet weights that give a sample a chosen spectrum of a truth variable.
+
+The posterior that a density calibrator learns from simulation carries the prior of
+the training sample: its truth spectrum. Weights ``w proportional to 1 / p(pT_true)``
+make that prior flat (prior flattening), and weights ``target(E_true) / p(E_true)``
+re-weight a test sample to another spectrum (flat in energy for the ATLAS
+spectrum-dependence check). ``p`` is estimated by a histogram, in bins equally spaced
+in the log of the variable by default, since truth spectra span decades.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import dask
+import numpy as np
+import pandas as pd
+from scipy.integrate import trapezoid
+
+from skcal._validation import dask_kind, is_dask, resolve_columns
+from skcal.exceptions import DataError
+
+Target = Callable[[np.ndarray], np.ndarray]
+
+#: Points per bin of the trapezoidal integral of a target density.
+_QUADRATURE_POINTS = 33
+
+
+def flat_prior_weights(
+    values: Any,
+    *,
+    column: str | int = "pt_true",
+    bins: int | Sequence[float] = 50,
+    log: bool = True,
+    clip: float | None = 1000.0,
+) -> Any:
+    """Per-jet weights that make the distribution of a truth variable flat.
+
+    Each jet gets ``w = 1 / p(v)``, with ``p`` the histogram estimate of the density
+    of ``v`` (pT_true by default) in the jet's bin, normalised so that the weights
+    average 1. The weighted distribution of ``v`` is then flat (uniform in ``v``
+    itself, whatever the binning), up to the clipping of rare bins.
+
+    Parameters
+    ----------
+    values : array-like, Series, DataFrame or Dask collection
+        The truth variable, one value per jet: a 1-D array or Series, or a table
+        (pandas or Dask DataFrame) from which ``column`` is taken.
+    column : str or int, default="pt_true"
+        The column (name or position) to flatten when ``values`` is a table.
+    bins : int or sequence of float, default=50
+        The number of bins between the smallest and largest value, or the bin edges
+        (increasing, in the variable's units, covering every value).
+    log : bool, default=True
+        Space the bins equally in ``log(v)`` (``v`` must then be positive). This
+        chooses the histogram only; the weights flatten ``v`` either way.
+    clip : float or None, default=1000.0
+        The largest ratio of two weights: a bin whose weight would exceed ``clip``
+        times the smallest weight (that of the most densely filled bin) gets that
+        much, so that a handful of jets in a sparse bin cannot dominate a training.
+        ``None`` for no clipping (an exactly flat weighted histogram).
+
+    Returns
+    -------
+    weights : ndarray, Series or Dask collection of shape (n_jets,)
+        Non-negative weights with mean 1: a Series named ``"prior_weight"`` (with the
+        input's index) for pandas input, a Dask Series or Array (lazy) for Dask input.
+
+    Raises
+    ------
+    DataError
+        For an unknown column, an empty input, NaN or infinite values, non-positive
+        values with ``log=True``, values outside explicit bin edges, or bad parameters.
+
+    Notes
+    -----
+    For Dask input the histogram is filled in one pass over the data (two when
+    ``bins`` is a number: one more for the range), and the weights are returned as
+    a lazy Dask collection that looks each value up in it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skcal.preprocessing import flat_prior_weights
+    >>> pt = np.array([20.0, 21.0, 22.0, 25.0, 80.0])
+    >>> w = flat_prior_weights(pt, bins=[20.0, 50.0, 80.0], log=False)
+    >>> w.round(3).tolist()  # 4 jets share the first bin, 1 jet fills the second
+    [0.625, 0.625, 0.625, 0.625, 2.5]
+    >>> float(w.mean())
+    1.0
+    """
+    return _spectrum_weights(values, None, column, bins, log, clip, "prior_weight")
+
+
+def reweight_to_spectrum(
+    values: Any,
+    target: str | Target = "flat",
+    *,
+    column: str | int = "e_true",
+    bins: int | Sequence[float] = 50,
+    log: bool = True,
+    clip: float | None = 1000.0,
+) -> Any:
+    """Per-jet weights that give a sample a target spectrum of a truth variable.
+
+    Each jet gets ``w = T_b / n_b``, the target's share of the jet's bin over the
+    number of jets in it, normalised to mean 1: the weighted histogram of the
+    variable then follows the target. The ATLAS spectrum-dependence check compares
+    closures of a test sample before and after re-weighting it to a flat energy
+    spectrum (the default: ``target="flat"`` on ``e_true``).
+
+    Parameters
+    ----------
+    values : array-like, Series, DataFrame or Dask collection
+        The truth variable, one value per jet, or a table holding ``column``.
+    target : "flat" or callable, default="flat"
+        The target density of the variable, in the variable's own units (not its
+        log): ``"flat"``, or a function mapping an array of values to non-negative
+        densities (up to a constant), integrated over each bin numerically.
+    column : str or int, default="e_true"
+        The column (name or position) to re-weight when ``values`` is a table.
+    bins : int or sequence of float, default=50
+        The number of bins, or the bin edges (covering every value).
+    log : bool, default=True
+        Space the bins equally in ``log(v)``.
+    clip : float or None, default=1000.0
+        The largest ratio of two non-zero weights (see :func:`flat_prior_weights`).
+
+    Returns
+    -------
+    weights : ndarray, Series or Dask collection of shape (n_jets,)
+        Non-negative weights with mean 1 (a Series named ``"spectrum_weight"`` for
+        pandas input; lazy Dask output for Dask input).
+
+    Raises
+    ------
+    DataError
+        As :func:`flat_prior_weights`, and for a target that is negative, not finite,
+        or zero wherever there are jets.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skcal.preprocessing import reweight_to_spectrum
+    >>> e = np.array([10.0, 12.0, 30.0, 35.0])
+    >>> w = reweight_to_spectrum(e, lambda x: 1.0 / x, bins=[10.0, 20.0, 40.0], log=False)
+    >>> w.round(3).tolist()  # density 1/E (flat in log E): [10, 20] and [20, 40] alike
+    [1.0, 1.0, 1.0, 1.0]
+    >>> reweight_to_spectrum(e, bins=[10.0, 20.0, 40.0], log=False).round(3).tolist()
+    [0.667, 0.667, 1.333, 1.333]
+    """
+    if isinstance(target, str):
+        if target != "flat":
+            raise DataError(f"target: expected 'flat' or a callable density, got {target!r}")
+        density = None
+    elif callable(target):
+        density = target
+    else:
+        raise DataError(f"target: expected 'flat' or a callable density, got {target!r}")
+    return _spectrum_weights(values, density, column, bins, log, clip, "spectrum_weight")
+
+
+class _Binning:
+    """Bins in the space of ``v`` or ``log v``; ``edges`` are in that space."""
+
+    def __init__(self, edges: np.ndarray, log: bool, explicit: bool, label: str) -> None:
+        self.edges = edges
+        self.log = log
+        self.explicit = explicit
+        self.label = label
+
+    def space(self, v: np.ndarray) -> np.ndarray:
+        return np.log(v) if self.log else v
+
+    def index(self, v: np.ndarray) -> np.ndarray:
+        """The bin of each value; values outside explicit edges are an error."""
+        t = self.space(v)
+        n_bins = len(self.edges) - 1
+        idx = np.searchsorted(self.edges, t, side="right") - 1
+        idx[t == self.edges[-1]] = n_bins - 1  # the last bin includes its upper edge
+        outside = (idx < 0) | (idx >= n_bins)
+        if outside.any():
+            if self.explicit:
+                low, high = self._units(self.edges[[0, -1]])
+                raise DataError(
+                    f"{self.label!r}: {int(outside.sum())} of {len(v)} values lie outside the "
+                    f"bin edges [{low:g}, {high:g}] (e.g. {v[outside][0]:g}); widen the bins"
+                )
+            idx = np.clip(idx, 0, n_bins - 1)  # rounding at the data's own extremes
+        return idx
+
+    def _units(self, t: np.ndarray) -> np.ndarray:
+        return np.exp(t) if self.log else t
+
+    def target_mass(self, density: Target | None) -> np.ndarray:
+        """The integral of the target density over each bin, in the variable's units."""
+        if density is None:
+            return np.diff(self._units(self.edges))
+        nodes = np.linspace(self.edges[:-1], self.edges[1:], _QUADRATURE_POINTS, axis=1)
+        x = self._units(nodes)
+        try:
+            f = np.asarray(density(x.ravel()), dtype=np.float64).reshape(x.shape)
+        except (TypeError, ValueError) as exc:
+            raise DataError(f"target: the density cannot be evaluated on an array: {exc}") from exc
+        if not np.isfinite(f).all() or (f < 0).any():
+            raise DataError(
+                "target: the density must be finite and non-negative over the bins "
+                f"[{x.min():g}, {x.max():g}]"
+            )
+        return trapezoid(f, x, axis=1)
+
+
+def _check_parameters(bins: Any, log: Any, clip: Any) -> None:
+    if not isinstance(log, (bool, np.bool_)):
+        raise DataError(f"log: expected True or False, got {log!r}")
+    if clip is not None and (
+        isinstance(clip, bool)
+        or not isinstance(clip, (int, float, np.integer, np.floating))
+        or not np.isfinite(clip)
+        or clip < 1
+    ):
+        raise DataError(f"clip: expected None or a number >= 1 (a ratio of weights), got {clip!r}")
+    if isinstance(bins, (int, np.integer)) and not isinstance(bins, bool):
+        if bins < 1:
+            raise DataError(f"bins: expected at least 1 bin, got {bins}")
+        return
+    try:
+        edges = np.asarray(bins, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"bins: expected a number of bins or bin edges, got {bins!r}") from exc
+    increasing = edges.ndim == 1 and edges.size >= 2 and (np.diff(edges) > 0).all()
+    if not increasing or not np.isfinite(edges).all():
+        raise DataError(f"bins: edges must be at least two increasing finite numbers, got {bins!r}")
+    if log and edges[0] <= 0:
+        raise DataError(f"bins: with log=True the edges must be positive, got {edges.tolist()}")
+
+
+def _select(values: Any, column: str | int) -> tuple[Any, str]:
+    """The 1-D variable to weight, and its name for messages."""
+    kind = dask_kind(values)
+    if kind == "dataframe" or isinstance(values, pd.DataFrame):
+        if not isinstance(column, (str, int, np.integer)) or isinstance(column, bool):
+            raise DataError(f"column: expected one column name or position, got {column!r}")
+        columns = list(values.columns)
+        (position,) = resolve_columns(column, columns, len(columns), param="column")
+        return values[columns[position]], str(columns[position])
+    if kind == "series" or isinstance(values, pd.Series):
+        return values, str(values.name) if values.name is not None else "values"
+    if kind == "array":
+        if values.ndim != 1:
+            raise DataError(f"values: expected one value per jet (1-D), got shape {values.shape}")
+        return values, "values"
+    try:
+        array = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"values: expected numbers, got {type(values).__name__}: {exc}") from exc
+    if array.ndim != 1:
+        raise DataError(
+            f"values: expected one value per jet (1-D), got shape {array.shape}; pass a "
+            "DataFrame and column= to pick a column of a table"
+        )
+    return array, "values"
+
+
+def _check_values(v: np.ndarray, label: str, log: bool, chunk: str = "") -> None:
+    bad = ~np.isfinite(v)
+    if bad.any():
+        n_nan = int(np.isnan(v).sum())
+        counts = " and ".join(
+            f"{n} {word}" for n, word in ((n_nan, "NaN"), (int(bad.sum()) - n_nan, "inf")) if n
+        )
+        raise DataError(
+            f"{label!r}{chunk} has {counts} (first at row {int(np.argmax(bad))}); weights "
+            "need finite values"
+        )
+    if log and (v <= 0).any():
+        n_bad = int((v <= 0).sum())
+        raise DataError(
+            f"{label!r}{chunk} has {n_bad} non-positive values in {len(v)} rows (smallest "
+            f"{v.min():g}); log=True bins need positive values (or pass log=False)"
+        )
+
+
+def _as_values(chunk: Any) -> np.ndarray:
+    try:
+        return np.asarray(chunk, dtype=np.float64).ravel()
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"values: expected numbers: {exc}") from exc
+
+
+def _chunk_range(chunk: Any, label: str, log: bool, number: int) -> tuple[int, float, float]:
+    v = _as_values(chunk)
+    _check_values(v, label, log, f" (chunk {number})")
+    if v.size == 0:
+        return 0, np.inf, -np.inf
+    return v.size, float(v.min()), float(v.max())
+
+
+def _chunk_counts(chunk: Any, binning: _Binning, number: int) -> np.ndarray:
+    v = _as_values(chunk)
+    _check_values(v, binning.label, binning.log, f" (chunk {number})")
+    return np.bincount(binning.index(v), minlength=len(binning.edges) - 1)
+
+
+def _lookup(chunk: Any, binning: _Binning, per_bin: np.ndarray, name: str) -> Any:
+    v = _as_values(chunk)
+    weights = per_bin[binning.index(v)] if v.size else np.empty(0)
+    if isinstance(chunk, pd.Series):
+        return pd.Series(weights, index=chunk.index, name=name)
+    return weights
+
+
+def _spectrum_weights(
+    values: Any,
+    density: Target | None,
+    column: str | int,
+    bins: Any,
+    log: bool,
+    clip: float | None,
+    name: str,
+) -> Any:
+    _check_parameters(bins, log, clip)
+    data, label = _select(values, column)
+    lazy = is_dask(data)
+    chunks = []
+    if lazy:
+        delayed = data.to_delayed()
+        chunks = list(delayed.ravel() if dask_kind(data) == "array" else delayed)
+
+    if not lazy:
+        v = _as_values(data)
+        _check_values(v, label, log)
+    if isinstance(bins, (int, np.integer)):
+        if lazy:
+            ranges = dask.compute(
+                *(dask.delayed(_chunk_range)(c, label, log, i) for i, c in enumerate(chunks))
+            )
+            n_rows = sum(r[0] for r in ranges)
+            low, high = min(r[1] for r in ranges), max(r[2] for r in ranges)
+        else:
+            n_rows = v.size
+            low, high = (v.min(), v.max()) if n_rows else (np.inf, -np.inf)
+        if n_rows == 0:
+            raise DataError(f"{label!r} is empty: there are no jets to weight")
+        if low == high:  # a single value: nothing to flatten
+            binning = _Binning(np.array([-np.inf, np.inf]), False, False, label)
+            return _finish(data, lazy, binning, np.ones(1), name)
+        space = np.log if log else (lambda x: x)
+        edges = np.linspace(space(low), space(high), int(bins) + 1)
+        binning = _Binning(edges, log, False, label)
+    else:
+        edges = np.asarray(bins, dtype=np.float64)
+        binning = _Binning(np.log(edges) if log else edges, log, True, label)
+
+    if lazy:
+        tasks = (dask.delayed(_chunk_counts)(c, binning, i) for i, c in enumerate(chunks))
+        counts = sum(dask.compute(*tasks))
+    else:
+        counts = np.bincount(binning.index(v), minlength=len(binning.edges) - 1)
+    n_rows = int(counts.sum())
+    if n_rows == 0:
+        raise DataError(f"{label!r} is empty: there are no jets to weight")
+
+    filled = counts > 0
+    per_bin = np.zeros(len(counts))
+    per_bin[filled] = binning.target_mass(density)[filled] / counts[filled]
+    positive = per_bin > 0
+    if not positive.any():
+        raise DataError("target: the target density is zero in every bin that holds jets")
+    if clip is not None:
+        per_bin = np.minimum(per_bin, clip * per_bin[positive].min())
+    per_bin /= (counts * per_bin).sum() / n_rows  # mean weight over the jets: 1
+    return _finish(data, lazy, binning, per_bin, name)
+
+
+def _finish(data: Any, lazy: bool, binning: _Binning, per_bin: np.ndarray, name: str) -> Any:
+    if not lazy:
+        return _lookup(data, binning, per_bin, name)
+    if dask_kind(data) == "array":
+        return data.map_blocks(_lookup, binning, per_bin, name, dtype=np.float64)
+    return data.map_partitions(
+        _lookup, binning, per_bin, name, meta=pd.Series(dtype=np.float64, name=name)
+    )
