@@ -1,0 +1,35 @@
+"""Neural density calibrators: torch modules returning response densities, and skorch estimators.
+
+- :class:`GDNCalibrator`: a Gaussian density network (mode and width per jet; with
+  ``asymmetric=True`` the split normal of the ATLAS MDNA loss).
+- :class:`MDNCalibrator`: a mixture of K normal or split-normal components; ``predict``
+  returns the true mode of the mixture.
+- :class:`PointCalibrator`: the MAE/MSE regression baseline (median or mean response).
+
+All train on numpy, pandas or Dask input (streamed), with sample weights, and predict
+the response ``r = E_reco / E_true`` (``E_calib = E_reco / predict(X)``).
+
+>>> from skcal.neural import MDNCalibrator
+>>> MDNCalibrator(n_components=3, module__hidden_sizes=(64, 64)).n_components
+3
+"""
+
+from skcal.neural._estimators import GDNCalibrator, MDNCalibrator, PointCalibrator, TrainingDivergedError, nll_loss
+from skcal.neural._prediction import DensityPrediction
+from skcal.neural.distributions import AsymmetricNormal, Truncated, find_mode
+from skcal.neural.modules import MLP, DensityNetwork, PointNetwork
+
+__all__ = [
+    "MLP",
+    "AsymmetricNormal",
+    "DensityNetwork",
+    "DensityPrediction",
+    "GDNCalibrator",
+    "MDNCalibrator",
+    "PointCalibrator",
+    "PointNetwork",
+    "TrainingDivergedError",
+    "Truncated",
+    "find_mode",
+    "nll_loss",
+]
