@@ -25,7 +25,18 @@ _PACKAGES = ("skcal", "numpy", "pandas", "torch", "skorch", "dask", "uproot", "a
 
 
 def peak_rss_mib() -> float:
-    """Peak resident set size of this process so far, in MiB (Linux reports KiB)."""
+    """Peak resident set size of this process so far, in MiB.
+
+    Read from ``VmHWM`` (the high-water mark of this address space): ``ru_maxrss``
+    would carry the parent's peak over into a spawned child.
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 

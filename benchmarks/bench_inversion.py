@@ -1,0 +1,263 @@
+"""The standard calibration on synthetic jets: closure and resolution per stage, and speed.
+
+Three measurements, each written by ``_harness.write_results``:
+
+- ``inversion_closure``: fit on ``--n-train`` synthetic small-R jets, evaluate on
+  ``--n-test`` held-out jets: the worst-bin closure |mode - 1| over (pT_true,
+  |eta_true|) bins with pT_true > 30 GeV, and the resolution, for numerical inversion
+  (NI) alone, pile-up offset + NI, + GSC, and the generator's oracle response (the
+  floor). Per-bin values go to ``results/inversion_closure_bins.csv``.
+- ``inversion_throughput``: the histogram accumulation of the NI fit against a bare
+  ``numpy.histogramdd`` over the same values (true energy, |eta|, response), same run.
+- ``inversion_dask_root``: wall time and peak memory of an NI fit over ``--n-dask``
+  jets read from ROOT files through Dask (``skcal.io.read_jets(..., dask=True)``),
+  beside the in-memory fit of the same files, and the largest difference between
+  their corrections.
+
+    python benchmarks/bench_inversion.py [--n-train 1000000] [--n-test 1000000]
+                                         [--n-dask 20000000] [--data-dir DIR] [--skip-dask]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _harness import RESULTS_DIR, measure_in_subprocess, write_results  # noqa: E402
+
+TRUTH = ("e_true", "pt_true", "eta_true", "phi_true", "m_true", "oracle_response", "flavour", "weight")
+CLOSURE_BINS = {
+    "pt_true": [20, 30, 40, 60, 80, 110, 160, 250, 400, 600, 1000, 1500, 3000],
+    "abs_eta_true": [0.0, 0.3, 0.8, 1.2, 1.6, 2.1, 2.5, 2.8, 3.2, 3.6, 4.5],
+}
+MIN_BIN_ENTRIES = 500
+NI_COLUMNS = ["e_reco", "pt_reco", "eta"]
+
+
+def _stages() -> dict[str, Any]:
+    from sklearn.pipeline import make_pipeline
+
+    from skcal.inversion import GlobalSequentialCalibration, NumericalInversion, PileupOffset
+
+    return {
+        "NI": NumericalInversion(),
+        "pile-up + NI": make_pipeline(PileupOffset(), NumericalInversion()),
+        "pile-up + NI + GSC": make_pipeline(PileupOffset(), NumericalInversion(), GlobalSequentialCalibration()),
+    }
+
+
+def _summary(stage: str, table: Any, reference: Any, previous: Any, fit_seconds: float) -> dict[str, Any]:
+    usable = (table["pt_true_low"] >= 30) & (table["entries"] >= MIN_BIN_ENTRIES) & (table["status"] == "ok")
+    off = (table["mode"] - 1).abs().where(usable)
+    worst = int(off.idxmax())
+    ratio = (table["resolution"] / reference["resolution"]).where(usable)
+    step = (table["resolution"] / previous["resolution"]).where(usable)
+    tracker = table["abs_eta_true_high"] <= 2.5
+    return {
+        "stage": stage,
+        "fit_s": round(fit_seconds, 2),
+        "bins": int(usable.sum()),
+        "worst_closure": float(off.max()),
+        "worst_bin": f"pT {table['pt_true_low'][worst]:g}-{table['pt_true_high'][worst]:g}, "
+                     f"abs(eta) {table['abs_eta_true_low'][worst]:g}-{table['abs_eta_true_high'][worst]:g}",
+        "bins_within_1pct": int((off < 0.01).sum()),
+        "bins_within_5pct": int((off < 0.05).sum()),
+        "median_resolution": float(table["resolution"].where(usable).median()),
+        "res_ratio_to_NI_median": float(ratio.median()),
+        "res_ratio_to_NI_tracker": float(ratio.where(tracker).median()),
+        "res_ratio_to_NI_forward": float(ratio.where(~tracker).median()),
+        "res_ratio_to_previous_tracker": float(step.where(tracker).median()),
+        "res_ratio_to_previous_forward": float(step.where(~tracker).median()),
+        "fallback_bins": int(table["fallback"].where(usable, False).sum()),
+    }
+
+
+def closure_study(n_train: int, n_test: int) -> list[dict[str, Any]]:
+    import pandas as pd
+
+    from skcal.datasets import make_jets
+    from skcal.evaluation import closure_table
+
+    train = make_jets(n_train, random_state=1)
+    test = make_jets(n_test, random_state=2)
+    features = [c for c in train.columns if c not in TRUTH]
+    y = train["e_reco"] / train["e_true"]
+    tables, rows = {}, []
+    previous = None
+    for stage, model in _stages().items():
+        start = time.perf_counter()
+        model.fit(train[features], y)
+        seconds = time.perf_counter() - start
+        r = (test["e_reco"] / model.predict(test[features]) / test["e_true"]).to_numpy()
+        tables[stage] = closure_table(r, data=test, bins=CLOSURE_BINS, random_state=0)
+        previous = stage if previous is None else previous
+        rows.append(_summary(stage, tables[stage], tables["NI"], tables[previous], seconds))
+        previous = stage
+        print(rows[-1], flush=True)
+    oracle = (test["e_reco"] / test["oracle_response"] / test["e_true"]).to_numpy()
+    tables["oracle (floor)"] = closure_table(oracle, data=test, bins=CLOSURE_BINS, random_state=0)
+    rows.append(_summary("oracle (floor)", tables["oracle (floor)"], tables["NI"], tables[previous], 0.0))
+    print(rows[-1], flush=True)
+    raw = (test["e_reco"] / test["e_true"]).to_numpy()
+    tables["uncalibrated"] = closure_table(raw, data=test, bins=CLOSURE_BINS, n_bootstrap=0)
+    per_bin = pd.concat({name: t for name, t in tables.items()}, names=["stage", "bin"]).reset_index()
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    per_bin.to_csv(RESULTS_DIR / "inversion_closure_bins.csv", index=False)
+    return rows
+
+
+def throughput(n_jets: int, repeats: int = 3) -> list[dict[str, Any]]:
+    from skcal.datasets import make_jets
+    from skcal.inversion import NumericalInversion
+    from skcal.inversion._numerical import DEFAULT_CONDITION, DEFAULT_RESPONSE_EDGES, DEFAULT_TARGET_BINS, _add_parts
+
+    jets = make_jets(n_jets, random_state=3)[["e_reco", "pt_reco", "eta", "e_true"]]
+    y = (jets["e_reco"] / jets["e_true"]).to_numpy()
+    X = jets[NI_COLUMNS]
+    ni = NumericalInversion()
+    ni._check_params()
+
+    def accumulate() -> Any:  # the histogram pass of NumericalInversion.fit, as fit runs it
+        return ni._reduce(ni._fill, X, y, None, combine=_add_parts, chunk_size=ni.chunk_size)
+
+    sample = np.column_stack([jets["e_true"].to_numpy(), np.abs(jets["eta"].to_numpy()), y])
+    edges = [DEFAULT_TARGET_BINS, DEFAULT_CONDITION["abs_eta"], DEFAULT_RESPONSE_EDGES]
+    timings: dict[str, float] = {}
+    for name, func in (("skcal", accumulate), ("bare", lambda: np.histogramdd(sample, bins=edges)),
+                       ("fit", lambda: NumericalInversion().fit(X, y))):
+        best = np.inf
+        for _ in range(repeats):
+            start = time.perf_counter()
+            func()
+            best = min(best, time.perf_counter() - start)
+        timings[name] = best
+    hist, _ = accumulate()
+    bare, _ = np.histogramdd(sample, bins=edges)
+    agree = bool(np.isclose(hist.entries.sum() + hist.n_outside, n_jets)
+                 and np.isclose(hist.sumw[..., 1:-1].sum(), bare.sum(), rtol=1e-3))
+    return [{
+        "n_jets": n_jets,
+        "skcal_accumulate_jets_per_s": n_jets / timings["skcal"],
+        "bare_histogramdd_jets_per_s": n_jets / timings["bare"],
+        "ratio_to_bare": timings["bare"] / timings["skcal"],
+        "skcal_full_fit_s": timings["fit"],
+        "counts_agree": agree,
+    }]
+
+
+def write_files(n_jets: int, data_dir: Path, n_files: int) -> list[Path]:
+    from skcal.datasets import iter_jets
+    from skcal.io import write_root
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    per_file = -(-n_jets // n_files)
+    paths = []
+    for i in range(n_files):
+        path = data_dir / f"jets_{n_jets}_{i}.root"
+        n = min(per_file, n_jets - i * per_file)
+        if not path.exists():
+            start = time.perf_counter()
+            write_root(iter_jets(n, chunk_size=500_000, random_state=100 + i), path)
+            print(f"wrote {path} ({n} jets) in {time.perf_counter() - start:.0f} s", flush=True)
+        paths.append(path)
+    return paths
+
+
+def _peak_rss_mib() -> float:
+    """This process's peak resident size (VmHWM).
+
+    Not ``ru_maxrss``: on Linux a spawned child inherits its parent's high-water mark
+    through fork and exec, so a child of a large parent would report the parent's peak.
+    """
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024.0
+    return float("nan")
+
+
+def fit_from_root(paths: list[str], use_dask: bool) -> dict[str, Any]:
+    from skcal.inversion import NumericalInversion
+    from skcal.io import read_jets
+
+    jets = read_jets(paths, columns=[*NI_COLUMNS, "e_true"], dask=use_dask)
+    ni = NumericalInversion().fit(jets[NI_COLUMNS], jets["e_reco"] / jets["e_true"])
+    n_used = int(ni.bin_table_["entries"].sum())
+    return {"n_used": n_used, "n_outside": ni.n_outside_, "grid": ni.response_grid_,
+            "partitions": jets.npartitions if use_dask else 1, "peak_rss_mib": _peak_rss_mib()}
+
+
+def dask_root(n_jets: int, data_dir: Path, n_files: int) -> list[dict[str, Any]]:
+    paths = [str(p) for p in write_files(n_jets, data_dir, n_files)]
+    lazy = measure_in_subprocess(fit_from_root, paths, True)
+    memory = measure_in_subprocess(fit_from_root, paths, False)
+    # The same fit over one file: a streaming fit's peak memory does not grow with the sample.
+    one_file = measure_in_subprocess(fit_from_root, paths[:1], True)
+    difference = float(np.max(np.abs(lazy["result"]["grid"] / memory["result"]["grid"] - 1)))
+    rows = []
+    for name, run, n_files in (("dask (read_jets dask=True)", lazy, len(paths)),
+                               ("in memory (read_jets)", memory, len(paths)),
+                               ("dask, first file only", one_file, 1)):
+        n_read = run["result"]["n_used"] + run["result"]["n_outside"]
+        rows.append({
+            "fit": name,
+            "n_jets": n_read,
+            "files": n_files,
+            "partitions": run["result"]["partitions"],
+            "wall_s": run["seconds"],
+            "jets_per_s": n_read / run["seconds"],
+            "peak_rss_mib": run["result"]["peak_rss_mib"],
+            "max_rel_diff_of_correction": difference if n_files == len(paths) else float("nan"),
+        })
+        print(rows[-1], flush=True)
+    return rows
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n-train", type=int, default=1_000_000)
+    parser.add_argument("--n-test", type=int, default=1_000_000)
+    parser.add_argument("--n-throughput", type=int, default=5_000_000)
+    parser.add_argument("--n-dask", type=int, default=20_000_000)
+    parser.add_argument("--n-files", type=int, default=4)
+    parser.add_argument("--data-dir", type=Path, default=Path("/tmp/skcal-bench-inversion"))
+    parser.add_argument("--skip-closure", action="store_true")
+    parser.add_argument("--skip-throughput", action="store_true")
+    parser.add_argument("--skip-dask", action="store_true")
+    args = parser.parse_args(argv)
+    parameters = {k: str(v) for k, v in vars(args).items()}
+
+    if not args.skip_closure:
+        rows = closure_study(args.n_train, args.n_test)
+        write_results("inversion_closure", parameters=parameters, rows=rows,
+                      title="Standard calibration on synthetic small-R jets: closure and resolution per stage",
+                      notes=f"Held-out jets binned in pT_true x |eta_true|; bins with pT_true > 30 GeV and at "
+                            f"least {MIN_BIN_ENTRIES} jets. worst_closure = max |mode - 1|; res_ratio_to_NI = "
+                            f"median over bins of the resolution over NI's (tracker: |eta| < 2.5). Default "
+                            f"parameters, unweighted fits; per-bin values in inversion_closure_bins.csv.")
+    if not args.skip_throughput:
+        rows = throughput(args.n_throughput)
+        print(rows[-1], flush=True)
+        write_results("inversion_throughput", parameters=parameters, rows=rows,
+                      title="NI histogram accumulation against a bare numpy.histogramdd",
+                      notes="Same values (true energy, |eta|, response) and edges, best of three, same run. "
+                            "skcal's pass also validates the columns, derives E_true and |eta|, fills "
+                            "sum w, sum w^2, entries and mean log E_true per bin; ratio_to_bare = bare time / "
+                            "skcal time (target >= 0.5).")
+    if not args.skip_dask:
+        rows = dask_root(args.n_dask, args.data_dir, args.n_files)
+        write_results("inversion_dask_root", parameters=parameters, rows=rows,
+                      title="NI fit over jets in ROOT files: through Dask and in memory",
+                      notes="Each fit runs in a fresh process; peak RSS is its VmHWM (ru_maxrss would "
+                            "report the parent's peak, inherited through fork and exec). The Dask fit "
+                            "reads each partition once and sums its histograms; max_rel_diff_of_correction "
+                            "compares the two fitted response grids.")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,96 @@
+"""Input checks and column access shared by the response estimators and the calibrations.
+
+Every check raises :class:`~skcal.exceptions.DataError` naming the argument (or the
+column) and the first offending value, so that a bad jet table is easy to locate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from skcal.exceptions import DataError
+
+#: A column called ``abs_<name>`` that is not in the table is read as ``|<name>|``.
+ABS_PREFIX = "abs_"
+
+
+def is_dask(obj: Any) -> bool:
+    """Whether ``obj`` is a Dask collection (checked without importing Dask)."""
+    return hasattr(obj, "__dask_graph__") and hasattr(obj, "dask")
+
+
+def _first_bad(values: np.ndarray, bad: np.ndarray) -> str:
+    index = int(np.flatnonzero(bad)[0])
+    return f"{int(bad.sum())} value(s), the first {values[index]!r} at position {index}"
+
+
+def as_float_array(values: Any, name: str, *, n: int | None = None) -> np.ndarray:
+    """A 1-D float64 array of ``values``, finite, with ``n`` entries when given."""
+    try:
+        array = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"{name} must be numeric: {exc}") from exc
+    if array.ndim == 0:
+        array = array.reshape(1)
+    if array.ndim != 1:
+        raise DataError(f"{name} must be one-dimensional, got shape {array.shape}")
+    if n is not None and array.shape[0] != n:
+        raise DataError(f"{name} has {array.shape[0]} entries where {n} were expected")
+    bad = ~np.isfinite(array)
+    if bad.any():
+        raise DataError(f"{name} has NaN or infinite values: {_first_bad(array, bad)}")
+    return array
+
+
+def check_positive(values: np.ndarray, name: str) -> np.ndarray:
+    """``values`` if all are strictly positive (energies, responses), else DataError."""
+    bad = values <= 0
+    if bad.any():
+        raise DataError(f"{name} must be > 0 (Negative values in data are refused): "
+                        f"{_first_bad(values, bad)}")
+    return values
+
+
+def as_response(values: Any, name: str = "r", *, n: int | None = None) -> np.ndarray:
+    """Responses as a finite, strictly positive float64 array."""
+    return check_positive(as_float_array(values, name, n=n), name)
+
+
+def as_weights(weights: Any, n: int, name: str = "weights") -> np.ndarray | None:
+    """Finite non-negative weights of length ``n``, or None for unit weights."""
+    if weights is None:
+        return None
+    array = as_float_array(weights, name, n=n)
+    bad = array < 0
+    if bad.any():
+        raise DataError(f"{name} must be >= 0 (negative event weights are not supported): "
+                        f"{_first_bad(array, bad)}")
+    return array
+
+
+def column(table: Any, name: str) -> Any:
+    """Column ``name`` of a DataFrame or mapping; ``abs_<col>`` falls back to ``|col|``."""
+    columns = table.columns if hasattr(table, "columns") else table.keys()
+    if name in columns:
+        return table[name]
+    if name.startswith(ABS_PREFIX) and name[len(ABS_PREFIX):] in columns:
+        return abs(table[name[len(ABS_PREFIX):]])
+    raise DataError(f"column {name!r} is not in the table; its columns are {list(columns)}")
+
+
+def iter_row_chunks(n: int, chunk_size: int) -> Iterator[slice]:
+    """Slices of at most ``chunk_size`` rows covering ``range(n)``."""
+    for start in range(0, n, chunk_size):
+        yield slice(start, min(start + chunk_size, n))
+
+
+def as_table(data: Any, name: str = "data") -> pd.DataFrame | Mapping[str, Any]:
+    """A pandas DataFrame or a mapping of columns, as given; anything else is refused."""
+    if isinstance(data, pd.DataFrame | Mapping):
+        return data
+    raise DataError(f"{name} must be a pandas DataFrame or a mapping of column name to "
+                    f"array, got {type(data).__name__}")

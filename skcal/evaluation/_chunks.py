@@ -1,0 +1,90 @@
+"""Reduce over the chunks of a table: in memory (row slices) or over Dask partitions.
+
+A function of one chunk (for example: fill a histogram) is applied to each chunk, and
+the results are added pairwise. Over Dask collections this builds one task per
+partition and a tree of additions, computed with the active scheduler (a distributed
+``Client`` if one is running), so each partition is read once and the sample is never
+held whole.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+
+from skcal.evaluation._checks import is_dask, iter_row_chunks
+from skcal.exceptions import DataError
+
+
+def _take(obj: Any, rows: slice) -> Any:
+    if obj is None:
+        return None
+    if isinstance(obj, pd.DataFrame | pd.Series):
+        return obj.iloc[rows]
+    if isinstance(obj, dict):
+        return {k: _take(v, rows) for k, v in obj.items()}
+    return obj[rows]
+
+
+def _n_rows(obj: Any) -> int:
+    if isinstance(obj, dict):
+        return len(next(iter(obj.values()))) if obj else 0
+    return len(obj)
+
+
+def reduce_chunks(func: Callable[..., Any], table: Any, *aligned: Any, chunk_size: int = 1 << 20,
+                  combine: Callable[[Any, Any], Any] = operator.add) -> Any:
+    """``combine``-reduce ``func(table_chunk, *aligned_chunks)`` over the chunks of ``table``.
+
+    ``aligned`` are per-row arrays (or None) split the same way: row slices in memory,
+    the same partitions for Dask (each must then be a Dask collection with as many
+    partitions as ``table``, or None).
+    """
+    if is_dask(table):
+        return _reduce_dask(func, table, *aligned, combine=combine)
+    if any(is_dask(a) for a in aligned):
+        raise DataError("the table is in memory but an aligned argument is a Dask collection; "
+                        "pass both in memory or both as Dask collections")
+    n = _n_rows(table)
+    if n == 0:
+        raise DataError("the input is empty: 0 rows")
+    total = None
+    for rows in iter_row_chunks(n, chunk_size):
+        part = func(_take(table, rows), *(_take(a, rows) for a in aligned))
+        total = part if total is None else combine(total, part)
+    return total
+
+
+def _reduce_dask(func: Callable[..., Any], table: Any, *aligned: Any,
+                 combine: Callable[[Any, Any], Any]) -> Any:
+    import dask
+
+    parts = table.to_delayed()
+    if hasattr(parts, "ravel"):  # dask arrays give an ndarray of delayed blocks
+        parts = list(parts.ravel())
+    columns = []
+    for a in aligned:
+        if a is None:
+            columns.append([None] * len(parts))
+            continue
+        if not is_dask(a):
+            raise DataError("the table is a Dask collection: the response and weights must be "
+                            "Dask collections with the same partitions (or column names)")
+        blocks = a.to_delayed()
+        blocks = list(blocks.ravel()) if hasattr(blocks, "ravel") else list(blocks)
+        if len(blocks) != len(parts):
+            raise DataError(f"the Dask inputs are not aligned: {len(parts)} partitions in the "
+                            f"table and {len(blocks)} in another argument")
+        columns.append(blocks)
+    if not parts:
+        raise DataError("the input is empty: 0 partitions")
+    results = [dask.delayed(func)(*args) for args in zip(parts, *columns, strict=True)]
+    add = dask.delayed(combine)
+    while len(results) > 1:
+        results = [add(results[i], results[i + 1]) if i + 1 < len(results) else results[i]
+                   for i in range(0, len(results), 2)]
+    (result,) = dask.compute(results[0])
+    return result
