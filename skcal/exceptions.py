@@ -19,6 +19,7 @@ import sklearn.exceptions
 __all__ = [
     "DataError",
     "MissingDependencyError",
+    "ModelNotFoundError",
     "NotFittedError",
     "ROOTFileError",
     "SkcalError",
@@ -48,3 +49,7 @@ class NotFittedError(SkcalError, sklearn.exceptions.NotFittedError):
 
 class MissingDependencyError(SkcalError, ImportError):
     """An optional dependency is not installed; the message names the extra to install."""
+
+
+class ModelNotFoundError(SkcalError, LookupError):
+    """No model at the given URI or path (an unknown registered name, alias or run)."""
