@@ -117,6 +117,14 @@ class TableTransformer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=No
             raise
         return self
 
+    def fit_transform(self, X: Any, y: Any = None, **fit_params: Any) -> Any:
+        """Fit, then transform ``X``; Dask in, lazy Dask out (as :meth:`transform`).
+
+        Defined here because scikit-learn's inherited ``fit_transform`` wraps its
+        output itself, which would compute a Dask input into a pandas DataFrame.
+        """
+        return self.fit(X, y, **fit_params).transform(X)
+
     def transform(self, X: Any) -> Any:
         """Transform the jet features.
 

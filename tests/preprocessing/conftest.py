@@ -38,3 +38,9 @@ def jets() -> pd.DataFrame:
 def features(jets: pd.DataFrame) -> pd.DataFrame:
     """The reco-level inputs (no truth columns)."""
     return jets[["e_reco", "pt_reco", "eta", "m_reco", "n_trk"]]
+
+
+@pytest.fixture
+def many_features() -> pd.DataFrame:
+    """Enough jets for chunked quantile sketches to match the exact quantiles closely."""
+    return make_jets(40_000, seed=3)[["e_reco", "pt_reco", "eta", "m_reco", "n_trk"]]
