@@ -5,7 +5,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 TORCH_SPEC ?= torch==2.13.0
-EXTRAS ?= test,mlflow
+EXTRAS ?= test,mlflow,optim
 DEMO_DIR ?= demo-output
 PYTEST_ARGS ?= -n 2
 BIN := $(VENV)/bin
@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 	touch $@
 
 demo: $(STAMP)
-	$(BIN)/python examples/quickstart.py --output-dir $(DEMO_DIR)
+	$(BIN)/skcal demo --output-dir $(DEMO_DIR)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

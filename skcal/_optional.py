@@ -21,6 +21,8 @@ EXTRAS: dict[str, str] = {
     "pythia8mc": "sim",
     "fastjet": "sim",
     "lightgbm": "bench",
+    "pytorch_optimizer": "optim",
+    "shap": "shap",
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -43,6 +44,107 @@ def _simulate(args: argparse.Namespace) -> None:
         print(path)
 
 
+def _fit(args: argparse.Namespace) -> None:
+    from skcal.config import TARGETS, build_pipeline, load_config
+    from skcal.io import read_jets
+    from skcal.preprocessing import flat_prior_weights
+    from skcal.tracking import save_calibrator
+
+    config = load_config(args.config)
+    model_path = Path(config.output.model) if config.output.model else None
+    if model_path is not None and model_path.exists() and not args.overwrite:  # fail before fitting
+        raise FileExistsError(f"{model_path} exists; pass --overwrite to replace it")
+    reco, truth = TARGETS[config.target]
+    needed = list(dict.fromkeys([*config.features, reco, truth, "pt_true", "weight"]))
+    table = read_jets(config.data.source, tree=config.data.tree, preset=config.data.preset,
+                      step_size=config.data.step_size, dask=config.data.dask,
+                      columns=[c for c in needed if c != "weight" or config.weights == "weight"])
+    y = table[reco] / table[truth]
+    pipeline = build_pipeline(config)
+    fit_params = {}
+    if config.weights != "none":
+        weights = flat_prior_weights(table) if config.weights == "flat_prior" else table["weight"]
+        fit_params[f"{pipeline.steps[-1][0]}__sample_weight"] = weights
+    print(f"fitting {' -> '.join(name for name, _ in pipeline.steps)} on {config.data.source}", file=sys.stderr)
+    pipeline.fit(table[config.features], y, **fit_params)
+    if model_path is not None:
+        print(f"model: {save_calibrator(pipeline, model_path, overwrite=args.overwrite)}")
+    inside_mlflow_run = "MLFLOW_RUN_ID" in os.environ  # started by `mlflow run` (MLproject)
+    if config.output.mlflow is not None or inside_mlflow_run:
+        from skcal.config import MlflowConfig
+        from skcal.tracking import log_calibrator, use_store
+
+        ml = config.output.mlflow or MlflowConfig()
+        if not inside_mlflow_run:  # otherwise the run's own store (MLFLOW_TRACKING_URI)
+            use_store(ml.tracking_uri, root=ml.store, experiment=ml.experiment)
+        example = table.head(5) if config.data.dask else table.iloc[:5]
+        logged = log_calibrator(pipeline, example, name=ml.register, alias=ml.alias)
+        print(f"mlflow run: {logged.run_id}; model: {logged.registry_uri or logged.model_uri}")
+
+
+def _calibrate(args: argparse.Namespace) -> None:
+    from tqdm import tqdm
+
+    from skcal.evaluation import apply_calibration
+    from skcal.io import read_jets, write_root
+    from skcal.tracking import load_calibrator
+
+    outputs = {}
+    for source in args.inputs:
+        if not source.is_file():
+            raise FileNotFoundError(f"no input file {source}")
+        out = args.output_dir / f"{source.stem}{args.suffix}{source.suffix}"
+        if out.resolve() == source.resolve():
+            raise FileExistsError(f"{out} is an input file; calibrate never overwrites its inputs")
+        if out.exists() and not args.overwrite:
+            raise FileExistsError(f"{out} exists; pass --overwrite to replace it")
+        outputs[source] = out
+    if not args.output_dir.is_dir():
+        raise FileNotFoundError(f"the output folder {args.output_dir} does not exist")
+    model = load_calibrator(args.model)
+    for source, out in tqdm(outputs.items(), desc="calibrate", unit="file", disable=args.quiet):
+        table = read_jets(source, tree=args.tree, step_size=args.step_size, dask=True)
+        calibrated = apply_calibration(model, table)
+        write_root((part.compute() for part in calibrated.to_delayed()), out, tree=args.tree or "jets",
+                   format=args.format, overwrite=args.overwrite)
+        print(out)
+
+
+def _evaluate(args: argparse.Namespace) -> None:
+    from skcal.evaluation import report
+    from skcal.io import read_jets
+    from skcal.tracking import load_calibrator
+
+    models = dict(_named_model(spec) for spec in args.model)
+    models = {name: load_calibrator(reference) for name, reference in models.items()}
+    table = read_jets(args.data, tree=args.tree, step_size=args.step_size, dask=args.dask)
+    result = report(models, table, output_dir=args.output_dir)
+    for name, summary in result.metrics["summary"].items():
+        print(f"{name}: worst closure {summary['worst_closure']:.4f}, median resolution "
+              f"{summary['median_resolution']:.4f}, findings {len(summary['flags'])}")
+    print(result.html)
+
+
+def _named_model(spec: str) -> tuple[str, str]:
+    """``NAME=REFERENCE`` or a bare reference, named after its file (or itself)."""
+    name, sep, reference = spec.partition("=")
+    if not sep or ":/" in name:  # no name given: an '=' inside a URI is not one
+        return Path(spec).stem if Path(spec).suffix else spec, spec
+    return name, reference
+
+
+def _demo(args: argparse.Namespace) -> None:
+    from skcal.demo import run_demo
+
+    result = run_demo(args.output_dir, n_train=args.n_train, n_test=args.n_test, epochs=args.epochs,
+                      seed=args.seed)
+    print("\nHeld-out closure and resolution (pT_true > 30 GeV bins):")
+    print(result.summary.to_string())
+    print(f"\nreport:        {result.report_html}")
+    print(f"MLflow store:  {result.store_uri}   (mlflow ui --backend-store-uri {result.store_uri})")
+    print(f"registered:    {result.registry_uri}   (skcal.tracking.load_calibrator)")
+
+
 def _counted(chunks: Iterator[pd.DataFrame], bar: tqdm) -> Iterator[pd.DataFrame]:
     for chunk in chunks:
         bar.update(len(chunk))
@@ -53,6 +155,10 @@ def _output_paths(output: Path, files: int) -> list[Path]:
     if files == 1:
         return [output]
     return [output.with_name(f"{output.stem}_{i:03d}{output.suffix}") for i in range(files)]
+
+
+def _step_size(text: str) -> int | str:
+    return int(text) if text.isdigit() else text
 
 
 def _positive_int(text: str) -> int:
@@ -83,6 +189,42 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--overwrite", action="store_true", help="replace existing files")
     sim.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     sim.set_defaults(handler=_simulate)
+
+    fit = commands.add_parser("fit", help="fit a calibration pipeline from a YAML configuration")
+    fit.add_argument("config", type=Path, help="the configuration file (see skcal.config)")
+    fit.add_argument("--overwrite", action="store_true", help="replace an existing model file")
+    fit.set_defaults(handler=_fit)
+
+    cal = commands.add_parser("calibrate", help="write calibrated copies of ROOT files of jets")
+    cal.add_argument("inputs", type=Path, nargs="+", help="flat ROOT files of jets (as written by simulate)")
+    cal.add_argument("-m", "--model", required=True,
+                     help="a model file (skcal fit) or an MLflow URI such as models:/jes-smallR@champion")
+    cal.add_argument("-o", "--output-dir", type=Path, required=True, help="folder of the calibrated files")
+    cal.add_argument("--suffix", default="_calib", help="added to each file's name (default: _calib)")
+    cal.add_argument("--tree", default=None, help="the tree to read (default: the file's only tree)")
+    cal.add_argument("--format", choices=["ttree", "rntuple"], default="ttree")
+    cal.add_argument("--step-size", type=_step_size, default="100 MB", help="jets (or memory, '100 MB') per chunk")
+    cal.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    cal.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    cal.set_defaults(handler=_calibrate)
+
+    ev = commands.add_parser("evaluate", help="closure, resolution and robustness report of calibrations")
+    ev.add_argument("-m", "--model", action="append", required=True, metavar="[NAME=]MODEL",
+                    help="a model file or MLflow URI, optionally named (repeat to compare models)")
+    ev.add_argument("-d", "--data", required=True, help="held-out jets: a ROOT file, glob or folder")
+    ev.add_argument("-o", "--output-dir", type=Path, required=True, help="folder of the report")
+    ev.add_argument("--tree", default=None)
+    ev.add_argument("--step-size", type=_step_size, default="100 MB")
+    ev.add_argument("--dask", action="store_true", help="read the jets in chunks (one pass for every figure)")
+    ev.set_defaults(handler=_evaluate)
+
+    demo = commands.add_parser("demo", help="the quick-start job: simulate, fit NI and an MDN, report, log")
+    demo.add_argument("-o", "--output-dir", type=Path, default=Path("demo-output"))
+    demo.add_argument("--n-train", type=_positive_int, default=400_000)
+    demo.add_argument("--n-test", type=_positive_int, default=200_000)
+    demo.add_argument("--epochs", type=_positive_int, default=6)
+    demo.add_argument("--seed", type=int, default=0)
+    demo.set_defaults(handler=_demo)
     return parser
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import sklearn.exceptions
 
 __all__ = [
+    "ConfigError",
     "DataError",
     "MissingDependencyError",
     "ModelNotFoundError",
@@ -53,3 +54,7 @@ class MissingDependencyError(SkcalError, ImportError):
 
 class ModelNotFoundError(SkcalError, LookupError):
     """No model at the given URI or path (an unknown registered name, alias or run)."""
+
+
+class ConfigError(SkcalError, ValueError):
+    """An invalid configuration: an unknown key, a wrong type, an unknown step or parameter."""

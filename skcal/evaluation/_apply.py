@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.pipeline import Pipeline
 
 from skcal._validation import _suggest, is_dask
 from skcal.exceptions import DataError, NotFittedError
 
-__all__ = ["apply_calibration", "model_features", "predict_response"]
+__all__ = ["apply_calibration", "check_prediction", "density_predictor", "model_features", "predict_response"]
 
 
 def model_features(model: Any) -> list[str]:
@@ -37,18 +39,42 @@ def predict_response(model: Any, table: pd.DataFrame) -> np.ndarray:
     it. Predictions must be finite and positive: a calibration never silently
     returns NaN.
     """
+    return check_prediction(model, model.predict(select_features(model, table)), len(table))
+
+
+def select_features(model: Any, table: pd.DataFrame) -> pd.DataFrame:
+    """The model's input columns of ``table``; a missing one is an error naming it."""
     features = model_features(model)
     missing = [name for name in features if name not in table.columns]
     if missing:
         raise DataError(f"the table lacks the model's input column {missing[0]!r}"
                         f"{_suggest(missing[0], list(table.columns))}; the model reads {features}")
-    response = np.asarray(model.predict(table[features]), dtype=np.float64)
+    return table[features]
+
+
+def check_prediction(model: Any, response: Any, n_rows: int, what: str = "responses") -> np.ndarray:
+    """``response`` as float64 if every value is finite and positive, else DataError."""
+    response = np.asarray(response, dtype=np.float64)
     bad = ~(np.isfinite(response) & (response > 0))
     if bad.any():
         row = int(np.argwhere(bad)[0][0])
-        raise DataError(f"{type(model).__name__} predicted {bad.sum()} non-positive or non-finite responses "
-                        f"(first at row {row}: {response.reshape(len(table), -1)[row]}); refusing to calibrate")
+        raise DataError(f"{type(model).__name__} predicted {bad.sum()} non-positive or non-finite {what} "
+                        f"(first at row {row}: {response.reshape(n_rows, -1)[row]}); refusing to calibrate")
     return response
+
+
+def density_predictor(model: Any) -> Callable[[pd.DataFrame], Any] | None:
+    """A function giving the predicted response densities of a table's jets, or None.
+
+    For a density calibrator (anything with ``predict_dist``), or a Pipeline ending
+    in one (its earlier steps transform the table first); None for point calibrators.
+    """
+    if hasattr(model, "predict_dist"):
+        return lambda table: model.predict_dist(select_features(model, table))
+    if isinstance(model, Pipeline) and hasattr(model[-1], "predict_dist"):
+        head, tail = model[:-1], model[-1]
+        return lambda table: tail.predict_dist(head.transform(select_features(model, table)))
+    return None
 
 
 def apply_calibration(model: Any, table: Any, *, prefix: str = "") -> Any:
@@ -86,7 +112,7 @@ def apply_calibration(model: Any, table: Any, *, prefix: str = "") -> Any:
     """
     if is_dask(table):
         meta = _calibrate_frame(model, table._meta_nonempty, prefix).iloc[:0]
-        return table.map_partitions(_calibrate_frame, model, prefix, meta=meta)
+        return table.map_partitions(lambda part: _calibrate_frame(model, part, prefix), meta=meta)
     if not isinstance(table, pd.DataFrame):
         raise DataError(f"table must be a pandas or Dask DataFrame, got {type(table).__name__}")
     return _calibrate_frame(model, table, prefix)

@@ -1,9 +1,11 @@
-"""MLflow tracking, model registry and loading of calibrations (the ``mlflow`` extra).
+"""Saving and loading calibrations; MLflow tracking and model registry (the ``mlflow`` extra).
 
-Importing this package does not import MLflow; each function does, and a missing
-MLflow raises an error that names the extra: ``pip install 'skcal[mlflow]'``.
+Importing this package does not import MLflow; the functions that need it do, and a
+missing MLflow raises an error that names the extra: ``pip install 'skcal[mlflow]'``.
+Saving to and loading from a file needs no MLflow.
 """
 
+from skcal.tracking._files import save_calibrator
 from skcal.tracking._log import LoggedCalibrator, epoch_logger, flat_params, load_calibrator, log_calibrator
 from skcal.tracking._store import DEFAULT_STORE_DIR, local_store_uri, use_store
 
@@ -15,5 +17,6 @@ __all__ = [
     "load_calibrator",
     "local_store_uri",
     "log_calibrator",
+    "save_calibrator",
     "use_store",
 ]

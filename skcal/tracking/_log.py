@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass
 from numbers import Number
 from pathlib import Path
@@ -15,11 +16,15 @@ import pandas as pd
 from skcal._optional import import_optional
 from skcal.evaluation._apply import model_features, predict_response
 from skcal.exceptions import DataError, ModelNotFoundError
+from skcal.tracking._files import load_model_file
 
 __all__ = ["LoggedCalibrator", "epoch_logger", "flat_params", "load_calibrator", "log_calibrator"]
 
-#: MLflow's limit on the length of a parameter value.
+#: MLflow's limit on the length of a parameter value, and on metrics per batch.
 _MAX_PARAM_LENGTH = 6000
+_METRICS_PER_CALL = 900
+#: Characters MLflow refuses in a metric name.
+_METRIC_NAME = re.compile(r"[^\w\-. :/]")
 
 
 @dataclass(frozen=True)
@@ -166,8 +171,13 @@ def _log_report(mlflow: Any, report_dir: Path) -> None:
     mlflow.log_artifacts(str(report_dir), artifact_path="report")
     metrics_file = report_dir / "metrics.json"
     if metrics_file.is_file():
-        scalars = _scalars(json.loads(metrics_file.read_text()), "report")
-        mlflow.log_metrics(scalars)
+        document = json.loads(metrics_file.read_text())
+        # The summary (worst closure, resolution, flags per model) when the report has
+        # one: the full document holds every bin of every plot, all in the artifacts.
+        scalars = _scalars(document.get("summary", document), "report")
+        items = list(scalars.items())
+        for start in range(0, len(items), _METRICS_PER_CALL):
+            mlflow.log_metrics(dict(items[start:start + _METRICS_PER_CALL]))
 
 
 def _scalars(tree: Any, prefix: str) -> dict[str, float]:
@@ -180,18 +190,19 @@ def _scalars(tree: Any, prefix: str) -> dict[str, float]:
         for i, value in enumerate(tree):
             out |= _scalars(value, f"{prefix}.{i}")
     elif isinstance(tree, Number) and not isinstance(tree, bool) and np.isfinite(tree):
-        out[prefix.replace("[", "_").replace("]", "")[:250]] = float(tree)
+        out[_METRIC_NAME.sub("_", prefix)[:250]] = float(tree)
     return out
 
 
-def load_calibrator(uri: str) -> Any:
-    """Load a logged calibration back as the fitted pipeline.
+def load_calibrator(uri: str | os.PathLike[str]) -> Any:
+    """Load a calibration back as the fitted pipeline: from MLflow or from a file.
 
     Parameters
     ----------
-    uri : str
+    uri : str or path-like
         ``models:/name@alias``, ``models:/name/3``, ``runs:/<run_id>/model`` or any
-        MLflow model URI.
+        MLflow model URI; or the path of a file written by :func:`save_calibrator`
+        (which needs no MLflow).
 
     Returns
     -------
@@ -201,8 +212,13 @@ def load_calibrator(uri: str) -> Any:
     Raises
     ------
     ModelNotFoundError
-        If no model exists at ``uri`` in the current tracking store.
+        If no model exists at ``uri`` in the current tracking store (or as a file).
     """
+    if Path(uri).is_file():
+        return load_model_file(Path(uri))
+    uri = str(uri)
+    if ":/" not in uri:
+        raise ModelNotFoundError(f"no calibration at {uri!r}: not a file, nor a model URI such as models:/name@alias")
     mlflow = import_optional("mlflow", purpose="load_calibrator")
     from mlflow.exceptions import MlflowException
 

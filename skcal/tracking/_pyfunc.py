@@ -23,8 +23,7 @@ class CalibrationModel(mlflow.pyfunc.PythonModel):
     def __init__(self, pipeline: Any) -> None:
         self.pipeline = pipeline
 
-    # model_input is left unannotated: MLflow would try to infer a signature from the hint.
-    def predict(self, context: Any, model_input, params: dict[str, Any] | None = None) -> pd.DataFrame:  # noqa: ANN001
+    def predict(self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None) -> pd.DataFrame:
         table = pd.DataFrame(model_input)
         if {"e_reco", "pt_reco"} <= set(table.columns):
             calibrated = apply_calibration(self.pipeline, table)

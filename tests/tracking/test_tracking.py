@@ -65,14 +65,15 @@ print("ok")
 def test_run_records_parameters_metrics_and_report(store: Path, fitted, jets: pd.DataFrame, tmp_path: Path) -> None:
     report = tmp_path / "report"
     report.mkdir()
-    (report / "metrics.json").write_text(json.dumps({"closure": {"worst": 0.012, "bins": [1.0, 0.99]},
-                                                     "note": "text"}))
+    (report / "metrics.json").write_text(json.dumps({"summary": {"NI+GSC": {"worst": 0.012, "bins": [1.0, 0.99]},
+                                                                 "note": "text"}, "bins": [0.5]}))
     (report / "index.html").write_text("<html></html>")
     logged = log_calibrator(fitted, jets.head(), metrics={"resolution_100gev": 0.08}, report_dir=report)
     run = mlflow.get_run(logged.run_id)
     assert run.data.metrics["resolution_100gev"] == pytest.approx(0.08)
-    assert run.data.metrics["report.closure.worst"] == pytest.approx(0.012)
-    assert run.data.metrics["report.closure.bins.1"] == pytest.approx(0.99)
+    assert run.data.metrics["report.NI_GSC.worst"] == pytest.approx(0.012)
+    assert run.data.metrics["report.NI_GSC.bins.1"] == pytest.approx(0.99)
+    assert not any(key.startswith("report.bins") for key in run.data.metrics)
     assert run.data.params["numericalinversion__target"] == "e_reco"
     artifacts = {a.path for a in mlflow.MlflowClient().list_artifacts(logged.run_id, "report")}
     assert artifacts == {"report/metrics.json", "report/index.html"}

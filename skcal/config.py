@@ -1,0 +1,244 @@
+"""Training configurations for the command line: YAML files validated strictly.
+
+A configuration says where the jets are, which columns the model reads, the pipeline's
+steps and their parameters, and where the result goes. Every key is checked: an
+unknown or misspelt key, or a value of the wrong type, is an error that names it (no
+silent defaults). Pipeline steps are looked up by class name among skcal's (and
+scikit-learn's preprocessing) estimators, never evaluated as code.
+
+.. code-block:: yaml
+
+    data:
+      source: jets/*.root        # a file, glob, folder or list (skcal.io.read_jets)
+      tree: jets
+      dask: true                 # stream the files in chunks
+    features: [e_reco, pt_reco, eta, m_reco, em_frac, charged_frac, width]
+    target: response             # y = e_reco / e_true
+    weights: flat_prior          # prior-flattening weights in pt_true (or: none, weight)
+    pipeline:
+      - EtaAnnotation: {}
+      - SymmetricScaler: {clip: true}
+      - MDNCalibrator: {n_components: 3, max_epochs: 20, module__hidden_sizes: [64, 64]}
+    output:
+      model: model.joblib        # the fitted pipeline (never overwritten unless asked)
+      mlflow:
+        experiment: skcal
+        register: jes-smallR     # registered model name
+        alias: champion
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from skcal.exceptions import ConfigError
+
+__all__ = ["Config", "DataConfig", "MlflowConfig", "OutputConfig", "build_pipeline", "load_config", "step_classes"]
+
+TARGETS = {"response": ("e_reco", "e_true"), "response_m": ("m_reco", "m_true"), "response_pt": ("pt_reco", "pt_true")}
+WEIGHTS = ("none", "weight", "flat_prior")
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Where the jets are: the arguments of :func:`skcal.io.read_jets`."""
+
+    source: str | list[str]
+    tree: str | None = None
+    preset: str | None = None
+    dask: bool = False
+    step_size: int | str = "100 MB"
+
+
+@dataclass(frozen=True)
+class MlflowConfig:
+    """Where to log: a tracking URI (default: the local store) and the registry entry."""
+
+    tracking_uri: str | None = None
+    store: str = "mlflow-store"
+    experiment: str = "skcal"
+    register: str | None = None
+    alias: str | None = None
+
+
+@dataclass(frozen=True)
+class OutputConfig:
+    """Where the fitted pipeline goes."""
+
+    model: str | None = None
+    mlflow: MlflowConfig | None = None
+
+
+@dataclass(frozen=True)
+class Config:
+    """A training: data, features, target, weights, pipeline steps, output."""
+
+    data: DataConfig
+    features: list[str]
+    pipeline: list[dict[str, dict[str, Any]]]
+    target: str = "response"
+    weights: str = "none"
+    output: OutputConfig = field(default_factory=OutputConfig)
+
+
+def _check_keys(section: str, raw: Any, cls: type) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{section} must be a mapping, got {type(raw).__name__}: {raw!r}")
+    known = [f.name for f in fields(cls)]
+    for key in raw:
+        if key not in known:
+            close = difflib.get_close_matches(str(key), known, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ConfigError(f"unknown key {section}.{key}{hint}; known keys: {known}")
+    return raw
+
+
+def _expect(name: str, value: Any, *types: type) -> Any:
+    if not isinstance(value, types) or (bool not in types and isinstance(value, bool)):
+        wanted = " or ".join(t.__name__ for t in types)
+        raise ConfigError(f"{name} must be {wanted}, got {type(value).__name__}: {value!r}")
+    return value
+
+
+def _required(section: str, raw: dict[str, Any], key: str) -> Any:
+    if key not in raw:
+        raise ConfigError(f"{section}.{key} is required")
+    return raw[key]
+
+
+def parse_config(raw: Any) -> Config:
+    """Validate a configuration given as a dict (as YAML loads it).
+
+    Examples
+    --------
+    >>> cfg = parse_config({"data": {"source": "jets.root"}, "features": ["e_reco", "eta"],
+    ...                     "pipeline": [{"NumericalInversion": {}}]})
+    >>> cfg.target, cfg.data.dask
+    ('response', False)
+    >>> parse_config({"data": {"source": "jets.root"}, "featurs": []})
+    Traceback (most recent call last):
+    ...
+    skcal.exceptions.ConfigError: unknown key config.featurs (did you mean 'features'?); known keys: ['data', 'features', 'pipeline', 'target', 'weights', 'output']
+    """
+    raw = _check_keys("config", raw, Config)
+    data = _check_keys("data", _required("config", raw, "data"), DataConfig)
+    source = _expect("data.source", _required("data", data, "source"), str, list)
+    data_cfg = DataConfig(
+        source=source,
+        tree=_expect("data.tree", data.get("tree"), str, type(None)),
+        preset=_expect("data.preset", data.get("preset"), str, type(None)),
+        dask=_expect("data.dask", data.get("dask", False), bool),
+        step_size=_expect("data.step_size", data.get("step_size", "100 MB"), int, str),
+    )
+    features = _expect("features", _required("config", raw, "features"), list)
+    for i, name in enumerate(features):
+        _expect(f"features[{i}]", name, str)
+    target = _expect("target", raw.get("target", "response"), str)
+    if target not in TARGETS:
+        raise ConfigError(f"target must be one of {sorted(TARGETS)}, got {target!r}")
+    weights = _expect("weights", raw.get("weights", "none"), str)
+    if weights not in WEIGHTS:
+        raise ConfigError(f"weights must be one of {list(WEIGHTS)}, got {weights!r}")
+    pipeline = _parse_steps(_required("config", raw, "pipeline"))
+    out = _check_keys("output", raw.get("output", {}) or {}, OutputConfig)
+    mlflow_cfg = None
+    if out.get("mlflow") is not None:
+        ml = _check_keys("output.mlflow", out["mlflow"], MlflowConfig)
+        for key in ("tracking_uri", "register", "alias"):
+            _expect(f"output.mlflow.{key}", ml.get(key), str, type(None))
+        for key in ("store", "experiment"):
+            _expect(f"output.mlflow.{key}", ml.get(key, ""), str)
+        if ml.get("alias") and not ml.get("register"):
+            raise ConfigError("output.mlflow.alias needs output.mlflow.register (the model name)")
+        mlflow_cfg = MlflowConfig(**ml)
+    output = OutputConfig(model=_expect("output.model", out.get("model"), str, type(None)), mlflow=mlflow_cfg)
+    return Config(data=data_cfg, features=features, pipeline=pipeline, target=target, weights=weights,
+                  output=output)
+
+
+def _parse_steps(raw: Any) -> list[dict[str, dict[str, Any]]]:
+    _expect("pipeline", raw, list)
+    if not raw:
+        raise ConfigError("pipeline must have at least one step")
+    classes = step_classes()
+    steps = []
+    for i, step in enumerate(raw):
+        if not isinstance(step, dict) or len(step) != 1:
+            raise ConfigError(f"pipeline[{i}] must be a mapping of one step name to its parameters, got {step!r}")
+        (name, params), = step.items()
+        if name not in classes:
+            close = difflib.get_close_matches(str(name), list(classes), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ConfigError(f"pipeline[{i}]: unknown step {name!r}{hint}; known steps: {sorted(classes)}")
+        params = {} if params is None else _expect(f"pipeline[{i}].{name}", params, dict)
+        valid = classes[name]().get_params()
+        for key in params:
+            if key not in valid and not any(key.startswith(p + "__") for p in ("module", "optimizer", "callbacks",
+                                                                                    "iterator_train", "criterion")):
+                close = difflib.get_close_matches(key, list(valid), n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise ConfigError(f"pipeline[{i}].{name}: unknown parameter {key!r}{hint}")
+        steps.append({name: params})
+    return steps
+
+
+def step_classes() -> dict[str, type]:
+    """The estimators a configuration may name, by class name."""
+    from sklearn import preprocessing as sk_preprocessing
+
+    from skcal import inversion, neural, preprocessing
+
+    classes: dict[str, type] = {}
+    for module in (sk_preprocessing, preprocessing, inversion, neural):
+        for name in getattr(module, "__all__", dir(module)):
+            obj = getattr(module, name, None)
+            if isinstance(obj, type) and hasattr(obj, "fit") and hasattr(obj, "get_params"):
+                classes[name] = obj
+    return classes
+
+
+def build_pipeline(config: Config) -> Any:
+    """The unfitted scikit-learn Pipeline of the configuration's steps.
+
+    Lists in parameters become tuples (hidden layer sizes and the like).
+    """
+    from sklearn.pipeline import make_pipeline
+
+    classes = step_classes()
+    steps = []
+    for step in config.pipeline:
+        (name, params), = step.items()
+        steps.append(classes[name](**{k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}))
+    pipeline = make_pipeline(*steps)
+    if len(steps) > 1:
+        pipeline.set_output(transform="pandas")  # later steps select columns by name
+    return pipeline
+
+
+def load_config(path: str | os.PathLike[str]) -> Config:
+    """Read and validate a YAML configuration file.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file does not exist.
+    ConfigError
+        For invalid YAML, an unknown key, a wrong type or an unknown step or parameter.
+    """
+    import yaml
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no configuration file {path}")
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML: {exc}") from exc
+    try:
+        return parse_config(raw)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None

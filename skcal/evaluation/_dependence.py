@@ -1,0 +1,127 @@
+"""Robustness checks of a calibration: flavour, pile-up and spectrum dependence.
+
+All are derived from filled :class:`ResponseHistogram` objects (no pass over jets):
+
+- flavour: the closure table per flavour class (gluon, light, charm, bottom);
+- pile-up: in each (pT_true, |eta_true|) cell, the straight-line slope of the
+  calibrated response mode against the mean NPV (or mu) of its NPV (mu) bins, fitted by
+  weighted least squares on the modes' errors (the test of the ATLAS calibration: a
+  calibration free of pile-up dependence has slopes compatible with zero);
+- spectrum: the closure with the sample re-weighted to a flat spectrum of a truth
+  variable (``e_true``), against the unweighted closure. The weight of a jet depends
+  only on its truth-energy bin, so the re-weighted histogram is a weighted sum of the
+  per-bin histograms; the weights are those of
+  :func:`skcal.preprocessing.reweight_to_spectrum` with the same bins.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from skcal.evaluation._closure import table_from_histogram
+from skcal.evaluation._histogram import ResponseHistogram
+
+
+def flavour_table(hist: ResponseHistogram, names: list[str], **options: Any) -> pd.DataFrame:
+    """The closure table of a histogram binned in ``flavour_class``, with the class names."""
+    table = table_from_histogram(hist, **options)
+    table.insert(0, "flavour", [names[int(i)] for i in table.pop("flavour_class_low")])
+    return table.drop(columns="flavour_class_high")
+
+
+def pileup_slopes(hist: ResponseHistogram, variable: str, *, min_entries: float = 50.0,
+                  **options: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Slope of the calibrated response mode against ``variable`` in each cell.
+
+    Returns
+    -------
+    slopes : DataFrame
+        Per (pT_true, |eta_true|) cell: ``slope`` (per unit of the variable),
+        ``slope_err``, ``offset`` (the mode at the variable's mean), ``chi2``, ``ndf``,
+        ``n_points`` and ``significance = slope / slope_err``. Cells with fewer than
+        two usable points have NaN slopes.
+    points : DataFrame
+        The modes per bin of ``variable`` with the mean value of the variable there
+        (what the slopes are fitted to; ``used`` marks the points in the fit).
+    """
+    points = table_from_histogram(hist, min_entries=min_entries, **options)
+    sumw = hist.sumw.sum(axis=-1).ravel()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        points[f"mean_{variable}"] = np.where(sumw > 0, hist.extra_sums[variable].ravel() / sumw, np.nan)
+    points["used"] = ((points["status"] == "ok") & (points["n_effective"] >= min_entries)
+                      & np.isfinite(points["mode_err"]) & (points["mode_err"] > 0))
+    keys = ["pt_true_low", "pt_true_high", "abs_eta_true_low", "abs_eta_true_high"]
+    rows = []
+    for key, group in points.groupby(keys, sort=True):
+        use = group[group["used"]]
+        rows.append(dict(zip(keys, key, strict=True)) | _line_fit(
+            use[f"mean_{variable}"].to_numpy(), use["mode"].to_numpy(), use["mode_err"].to_numpy()))
+    return pd.DataFrame(rows), points
+
+
+def _line_fit(x: np.ndarray, y: np.ndarray, err: np.ndarray) -> dict[str, float]:
+    """Weighted least-squares straight line, centred on the weighted mean of x."""
+    out = {"slope": np.nan, "slope_err": np.nan, "offset": np.nan, "chi2": np.nan, "ndf": 0,
+           "n_points": int(x.size), "significance": np.nan}
+    if x.size < 2 or np.ptp(x) == 0:
+        return out
+    w = 1.0 / err**2
+    x0 = float(np.sum(w * x) / np.sum(w))
+    dx = x - x0
+    sxx = float(np.sum(w * dx * dx))
+    slope = float(np.sum(w * dx * y) / sxx)
+    offset = float(np.sum(w * y) / np.sum(w))
+    resid = y - offset - slope * dx
+    out.update(slope=slope, slope_err=float(np.sqrt(1.0 / sxx)), offset=offset,
+               chi2=float(np.sum(w * resid**2)), ndf=int(x.size - 2))
+    out["significance"] = out["slope"] / out["slope_err"]
+    return out
+
+
+def spectrum_weights(counts: np.ndarray, edges: np.ndarray, clip: float | None = 1000.0) -> np.ndarray:
+    """Per-bin weights that make a histogram with ``counts`` flat in the variable (mean 1 over jets).
+
+    The weights of :func:`skcal.preprocessing.reweight_to_spectrum` with ``target="flat"``
+    and these bin edges: the bin's width over its count, clipped at ``clip`` times the
+    smallest non-zero weight, normalised so that the jets' weights average 1.
+    """
+    counts = np.asarray(counts, dtype=np.float64)
+    per_bin = np.zeros(counts.size)
+    filled = counts > 0
+    per_bin[filled] = np.diff(edges)[filled] / counts[filled]
+    if not filled.any():
+        return per_bin
+    if clip is not None:
+        per_bin = np.minimum(per_bin, clip * per_bin[filled].min())
+    return per_bin / ((counts * per_bin).sum() / counts.sum())
+
+
+def spectrum_tables(hist: ResponseHistogram, counts: np.ndarray, edges: np.ndarray,
+                    **options: Any) -> pd.DataFrame:
+    """Closure unweighted and re-weighted to a flat spectrum, per (pT_true, |eta_true|) bin.
+
+    ``hist`` is binned in ``spectrum_bin`` (the index of each jet's truth-energy bin)
+    first. Returns one row per cell with ``mode`` and ``mode_err`` of both, and
+    ``shift = mode_flat - mode``.
+    """
+    weights = spectrum_weights(counts, edges)
+    rest = {k: v for k, v in hist.edges.items() if k != "spectrum_bin"}
+    plain = ResponseHistogram(rest, hist.response_edges)
+    flat = ResponseHistogram(rest, hist.response_edges)
+    plain.sumw, plain.sumw2 = hist.sumw.sum(axis=0), hist.sumw2.sum(axis=0)
+    plain.entries = hist.entries.sum(axis=0)
+    w = weights[:, None, None, None]
+    flat.sumw, flat.sumw2 = (hist.sumw * w).sum(axis=0), (hist.sumw2 * w**2).sum(axis=0)
+    flat.entries = hist.entries.sum(axis=0)
+    unweighted = table_from_histogram(plain, **options)
+    reweighted = table_from_histogram(flat, **options)
+    keys = [c for c in unweighted.columns if c.endswith(("_low", "_high"))]
+    out = unweighted[keys + ["entries", "mode", "mode_err", "status"]].copy()
+    out["mode_flat"] = reweighted["mode"].to_numpy()
+    out["mode_flat_err"] = reweighted["mode_err"].to_numpy()
+    out["status_flat"] = reweighted["status"].to_numpy()
+    out["shift"] = out["mode_flat"] - out["mode"]
+    return out

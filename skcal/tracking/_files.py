@@ -1,0 +1,49 @@
+"""Saving a fitted calibration to a file and loading it back, without MLflow."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import joblib
+
+__all__ = ["load_model_file", "save_calibrator"]
+
+
+def save_calibrator(pipeline: Any, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+    """Save a fitted calibration with joblib, atomically (temporary file, then rename).
+
+    Raises
+    ------
+    FileExistsError
+        If ``path`` exists and ``overwrite`` is False.
+    FileNotFoundError
+        If the folder of ``path`` does not exist.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from sklearn.dummy import DummyRegressor
+    >>> from skcal.tracking import load_calibrator, save_calibrator
+    >>> path = save_calibrator(DummyRegressor().fit([[1.0]], [0.8]), pathlib.Path(tempfile.mkdtemp()) / "m.joblib")
+    >>> float(load_calibrator(path).predict([[2.0]])[0])
+    0.8
+    """
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"cannot write {path}: the folder {path.parent} does not exist")
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} exists; pass overwrite=True (--overwrite) to replace it")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        joblib.dump(pipeline, tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def load_model_file(path: Path) -> Any:
+    """Load a calibration saved by :func:`save_calibrator`."""
+    return joblib.load(path)
