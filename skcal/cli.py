@@ -9,6 +9,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from skcal._outputs import check_output_path
 from skcal.exceptions import SkcalError
 
 if TYPE_CHECKING:
@@ -25,10 +26,7 @@ def _simulate(args: argparse.Namespace) -> None:
 
     outputs = _output_paths(args.output, args.files)
     for path in outputs:  # fail before writing anything
-        if not path.parent.is_dir():
-            raise FileNotFoundError(f"cannot write {path}: the folder {path.parent} does not exist")
-        if path.exists() and not args.overwrite:
-            raise FileExistsError(f"{path} exists; pass --overwrite to replace it")
+        check_output_path(path, overwrite=args.overwrite, hint="pass --overwrite to replace it")
     per_file, extra = divmod(args.n_jets, len(outputs))
     start = 0
     with tqdm(total=args.n_jets, unit="jet", unit_scale=True, desc="simulate", disable=args.quiet) as bar:
@@ -52,8 +50,8 @@ def _fit(args: argparse.Namespace) -> None:
 
     config = load_config(args.config)
     model_path = Path(config.output.model) if config.output.model else None
-    if model_path is not None and model_path.exists() and not args.overwrite:  # fail before fitting
-        raise FileExistsError(f"{model_path} exists; pass --overwrite to replace it")
+    if model_path is not None:  # fail before fitting
+        check_output_path(model_path, overwrite=args.overwrite, hint="pass --overwrite to replace it")
     reco, truth = TARGETS[config.target]
     needed = list(dict.fromkeys([*config.features, reco, truth, "pt_true", "weight"]))
     table = read_jets(config.data.source, tree=config.data.tree, preset=config.data.preset,
@@ -96,11 +94,7 @@ def _calibrate(args: argparse.Namespace) -> None:
         out = args.output_dir / f"{source.stem}{args.suffix}{source.suffix}"
         if out.resolve() == source.resolve():
             raise FileExistsError(f"{out} is an input file; calibrate never overwrites its inputs")
-        if out.exists() and not args.overwrite:
-            raise FileExistsError(f"{out} exists; pass --overwrite to replace it")
-        outputs[source] = out
-    if not args.output_dir.is_dir():
-        raise FileNotFoundError(f"the output folder {args.output_dir} does not exist")
+        outputs[source] = check_output_path(out, overwrite=args.overwrite, hint="pass --overwrite to replace it")
     model = load_calibrator(args.model)
     for source, out in tqdm(outputs.items(), desc="calibrate", unit="file", disable=args.quiet):
         table = read_jets(source, tree=args.tree, step_size=args.step_size, dask=True)

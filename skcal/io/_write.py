@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import uproot
 
+from skcal._outputs import atomic_output, check_output_path
 from skcal.exceptions import DataError
 
 __all__ = ["write_root"]
@@ -78,19 +79,10 @@ def write_root(
         raise DataError(f"format must be 'ttree' or 'rntuple', got {format!r}")
     if chunk_size <= 0:
         raise DataError(f"chunk_size must be positive, got {chunk_size}")
-    if not path.parent.is_dir():
-        raise FileNotFoundError(f"cannot write {path}: the folder {path.parent} does not exist")
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
-
+    check_output_path(path, overwrite=overwrite)
     chunks = [table] if isinstance(table, pd.DataFrame) else table
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with uproot.recreate(tmp) as file:
-            _write_chunks(file, tree, chunks, format, chunk_size, path)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_output(path) as tmp, uproot.recreate(tmp) as file:
+        _write_chunks(file, tree, chunks, format, chunk_size, path)
     return path
 
 

@@ -8,6 +8,8 @@ from typing import Any
 
 import joblib
 
+from skcal._outputs import atomic_output, check_output_path
+
 __all__ = ["load_model_file", "save_calibrator"]
 
 
@@ -30,17 +32,9 @@ def save_calibrator(pipeline: Any, path: str | os.PathLike[str], *, overwrite: b
     >>> float(load_calibrator(path).predict([[2.0]])[0])
     0.8
     """
-    path = Path(path)
-    if not path.parent.is_dir():
-        raise FileNotFoundError(f"cannot write {path}: the folder {path.parent} does not exist")
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} exists; pass overwrite=True (--overwrite) to replace it")
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
+    path = check_output_path(path, overwrite=overwrite, hint="pass overwrite=True (--overwrite) to replace it")
+    with atomic_output(path) as tmp:
         joblib.dump(pipeline, tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return path
 
 
