@@ -171,6 +171,22 @@ def plot_binned(tables: Mapping[str, pd.DataFrame], *, x: str, y: str, yerr: str
         return _save(fig, path)
 
 
+def _populated_range(edges: np.ndarray, densities: list[np.ndarray], tail: float = 1e-3) -> tuple[float, float]:
+    """The x range holding all but ``tail`` of every density at each end (the core, not the empty tails)."""
+    widths = np.diff(edges)
+    lows, highs = [], []
+    for density in densities:
+        cdf = np.cumsum(np.nan_to_num(density) * widths)
+        if cdf[-1] <= 0:
+            continue
+        cdf /= cdf[-1]
+        lows.append(edges[np.searchsorted(cdf, tail)])
+        highs.append(edges[min(np.searchsorted(cdf, 1 - tail) + 1, len(edges) - 1)])
+    if not lows:
+        return float(edges[0]), float(edges[-1])
+    return float(min(lows)), float(max(highs))
+
+
 def plot_distribution(hists: Mapping[str, tuple[np.ndarray, np.ndarray]], predicted: Mapping[str, np.ndarray],
                       edges: np.ndarray, box: tuple[float, float, float, float], path: Path,
                       style: PlotStyle) -> Path:
@@ -187,7 +203,7 @@ def plot_distribution(hists: Mapping[str, tuple[np.ndarray, np.ndarray]], predic
                 ax.plot(centres, predicted[name], color=colour, ls="--", lw=2, label=f"{name}: predicted density")
                 top = max(top, _top(predicted[name]))
         ax.axvline(1.0, color="black", ls=":", lw=1)
-        ax.set_xlim(edges[0], edges[-1])
+        ax.set_xlim(*_populated_range(edges, [density for density, _ in hists.values()]))
         ax.set_ylim(0, 1.5 * top if top > 0 else 1)
         ax.set_xlabel(r"$E^{\mathrm{calib}} / E^{\mathrm{true}}$")
         ax.set_ylabel("Probability density")
