@@ -5,7 +5,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 TORCH_SPEC ?= torch==2.13.0
-EXTRAS ?= test,mlflow,optim
+EXTRAS ?= test,mlflow,optim,tune
 DEMO_DIR ?= demo-output
 PYTEST_ARGS ?= -n 2
 BIN := $(VENV)/bin

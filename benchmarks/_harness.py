@@ -20,8 +20,18 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
-_PACKAGES = ("skcal", "numpy", "pandas", "torch", "skorch", "dask", "uproot", "awkward", "scikit-learn")
+RESULTS_ENV = "SKCAL_BENCH_RESULTS"
+
+
+def _results_dir() -> Path:
+    """``benchmarks/results``, or the folder named by ``$SKCAL_BENCH_RESULTS`` (set by ``run.py``)."""
+    override = os.environ.get(RESULTS_ENV)
+    return Path(override).resolve() if override else Path(__file__).resolve().parent / "results"
+
+
+RESULTS_DIR = _results_dir()
+_PACKAGES = ("skcal", "numpy", "pandas", "torch", "skorch", "dask", "uproot", "awkward", "scikit-learn",
+             "lightgbm")
 
 
 def peak_rss_mib() -> float:
@@ -88,7 +98,7 @@ def markdown_table(rows: list[dict[str, Any]]) -> str:
     keys = list(rows[0])
 
     def fmt(v: Any) -> str:
-        return f"{v:.4g}" if isinstance(v, float) else str(v)
+        return f"{v:.4g}" if isinstance(v, float) else str(v).replace("|", "\\|")  # a bare | splits the cell
 
     lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
     lines += ["| " + " | ".join(fmt(r.get(k, "")) for k in keys) + " |" for r in rows]
@@ -99,7 +109,8 @@ def write_results(name: str, *, parameters: dict[str, Any], rows: list[dict[str,
                   title: str, notes: str = "") -> Path:
     """Write ``results/<name>.json`` and ``results/<name>.md``; return the JSON path."""
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    payload = {"benchmark": name, "machine": machine(), "parameters": parameters, "results": rows}
+    payload = {"benchmark": name, "title": title, "notes": notes, "machine": machine(),
+               "parameters": parameters, "results": rows}
     json_path = RESULTS_DIR / f"{name}.json"
     json_path.write_text(json.dumps(payload, indent=2, default=str) + "\n")
     md = f"## {title}\n\n{notes}\n\n" if notes else f"## {title}\n\n"

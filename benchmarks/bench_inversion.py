@@ -159,7 +159,7 @@ def write_files(n_jets: int, data_dir: Path, n_files: int) -> list[Path]:
     per_file = -(-n_jets // n_files)
     paths = []
     for i in range(n_files):
-        path = data_dir / f"jets_{n_jets}_{i}.root"
+        path = data_dir / f"jets_{n_jets}_{n_files}_{i}.root"  # a file is reused only for the same split
         n = min(per_file, n_jets - i * per_file)
         if not path.exists():
             start = time.perf_counter()

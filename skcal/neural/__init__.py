@@ -5,6 +5,10 @@
 - :class:`MDNCalibrator`: a mixture of K normal or split-normal components; ``predict``
   returns the true mode of the mixture.
 - :class:`PointCalibrator`: the MAE/MSE regression baseline (median or mean response).
+- :class:`EnergyMassCalibrator`: the ATLAS simultaneous energy-and-mass network of
+  large-R jets, trained with a declarative schedule of :class:`Stage` (the paper's
+  table 3 by default, :func:`paper_schedule`).
+- :class:`ClosureMonitor`: a callback recording the validation closure each epoch.
 
 All train on numpy, pandas or Dask input (streamed), with sample weights, and predict
 the response ``r = E_reco / E_true`` (``E_calib = E_reco / predict(X)``).
@@ -14,13 +18,22 @@ the response ``r = E_reco / E_true`` (``E_calib = E_reco / predict(X)``).
 3
 """
 
+from skcal.neural.callbacks import ClosureMonitor
+from skcal.neural.energy_mass import EnergyMassCalibrator, EnergyMassNetwork
+from skcal.neural.schedule import PAPER_SCHEDULE, Stage, paper_schedule
 from skcal.neural._estimators import GDNCalibrator, MDNCalibrator, PointCalibrator, TrainingDivergedError, nll_loss
 from skcal.neural._prediction import DensityPrediction
-from skcal.neural.distributions import AsymmetricNormal, Truncated, find_mode
+from skcal.neural.distributions import AsymmetricNormal, Truncated, find_mode, mixture_mode
 from skcal.neural.modules import MLP, DensityNetwork, PointNetwork
 
 __all__ = [
     "MLP",
+    "PAPER_SCHEDULE",
+    "ClosureMonitor",
+    "EnergyMassCalibrator",
+    "EnergyMassNetwork",
+    "Stage",
+    "paper_schedule",
     "AsymmetricNormal",
     "DensityNetwork",
     "DensityPrediction",
@@ -31,5 +44,6 @@ __all__ = [
     "TrainingDivergedError",
     "Truncated",
     "find_mode",
+    "mixture_mode",
     "nll_loss",
 ]

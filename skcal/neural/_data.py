@@ -11,7 +11,7 @@ so that skorch's ``(Xi, yi)`` protocol carries the weights without extra plumbin
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -70,6 +70,9 @@ class DaskStream(Dataset):
         ``prepare(X_chunk, y_chunk, w_chunk)`` returns the validated ``(X, yw)`` tensors.
     buffer_partitions : int, default=4
         Partitions per buffer.
+    partitions : sequence of int, optional
+        Read only these partitions (for example, all but those held out for
+        validation); all of them by default.
 
     Examples
     --------
@@ -82,14 +85,18 @@ class DaskStream(Dataset):
     """
 
     def __init__(self, X: Any, y: Any, sample_weight: Any, prepare: Callable[..., Batch],
-                 buffer_partitions: int = 4) -> None:
+                 buffer_partitions: int = 4, partitions: Sequence[int] | None = None) -> None:
         self.X, self.y, self.sample_weight = X, y, sample_weight
         self.prepare, self.buffer_partitions = prepare, int(buffer_partitions)
-        self.n_partitions = _n_parts(X)
+        total = _n_parts(X)
         for name, other in (("y", y), ("sample_weight", sample_weight)):
-            if other is not None and _n_parts(other) != self.n_partitions:
+            if other is not None and _n_parts(other) != total:
                 raise ValueError(f"{name} has {_n_parts(other)} partitions but X has "
-                                 f"{self.n_partitions}; they must be partitioned alike")
+                                 f"{total}; they must be partitioned alike")
+        self.partitions = np.arange(total) if partitions is None else np.asarray(partitions, dtype=np.int64)
+        if self.partitions.size == 0 or self.partitions.min() < 0 or self.partitions.max() >= total:
+            raise ValueError(f"partitions must be a non-empty selection of 0..{total - 1}, got {partitions!r}")
+        self.n_partitions = int(self.partitions.size)
 
     def __len__(self) -> int:  # unknown without computing; skorch does not need it
         raise TypeError("the length of a Dask stream is not known before it is read")
@@ -102,9 +109,9 @@ class DaskStream(Dataset):
         import dask
 
         if generator is None:
-            order = np.arange(self.n_partitions)
+            order = self.partitions
         else:
-            order = torch.randperm(self.n_partitions, generator=generator).numpy()
+            order = self.partitions[torch.randperm(self.n_partitions, generator=generator).numpy()]
         for start in range(0, self.n_partitions, self.buffer_partitions):
             idx = order[start:start + self.buffer_partitions]
             parts = [(_part(self.X, i), _part(self.y, i),

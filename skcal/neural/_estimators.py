@@ -10,12 +10,18 @@ Each is a :class:`skorch.NeuralNet`, so ``module__*``, ``optimizer__*`` and
 - ``random_state`` seeds the initial weights and the shuffling: CPU training is
   reproducible bit for bit, without touching torch's global random state;
 - a loss that becomes NaN or infinite stops training with :class:`TrainingDivergedError`;
-- there is no internal validation split (``train_split=None``).
+- validation: ``validation_fraction=0.1`` holds out a seeded random 10% of the jets
+  (whole partitions for Dask input), or ``fit(X, y, X_val=..., y_val=...)`` takes
+  explicit validation jets; either way ``history[:, "valid_loss"]`` is the weighted
+  loss on them after each epoch (batches are slices of contiguous tensors too), and
+  skorch's ``EarlyStopping(monitor="valid_loss")`` works. skorch's own
+  ``train_split`` is not used (it must stay ``None``).
 """
 
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
 import numpy as np
@@ -36,6 +42,7 @@ from skcal.neural.modules import DensityNetwork, PointNetwork
 __all__ = ["GDNCalibrator", "MDNCalibrator", "PointCalibrator", "TrainingDivergedError", "nll_loss"]
 
 _PREDICT_BATCH = 1 << 16
+_VALID_BATCH = 1 << 14
 
 
 class TrainingDivergedError(SkcalError, FloatingPointError):
@@ -77,7 +84,7 @@ def nll_loss(dist: Distribution, y: torch.Tensor, weight: torch.Tensor | None = 
 class _Calibrator(RegressorMixin, NeuralNet):
     """The machinery that the calibrators share (not public)."""
 
-    _own_params: tuple[str, ...] = ("target", "random_state", "buffer_partitions")
+    _own_params: tuple[str, ...] = ("target", "random_state", "validation_fraction", "buffer_partitions")
 
     def _set_own(self, **params: Any) -> None:
         for key, value in params.items():
@@ -167,7 +174,9 @@ class _Calibrator(RegressorMixin, NeuralNet):
         return {}
 
     def get_iterator(self, dataset: Any, training: bool = False) -> BatchIterator:
-        return BatchIterator(dataset, self.batch_size, shuffle=training,
+        # validation batches only cost a forward pass: larger ones save Python overhead
+        batch_size = self.batch_size if training else max(self.batch_size, _VALID_BATCH)
+        return BatchIterator(dataset, batch_size, shuffle=training,
                              generator=getattr(self, "_shuffle_generator_", None), device=self.device)
 
     def get_dataset(self, X: Any, y: Any = None) -> Any:
@@ -189,22 +198,91 @@ class _Calibrator(RegressorMixin, NeuralNet):
         return {"loss": loss, "y_pred": y_pred}
 
     def _start(self, X: Any, y: Any, sample_weight: Any) -> TensorData | DaskStream:
+        """Validate, set the input and target statistics and initialise; no validation split."""
+        return self._begin(X, y, sample_weight, split=False)[0]
+
+    def _begin(self, X: Any, y: Any, sample_weight: Any, X_val: Any = None, y_val: Any = None,
+               sample_weight_val: Any = None, *, split: bool = True) -> tuple[TensorData | DaskStream, Any]:
+        """``_start`` with the validation jets: held out (``validation_fraction``) or given."""
         if self.target not in TARGETS:
             raise ValueError(f"target must be one of {sorted(TARGETS)}, got {self.target!r}")
         if getattr(self, "mode_space", "response") not in ("response", "target"):
             raise ValueError(f"mode_space must be 'response' or 'target', got {self.mode_space!r}")
+        self._check_validation_params()
         for attr in ("n_features_in_", "feature_names_in_"):
             if hasattr(self, attr):
                 delattr(self, attr)
         data = self._make_data(X, y, sample_weight, reset=True)
         seed = self._seed()
+        valid = None
+        if split:
+            data, valid = self._with_validation(data, X_val, y_val, sample_weight_val, seed)
+            if isinstance(data, TensorData) and X_val is None and valid is not None:
+                self._set_target_stats(data.yw[:, 0])  # the output scale from the training jets only
         self._shuffle_generator_ = torch.Generator().manual_seed(seed)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             self.initialize()
-        return data
+        return data, valid
 
-    def fit(self, X: Any, y: Any = None, sample_weight: Any = None, **fit_params: Any) -> _Calibrator:
+    # ----------------------------------------------------------- validation
+    def _check_validation_params(self) -> None:
+        frac = getattr(self, "validation_fraction", None)
+        if frac is not None and not (isinstance(frac, numbers.Real) and 0.0 < float(frac) < 1.0):
+            raise ValueError(f"validation_fraction must be a number strictly between 0 and 1, or None; got {frac!r}")
+        if self.train_split is not None:
+            raise ValueError(
+                f"{type(self).__name__} does not use skorch's train_split (got {self.train_split!r}); hold out "
+                "jets with validation_fraction=0.1, or pass fit(X, y, X_val=..., y_val=...)")
+
+    def _split(self, data: TensorData | DaskStream, seed: int) -> tuple[TensorData | DaskStream, Any]:
+        """Hold out ``validation_fraction`` of the jets (of the partitions, for Dask input)."""
+        frac = getattr(self, "validation_fraction", None)
+        if frac is None:
+            return data, None
+        gen = torch.Generator().manual_seed(int(seed) % (2**63 - 1) + 1)
+        if isinstance(data, TensorData):
+            n = len(data)
+            n_val = int(round(float(frac) * n))
+            if n_val < 1 or n_val >= n:
+                raise DataError(f"validation_fraction={frac} of {n} jets leaves no validation or no training "
+                                "jets; give more jets or another fraction")
+            perm = torch.randperm(n, generator=gen)
+            valid, train = perm[:n_val].sort().values, perm[n_val:].sort().values
+            return TensorData(data.X[train], data.yw[train]), TensorData(data.X[valid], data.yw[valid])
+        n = data.n_partitions
+        n_val = max(1, int(round(float(frac) * n)))
+        if n_val >= n:
+            raise DataError(f"validation_fraction={frac} holds out whole partitions: {n} partition(s) leave "
+                            "none to train on; repartition the input or pass X_val, y_val")
+        perm = data.partitions[torch.randperm(n, generator=gen).numpy()]
+        args = (data.X, data.y, data.sample_weight, data.prepare, data.buffer_partitions)
+        return DaskStream(*args, partitions=np.sort(perm[n_val:])), DaskStream(*args, partitions=np.sort(perm[:n_val]))
+
+    def _with_validation(self, data: TensorData | DaskStream, X_val: Any, y_val: Any,
+                         sample_weight_val: Any, seed: int) -> tuple[TensorData | DaskStream, Any]:
+        if X_val is None:
+            if y_val is not None or sample_weight_val is not None:
+                raise DataError("y_val and sample_weight_val need X_val")
+            return self._split(data, seed)
+        if getattr(self, "validation_fraction", None) is not None:
+            raise ValueError("give either validation_fraction or X_val/y_val, not both")
+        if y_val is None:
+            raise DataError("X_val needs y_val (the responses of the validation jets)")
+        return data, self._make_data(X_val, y_val, sample_weight_val, reset=False)
+
+    def get_split_datasets(self, X: Any, y: Any = None, **fit_params: Any) -> tuple[Any, Any]:
+        return self.get_dataset(X, y), getattr(self, "_valid_data_", None)
+
+    def _run(self, data: TensorData | DaskStream, valid: Any, fit_params: dict[str, Any]) -> None:
+        self._valid_data_ = valid
+        try:
+            super().partial_fit(data, None, **fit_params)
+        finally:
+            del self._valid_data_
+
+    def fit(self, X: Any, y: Any = None, sample_weight: Any = None, *, X_val: Any = None, y_val: Any = None,
+            sample_weight_val: Any = None, **fit_params: Any) -> _Calibrator:
         """Train from scratch for ``max_epochs`` passes over ``(X, y)``.
 
         Parameters
@@ -214,30 +292,44 @@ class _Calibrator(RegressorMixin, NeuralNet):
             The response ``E_reco / E_true``, positive.
         sample_weight : array-like or Dask collection of shape (n_jets,), optional
             Per-jet weights (for example prior-flattening weights), non-negative.
+        X_val, y_val, sample_weight_val : optional
+            Validation jets (in memory or Dask, like ``X``): their weighted loss is
+            recorded after every epoch as ``history[:, "valid_loss"]``. Exclusive with
+            the ``validation_fraction`` parameter.
 
         Returns
         -------
         self
         """
         if self.warm_start and self.initialized_ and hasattr(self, "n_features_in_"):
-            return self.partial_fit(X, y, sample_weight=sample_weight, **fit_params)
-        data = self._start(X, y, sample_weight)
-        super().partial_fit(data, None, **fit_params)
+            return self.partial_fit(X, y, sample_weight=sample_weight, X_val=X_val, y_val=y_val,
+                                    sample_weight_val=sample_weight_val, **fit_params)
+        data, valid = self._begin(X, y, sample_weight, X_val, y_val, sample_weight_val)
+        self._run(data, valid, fit_params)
         return self
 
-    def partial_fit(self, X: Any, y: Any = None, classes: Any = None, sample_weight: Any = None,
+    def partial_fit(self, X: Any, y: Any = None, classes: Any = None, sample_weight: Any = None, *,
+                    X_val: Any = None, y_val: Any = None, sample_weight_val: Any = None,
                     **fit_params: Any) -> _Calibrator:
-        """Train for ``max_epochs`` passes over one chunk, initialising on the first call."""
+        """Train for ``max_epochs`` passes over one chunk, initialising on the first call.
+
+        With ``validation_fraction``, each call holds out a fresh fraction of its chunk.
+        """
         if not (self.initialized_ and hasattr(self, "n_features_in_")):
-            data = self._start(X, y, sample_weight)
+            data, valid = self._begin(X, y, sample_weight, X_val, y_val, sample_weight_val)
         else:
+            self._check_validation_params()
             data = self._make_data(X, y, sample_weight, reset=False)
-        super().partial_fit(data, None, **fit_params)
+            gen = getattr(self, "_shuffle_generator_", None)
+            seed = int(torch.randint(0, 2**62, (), generator=gen).item()) if gen is not None else len(self.history)
+            data, valid = self._with_validation(data, X_val, y_val, sample_weight_val, seed)
+        self._run(data, valid, fit_params)
         return self
 
     def __getstate__(self) -> dict[str, Any]:
         state = super().__getstate__()
         state.pop("_shuffle_generator_", None)
+        state.pop("_valid_data_", None)
         return state
 
     # ----------------------------------------------------------- prediction
@@ -337,7 +429,12 @@ _COMMON_DOC = """
     min_scale : float, default=1e-3
         Floor of every predicted width, relative to the target's standard deviation.
     random_state : int, numpy Generator or None, default=None
-        Seeds the initial weights and the shuffling.
+        Seeds the initial weights, the shuffling and the validation split.
+    validation_fraction : float, optional
+        Hold out this fraction of the jets (chosen at random, seeded by
+        ``random_state``; whole partitions for Dask input) and record their loss after
+        every epoch in ``history[:, "valid_loss"]`` (for ``EarlyStopping``, monitors and
+        sweeps). ``None``: no validation, unless ``fit`` is given ``X_val`` and ``y_val``.
     buffer_partitions : int, default=4
         With Dask input, partitions read and shuffled together.
     lr, max_epochs, batch_size, optimizer, device, callbacks, verbose, warm_start
@@ -379,13 +476,15 @@ class GDNCalibrator(_DensityCalibrator):
 
     def __init__(self, *, asymmetric: bool = False, target: str = "response", mode_space: str = "response",
                  truncation: float | None = None, min_scale: float = 1e-3, random_state: Any = None,
-                 buffer_partitions: int = 4, module: Any = DensityNetwork, optimizer: Any = torch.optim.Adam,
+                 validation_fraction: float | None = None, buffer_partitions: int = 4, module: Any = DensityNetwork,
+                 optimizer: Any = torch.optim.Adam,
                  lr: float = 1e-3, max_epochs: int = 20, batch_size: int = 4096, verbose: int = 0,
                  **kwargs: Any) -> None:
         super().__init__(module=module, optimizer=optimizer, lr=lr, max_epochs=max_epochs,
                          batch_size=batch_size, verbose=verbose, **_skorch_kwargs(kwargs))
         self._set_own(asymmetric=asymmetric, target=target, mode_space=mode_space, truncation=truncation,
-                      min_scale=min_scale, random_state=random_state, buffer_partitions=buffer_partitions)
+                      min_scale=min_scale, random_state=random_state, validation_fraction=validation_fraction,
+                      buffer_partitions=buffer_partitions)
 
     def _module_kwargs(self) -> dict[str, Any]:
         return {"n_components": 1, "asymmetric": self.asymmetric, "min_scale": self.min_scale}
@@ -418,14 +517,16 @@ class MDNCalibrator(_DensityCalibrator):
 
     def __init__(self, *, n_components: int = 3, asymmetric: bool = False, target: str = "response",
                  mode_space: str = "response", truncation: float | None = None, min_scale: float = 1e-3,
-                 random_state: Any = None, buffer_partitions: int = 4, module: Any = DensityNetwork,
+                 random_state: Any = None, validation_fraction: float | None = None, buffer_partitions: int = 4,
+                 module: Any = DensityNetwork,
                  optimizer: Any = torch.optim.Adam, lr: float = 1e-3, max_epochs: int = 20,
                  batch_size: int = 4096, verbose: int = 0, **kwargs: Any) -> None:
         super().__init__(module=module, optimizer=optimizer, lr=lr, max_epochs=max_epochs,
                          batch_size=batch_size, verbose=verbose, **_skorch_kwargs(kwargs))
         self._set_own(n_components=n_components, asymmetric=asymmetric, target=target,
                       mode_space=mode_space, truncation=truncation, min_scale=min_scale,
-                      random_state=random_state, buffer_partitions=buffer_partitions)
+                      random_state=random_state, validation_fraction=validation_fraction,
+                      buffer_partitions=buffer_partitions)
 
     def _module_kwargs(self) -> dict[str, Any]:
         return {"n_components": self.n_components, "asymmetric": self.asymmetric, "min_scale": self.min_scale}
@@ -443,7 +544,9 @@ class PointCalibrator(_Calibrator):
     target : {"response", "log", "log10"}, default="response"
         The space of the regression; predictions are mapped back to responses (the
         median is invariant under that map, the mean is not).
-    random_state, buffer_partitions, lr, max_epochs, batch_size, optimizer, device, verbose, **kwargs
+    random_state, validation_fraction, buffer_partitions
+        As for :class:`GDNCalibrator`.
+    lr, max_epochs, batch_size, optimizer, device, verbose, **kwargs
         As for :class:`GDNCalibrator`.
 
     Examples
@@ -459,12 +562,14 @@ class PointCalibrator(_Calibrator):
     """
 
     def __init__(self, *, loss: str = "mae", target: str = "response", random_state: Any = None,
-                 buffer_partitions: int = 4, module: Any = PointNetwork, optimizer: Any = torch.optim.Adam,
+                 validation_fraction: float | None = None, buffer_partitions: int = 4, module: Any = PointNetwork,
+                 optimizer: Any = torch.optim.Adam,
                  lr: float = 1e-3, max_epochs: int = 20, batch_size: int = 4096, verbose: int = 0,
                  **kwargs: Any) -> None:
         super().__init__(module=module, optimizer=optimizer, lr=lr, max_epochs=max_epochs,
                          batch_size=batch_size, verbose=verbose, **_skorch_kwargs(kwargs))
-        self._set_own(loss=loss, target=target, random_state=random_state, buffer_partitions=buffer_partitions)
+        self._set_own(loss=loss, target=target, random_state=random_state,
+                      validation_fraction=validation_fraction, buffer_partitions=buffer_partitions)
 
     def initialize(self) -> PointCalibrator:
         if self.loss not in ("mae", "mse"):

@@ -14,9 +14,9 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
-from torch.distributions import Distribution, MixtureSameFamily
+from torch.distributions import Distribution, MixtureSameFamily, Normal
 
-from skcal.neural.distributions import component_bounds, find_mode, mixture_icdf
+from skcal.neural.distributions import AsymmetricNormal, component_bounds, find_mode, mixture_icdf, mixture_mode
 
 __all__ = ["DensityPrediction", "TARGETS"]
 
@@ -104,6 +104,10 @@ class DensityPrediction:
         """The density of the response at ``r`` (shape (n_jets,) or (n_points, n_jets))."""
         return np.exp(self.log_pdf(r))
 
+    def _jacobian_slope(self) -> float:
+        """``d log|dt/dr| / dt``: constant for every target (``-1`` for ``ln r``)."""
+        return {"response": 0.0, "log": -1.0, "log10": -math.log(10.0)}[self.target]
+
     def mode(self) -> np.ndarray:
         """The most probable response of each jet (in the space ``mode_space``)."""
         out = []
@@ -112,8 +116,11 @@ class DensityPrediction:
             if not isinstance(dist, MixtureSameFamily) and not jac:
                 out.append(self._from_target(dist.mode))
                 continue
-            low, high = component_bounds(dist, 5.0)
             comp = dist.component_distribution if isinstance(dist, MixtureSameFamily) else dist
+            if isinstance(comp, (Normal, AsymmetricNormal)):
+                out.append(self._from_target(mixture_mode(dist, self._jacobian_slope() if jac else 0.0)))
+                continue
+            low, high = component_bounds(dist, 5.0)  # any other density: the general search
             candidates = comp.mode.reshape(comp.mode.shape[0], -1).T
             if jac:
                 def log_prob(t: torch.Tensor, dist: Distribution = dist) -> torch.Tensor:

@@ -5,8 +5,10 @@ objects: :class:`torch.distributions.Normal` (GDN), :class:`AsymmetricNormal` (t
 MDNA of the ATLAS large-R calibration) and mixtures of either
 (:class:`torch.distributions.MixtureSameFamily`, MDN). :class:`Truncated` restricts a
 distribution to a window of ``N`` widths around its mode, renormalised, for the
-ATLAS "truncated" losses. :func:`find_mode` finds the true mode of any of them by a
-vectorised numerical search.
+ATLAS "truncated" losses. :func:`mixture_mode` finds the true mode of a mixture (or
+of a single density with a log target's Jacobian) by safeguarded Newton iterations
+from every component's mode; :func:`find_mode` is the slower general search (a grid
+and golden-section refinement) for any log-density.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from collections.abc import Callable
 import torch
 from torch.distributions import Distribution, MixtureSameFamily, Normal, constraints
 
-__all__ = ["AsymmetricNormal", "Truncated", "find_mode", "mixture_icdf", "scale_of"]
+__all__ = ["AsymmetricNormal", "Truncated", "find_mode", "mixture_icdf", "mixture_mode", "scale_of"]
 
 _SQRT2 = math.sqrt(2.0)
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
@@ -263,6 +265,154 @@ def find_mode(
     x_ref = 0.5 * (a + b)
     lp_ref = _log_prob_grid(log_prob, x_ref[None])[0]
     return torch.where(lp_ref >= lp_best, x_ref, x_best)
+
+
+def _mixture_parts(dist: Distribution) -> tuple[torch.Tensor, ...]:
+    """``(log_weight, loc, scale_low, scale_high)``, each of shape (n_jets, K)."""
+    if isinstance(dist, MixtureSameFamily):
+        comp, log_w = dist.component_distribution, dist.mixture_distribution.logits
+    else:
+        comp = dist
+        log_w = None
+    low, high = scale_of(comp)
+    loc = comp.mode
+    if log_w is None:
+        loc, low, high = loc[:, None], low[:, None], high[:, None]
+        log_w = torch.zeros_like(loc)
+    return torch.log_softmax(log_w, dim=-1), loc, low, high
+
+
+class _MixtureTerms:
+    """Log-density, gradient, curvature, mean-shift point and local width of
+    ``log p(x) + slope * x`` for a mixture of (split) normals.
+
+    The parameters have shape (n, K); points ``x`` have shape (n,), one per row.
+    """
+
+    def __init__(self, log_w: torch.Tensor, loc: torch.Tensor, low: torch.Tensor, high: torch.Tensor,
+                 slope: float, symmetric: bool) -> None:
+        self.loc, self.low, self.high, self.slope, self.symmetric = loc, low, high, float(slope), symmetric
+        # log weight minus log normalisation of each component
+        self.offset = log_w - _LOG_SQRT_2PI - torch.log(0.5 * (low + high))
+
+    def take(self, rows: torch.Tensor) -> _MixtureTerms:
+        new = object.__new__(_MixtureTerms)
+        new.loc, new.low, new.high = self.loc[rows], self.low[rows], self.high[rows]
+        new.offset, new.slope, new.symmetric = self.offset[rows], self.slope, self.symmetric
+        return new
+
+    def __call__(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        diff = x[:, None] - self.loc
+        s = self.low if self.symmetric else torch.where(diff < 0, self.low, self.high)
+        inv_var = 1.0 / (s * s)
+        a = -diff * inv_var  # d log N_k / dx
+        terms = self.offset + 0.5 * diff * a  # log w_k + log N_k(x)
+        lp = torch.logsumexp(terms, dim=-1)
+        gamma = torch.exp(terms - lp[:, None])
+        g = (gamma * a).sum(-1)
+        h = (gamma * (a * a - inv_var)).sum(-1) - g * g
+        prec = gamma * inv_var
+        total = prec.sum(-1)
+        shift = ((prec * self.loc).sum(-1) + self.slope) / total
+        # steps are limited to the local width: a longer one could jump over a narrow mode
+        return lp + self.slope * x, g + self.slope, h, shift, torch.rsqrt(total)
+
+    @staticmethod
+    def _direction(x: torch.Tensor, g: torch.Tensor, h: torch.Tensor, shift: torch.Tensor,
+                   max_step: torch.Tensor) -> torch.Tensor:
+        concave = h < 0
+        newton = -g / torch.where(concave, h, -torch.ones_like(h))
+        return torch.where(concave, newton, shift - x).clamp(-max_step, max_step)
+
+    def ascend(self, x: torch.Tensor, n_iter: int, tol: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Monotone ascent from ``x`` until every step is below ``tol`` (at most
+        ``n_iter`` steps); returns the points and their log-densities.
+
+        A step is Newton's where the log-density is concave, a mean-shift step
+        elsewhere (both point uphill), at most the local width long, and halved until
+        it does not lower the density (split normals have a jump in curvature at each
+        mode, across which a plain Newton step can oscillate). Only the rows still
+        moving are computed.
+        """
+        lp, *terms = self(x)
+        step = self._direction(x, *terms)
+        active = torch.arange(x.shape[0], device=x.device)
+        sub, xa, lpa = self, x, lp
+        x, lp = x.clone(), lp.clone()
+        for _ in range(n_iter):
+            moving = step.abs() > tol[active]
+            if not bool(moving.all()):
+                x[active], lp[active] = xa, lpa
+                keep = moving.nonzero()[:, 0]
+                if keep.numel() == 0:
+                    return x, lp
+                active, step, xa, lpa, sub = active[keep], step[keep], xa[keep], lpa[keep], sub.take(keep)
+            cand = xa + step
+            lp_c, *terms = sub(cand)
+            ok = lp_c >= lpa
+            xa, lpa = torch.where(ok, cand, xa), torch.where(ok, lp_c, lpa)
+            step = torch.where(ok, self._direction(cand, *terms), 0.5 * step)
+        x[active], lp[active] = xa, lpa
+        return x, lp
+
+
+def mixture_mode(dist: Distribution, slope: float = 0.0, *, n_iter: int = 60, tol: float = 1e-7) -> torch.Tensor:
+    """The mode of ``log p(x) + slope * x`` for Normal, AsymmetricNormal or a mixture
+    of either (``slope`` is the log-Jacobian of a log target, see ``DensityPrediction``).
+
+    A monotone ascent (safeguarded Newton steps) starts from every component's mode
+    (and, with a slope, from each component's own tilted maximum) and runs until its steps fall below ``tol`` times the smallest width; the point
+    with the highest density wins. Everything is batched over jets, and only the jets
+    still moving are computed: the cost is a few evaluations of the mixture per
+    component, against about a hundred for a grid and golden-section search
+    (:func:`find_mode`, the general search for any log-density).
+
+    Parameters
+    ----------
+    dist : Normal, AsymmetricNormal or MixtureSameFamily of either
+        With batch shape (n_jets,).
+    slope : float, default=0.0
+        A linear term added to the log-density.
+    n_iter : int, default=60
+        The most steps from each start.
+    tol : float, default=1e-7
+        Convergence, relative to the smallest component width.
+
+    Returns
+    -------
+    Tensor of shape (n_jets,)
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch.distributions import Categorical, MixtureSameFamily, Normal
+    >>> mix = MixtureSameFamily(Categorical(torch.tensor([[0.3, 0.7]])),
+    ...                         Normal(torch.tensor([[0.0, 3.0]]), torch.tensor([[1.0, 1.0]])))
+    >>> round(mixture_mode(mix).item(), 3)
+    2.985
+    >>> round(mixture_mode(Normal(torch.tensor([0.0]), torch.tensor([0.5])), slope=-1.0).item(), 6)  # mu - s^2
+    -0.25
+    """
+    if isinstance(dist, MixtureSameFamily):
+        comp, log_w = dist.component_distribution, torch.log_softmax(dist.mixture_distribution.logits, dim=-1)
+        loc = comp.mode
+    else:
+        comp, loc = dist, dist.mode[:, None]
+        log_w = torch.zeros_like(loc)
+    low, high = scale_of(comp)
+    low, high = low.reshape(loc.shape), high.reshape(loc.shape)
+    starts = [loc]
+    if slope != 0.0:  # each component's own maximum once tilted by the slope
+        starts.append(loc + slope * (low if slope < 0 else high) ** 2)
+    x0 = torch.cat(starts, dim=1).T.reshape(-1)  # start j of jet i at j * n + i
+    n, k = loc.shape
+    m = x0.shape[0] // n
+    terms = _MixtureTerms(log_w.repeat(m, 1), loc.repeat(m, 1), low.repeat(m, 1), high.repeat(m, 1), slope,
+                          isinstance(comp, Normal))
+    tol_abs = tol * torch.minimum(low, high).min(-1).values.repeat(m)
+    x, lp = terms.ascend(x0, n_iter, tol_abs)
+    best = lp.reshape(m, n).argmax(0)
+    return x.reshape(m, n)[best, torch.arange(n, device=x.device)]
 
 
 def mixture_icdf(dist: Distribution, q: torch.Tensor, low: torch.Tensor, high: torch.Tensor,

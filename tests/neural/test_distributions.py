@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch.distributions import Categorical, MixtureSameFamily, Normal
 
-from skcal.neural import AsymmetricNormal, DensityPrediction, Truncated, find_mode, nll_loss
+from skcal.neural import AsymmetricNormal, DensityPrediction, Truncated, find_mode, mixture_mode, nll_loss
 
 torch.set_default_dtype(torch.float32)
 D = torch.float64
@@ -126,3 +126,31 @@ def test_prediction_moments_quantiles_and_samples_agree(target):
     np.testing.assert_allclose(np.quantile(s, [0.16, 0.5, 0.84], axis=1), pred.quantile([0.16, 0.5, 0.84]),
                                rtol=3e-3)
     assert pred.quantile(0.5).shape == (5,)
+
+
+@pytest.mark.parametrize("asymmetric", [False, True])
+@pytest.mark.parametrize("slope", [0.0, -1.0, -math.log(10.0)])
+def test_fast_mixture_mode_matches_dense_grid(asymmetric, slope):
+    """The Newton ascent finds the global maximum of log p + slope * t (a log target's Jacobian)."""
+    mix = _random_mixture(400, 3, asymmetric, seed=7)
+    grid = torch.linspace(-1.0, 3.0, 20_001, dtype=D)[:, None]
+    lp = torch.cat([mix.log_prob(g) + slope * g for g in grid.split(5000)])
+    dense = grid[lp.argmax(0), 0]
+    mode = mixture_mode(mix, slope)
+    at_mode = mix.log_prob(mode[None])[0] + slope * mode
+    assert bool((at_mode >= lp.max(0).values - 1e-9).all())  # never below the grid's best point
+    step = float(grid[1, 0] - grid[0, 0])
+    assert (mode - dense).abs().max().item() <= step
+    np.testing.assert_allclose(mode, find_mode(lambda t: mix.log_prob(t) + slope * t, mix.component_distribution.mode.T,
+                                               grid[0, 0].expand(400), grid[-1, 0].expand(400)), atol=step)
+    if slope == 0.0:  # the mode is not the largest component's: it is found nonetheless
+        comp = mix.component_distribution
+        largest = comp.mode.gather(1, mix.mixture_distribution.probs.argmax(1, keepdim=True))[:, 0]
+        assert (largest - dense).abs().max().item() > 10 * step
+
+
+def test_mixture_mode_of_one_split_normal_with_jacobian():
+    d = AsymmetricNormal(torch.tensor([0.0, 0.0], dtype=D), torch.tensor([0.1, 0.3], dtype=D),
+                         torch.tensor([0.2, 0.05], dtype=D))
+    np.testing.assert_allclose(mixture_mode(d, -1.0), [-0.01, -0.09], atol=1e-12)  # mu - s_low^2
+    np.testing.assert_allclose(mixture_mode(d, 2.0), [0.08, 0.005], atol=1e-12)  # mu + 2 s_high^2

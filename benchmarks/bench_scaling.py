@@ -1,0 +1,107 @@
+"""How the cost of a fit grows with the sample: NI fit time and neural training time.
+
+For each size in ``--sizes``, in a fresh process (its own peak memory): generate the
+jets, then time ``NumericalInversion().fit`` on (E_reco, pT_reco, eta) and, in another
+fresh process, ``MDNCalibrator.fit`` for a fixed ``--epochs`` (no validation split), each after a warm-up fit on a small slice (lazy imports),
+on the neural calibrators' 18 features. Reports the time, the cost per jet and the
+peak memory per size, and a least-squares fit ``t = a + b n`` and the log-log slope
+``d log t / d log n`` (1 = linear) per calibrator.
+
+    python benchmarks/bench_scaling.py [--sizes 1000000 4000000] [--epochs 1] [--threads 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _harness import measure_in_subprocess, write_results  # noqa: E402
+
+FEATURES = ["e_reco", "pt_reco", "eta", "m_reco", "mu", "npv", "rho", "area", "em_frac", "em3_frac",
+            "tile0_frac", "charged_frac", "n_trk", "trk_width", "width", "n90", "n_muon_segments", "detector_eta"]
+
+
+def fit_ni(n_jets: int) -> float:
+    from skcal.datasets import make_jets
+    from skcal.inversion import NumericalInversion
+
+    jets = make_jets(n_jets, random_state=1)
+    y = jets["e_reco"] / jets["e_true"]
+    X = jets[["e_reco", "pt_reco", "eta"]]
+    NumericalInversion().fit(X[:100_000], y[:100_000])  # warm-up: lazy imports are not the fit's cost
+    start = time.perf_counter()
+    NumericalInversion().fit(X, y)
+    return time.perf_counter() - start
+
+
+def fit_mdn(n_jets: int, epochs: int, batch: int, threads: int) -> float:
+    import torch
+
+    from skcal.datasets import make_jets
+    from skcal.neural import MDNCalibrator
+
+    torch.set_num_threads(threads)
+    jets = make_jets(n_jets, random_state=1)
+    y = (jets["e_reco"] / jets["e_true"]).to_numpy()
+    X = jets[FEATURES].to_numpy(dtype=np.float32)
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    est = MDNCalibrator(n_components=3, max_epochs=epochs, batch_size=batch, random_state=0,
+                        validation_fraction=None, module__hidden_sizes=(64, 64, 64))
+    est.fit(X[:batch], y[:batch])  # warm-up: lazy imports and the first graph are not the fit's cost
+    start = time.perf_counter()
+    est.fit(X, y)
+    return time.perf_counter() - start
+
+
+def linear_fit(sizes: list[int], seconds: list[float]) -> dict[str, float]:
+    """``t = a + b n`` by least squares, and the log-log slope (1 = linear)."""
+    n, t = np.asarray(sizes, float), np.asarray(seconds, float)
+    b, a = np.polyfit(n, t, 1)
+    slope = float(np.polyfit(np.log(n), np.log(t), 1)[0])
+    return {"intercept_s": float(a), "s_per_million_jets": float(b * 1e6), "loglog_slope": slope}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 4_000_000])
+    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--batch", type=int, default=1024)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--skip-neural", action="store_true")
+    args = parser.parse_args(argv)
+    if len(args.sizes) < 2:
+        parser.error("--sizes needs at least two sizes to show how the cost grows")
+
+    rows: list[dict[str, Any]] = []
+    times: dict[str, list[float]] = {"NI fit": [], f"MDN fit, {args.epochs} epoch(s)": []}
+    for n in sorted(args.sizes):
+        runs = {"NI fit": measure_in_subprocess(fit_ni, n)}
+        if not args.skip_neural:
+            runs[f"MDN fit, {args.epochs} epoch(s)"] = measure_in_subprocess(fit_mdn, n, args.epochs, args.batch,
+                                                                            args.threads)
+        for name, run in runs.items():
+            times[name].append(run["result"])
+            rows.append({"calibrator": name, "n_jets": n, "fit_s": run["result"],
+                         "us_per_jet": run["result"] / n * 1e6, "peak_rss_mib": run["peak_rss_mib"]})
+            print(rows[-1], flush=True)
+    sizes = sorted(args.sizes)
+    for name, seconds in times.items():
+        if seconds:
+            rows.append({"calibrator": f"{name}: linear fit", "n_jets": "all", **linear_fit(sizes, seconds)})
+            print(rows[-1], flush=True)
+    write_results("scaling", parameters=vars(args), rows=rows,
+                  title="Scaling: NI fit time and neural training time against sample size",
+                  notes="Each fit in a fresh process; the time covers the fit only (not generating the jets); "
+                        "peak_rss_mib includes the generated table. MDN: 64x64x64, K=3, batch "
+                        f"{args.batch}, {args.threads} threads, no validation split. loglog_slope = d log t / "
+                        "d log n (1 = cost linear in the sample; below 1 while fixed costs still count).")
+
+
+if __name__ == "__main__":
+    main()
