@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from skcal._outputs import check_output_path
 from skcal.exceptions import SkcalError
@@ -42,42 +42,81 @@ def _simulate(args: argparse.Namespace) -> None:
         print(path)
 
 
-def _fit(args: argparse.Namespace) -> None:
-    from skcal.config import TARGETS, build_pipeline, load_config
+def _training_data(config: Any) -> tuple[Any, Any, Any, dict[str, Any]]:
+    """The configuration's jet table, its inputs X, target y and the final step's fit parameters."""
+    from skcal.config import TARGETS
     from skcal.io import read_jets
     from skcal.preprocessing import flat_prior_weights
+
+    reco, truth = TARGETS[config.target]
+    needed = list(dict.fromkeys([*config.features, reco, truth, "pt_true", "weight"]))
+    table = read_jets(config.data.source, tree=config.data.tree, preset=config.data.preset,
+                      step_size=config.data.step_size, dask=config.data.dask,
+                      columns=[c for c in needed if c != "weight" or config.weights == "weight"])
+    weights = None
+    if config.weights != "none":
+        weights = flat_prior_weights(table) if config.weights == "flat_prior" else table["weight"]
+    return table, table[config.features], table[reco] / table[truth], weights
+
+
+def _log_to_mlflow(config: Any, pipeline: Any, table: Any) -> None:
+    inside_mlflow_run = "MLFLOW_RUN_ID" in os.environ  # started by `mlflow run` (MLproject)
+    if config.output.mlflow is None and not inside_mlflow_run:
+        return
+    from skcal.config import MlflowConfig
+    from skcal.tracking import log_calibrator, use_store
+
+    ml = config.output.mlflow or MlflowConfig()
+    if not inside_mlflow_run:  # otherwise the run's own store (MLFLOW_TRACKING_URI)
+        use_store(ml.tracking_uri, root=ml.store, experiment=ml.experiment)
+    example = table.head(5) if config.data.dask else table.iloc[:5]
+    logged = log_calibrator(pipeline, example, name=ml.register, alias=ml.alias)
+    print(f"mlflow run: {logged.run_id}; model: {logged.registry_uri or logged.model_uri}")
+
+
+def _fit(args: argparse.Namespace) -> None:
+    from skcal.config import build_pipeline, load_config
     from skcal.tracking import save_calibrator
 
     config = load_config(args.config)
     model_path = Path(config.output.model) if config.output.model else None
     if model_path is not None:  # fail before fitting
         check_output_path(model_path, overwrite=args.overwrite, hint="pass --overwrite to replace it")
-    reco, truth = TARGETS[config.target]
-    needed = list(dict.fromkeys([*config.features, reco, truth, "pt_true", "weight"]))
-    table = read_jets(config.data.source, tree=config.data.tree, preset=config.data.preset,
-                      step_size=config.data.step_size, dask=config.data.dask,
-                      columns=[c for c in needed if c != "weight" or config.weights == "weight"])
-    y = table[reco] / table[truth]
+    table, X, y, weights = _training_data(config)
     pipeline = build_pipeline(config)
-    fit_params = {}
-    if config.weights != "none":
-        weights = flat_prior_weights(table) if config.weights == "flat_prior" else table["weight"]
-        fit_params[f"{pipeline.steps[-1][0]}__sample_weight"] = weights
+    fit_params = {} if weights is None else {f"{pipeline.steps[-1][0]}__sample_weight": weights}
     print(f"fitting {' -> '.join(name for name, _ in pipeline.steps)} on {config.data.source}", file=sys.stderr)
-    pipeline.fit(table[config.features], y, **fit_params)
+    pipeline.fit(X, y, **fit_params)
     if model_path is not None:
         print(f"model: {save_calibrator(pipeline, model_path, overwrite=args.overwrite)}")
-    inside_mlflow_run = "MLFLOW_RUN_ID" in os.environ  # started by `mlflow run` (MLproject)
-    if config.output.mlflow is not None or inside_mlflow_run:
-        from skcal.config import MlflowConfig
-        from skcal.tracking import log_calibrator, use_store
+    _log_to_mlflow(config, pipeline, table)
 
-        ml = config.output.mlflow or MlflowConfig()
-        if not inside_mlflow_run:  # otherwise the run's own store (MLFLOW_TRACKING_URI)
-            use_store(ml.tracking_uri, root=ml.store, experiment=ml.experiment)
-        example = table.head(5) if config.data.dask else table.iloc[:5]
-        logged = log_calibrator(pipeline, example, name=ml.register, alias=ml.alias)
-        print(f"mlflow run: {logged.run_id}; model: {logged.registry_uri or logged.model_uri}")
+
+def _tune(args: argparse.Namespace) -> None:
+    from skcal.config import build_pipeline, load_config, search_space
+    from skcal.exceptions import ConfigError
+    from skcal.tracking import save_calibrator
+    from skcal.tune import tune_pipeline
+
+    config = load_config(args.config)
+    if config.tune is None:
+        raise ConfigError(f"{args.config} has no tune section (tune.param_space, tune.metric, ...)")
+    model_path = Path(config.output.model) if config.output.model else None
+    if model_path is not None:
+        check_output_path(model_path, overwrite=args.overwrite, hint="pass --overwrite to replace it")
+    table, X, y, weights = _training_data(config)
+    sweep = config.tune
+    result = tune_pipeline(build_pipeline(config), search_space(sweep), X, y, sample_weight=weights,
+                           metric=sweep.metric, mode=sweep.mode, num_samples=sweep.num_samples,
+                           scheduler=sweep.scheduler, search=sweep.search,
+                           resources_per_trial=sweep.resources_per_trial,
+                           storage_path=Path(sweep.storage_path).resolve(), name=sweep.name,
+                           address=sweep.address, resume=sweep.resume)
+    print(f"best {sweep.metric}: {result.best_result.metrics[sweep.metric]:.6g} with {result.best_params}")
+    print(f"sweep: {result.path}")
+    if model_path is not None:
+        print(f"model: {save_calibrator(result.best_pipeline, model_path, overwrite=args.overwrite)}")
+    _log_to_mlflow(config, result.best_pipeline, table)
 
 
 def _calibrate(args: argparse.Namespace) -> None:
@@ -201,6 +240,11 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--overwrite", action="store_true", help="replace existing output files")
     cal.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     cal.set_defaults(handler=_calibrate)
+
+    tune = commands.add_parser("tune", help="sweep a pipeline's parameters with Ray Tune (a tune: section)")
+    tune.add_argument("config", type=Path, help="a configuration with a tune section (see skcal.config)")
+    tune.add_argument("--overwrite", action="store_true", help="replace an existing model file")
+    tune.set_defaults(handler=_tune)
 
     ev = commands.add_parser("evaluate", help="closure, resolution and robustness report of calibrations")
     ev.add_argument("-m", "--model", action="append", required=True, metavar="[NAME=]MODEL",

@@ -37,7 +37,8 @@ from typing import Any
 
 from skcal.exceptions import ConfigError
 
-__all__ = ["Config", "DataConfig", "MlflowConfig", "OutputConfig", "build_pipeline", "load_config", "step_classes"]
+__all__ = ["Config", "DataConfig", "MlflowConfig", "OutputConfig", "TuneConfig", "build_pipeline", "load_config",
+           "search_space", "step_classes"]
 
 TARGETS = {"response": ("e_reco", "e_true"), "response_m": ("m_reco", "m_true"), "response_pt": ("pt_reco", "pt_true")}
 WEIGHTS = ("none", "weight", "flat_prior")
@@ -74,8 +75,30 @@ class OutputConfig:
 
 
 @dataclass(frozen=True)
+class TuneConfig:
+    """A Ray Tune sweep (``skcal tune``): the arguments of :func:`skcal.tune.tune_pipeline`.
+
+    ``param_space`` maps the pipeline's parameter names to one search domain each,
+    written ``{loguniform: [1.0e-4, 1.0e-2]}``, ``{choice: [[32, 32], [64, 64]]}``,
+    ``{grid_search: [...]}``, ``{uniform: [a, b]}``, ``{randint: [a, b]}``.
+    """
+
+    param_space: dict[str, dict[str, list[Any]]]
+    metric: str = "valid_loss"
+    mode: str = "min"
+    num_samples: int = 8
+    scheduler: str = "asha"
+    search: str = "random"
+    resources_per_trial: dict[str, float] = field(default_factory=lambda: {"cpu": 1, "gpu": 0})
+    storage_path: str = "sweeps"
+    name: str | None = None
+    address: str | None = None
+    resume: bool = False
+
+
+@dataclass(frozen=True)
 class Config:
-    """A training: data, features, target, weights, pipeline steps, output."""
+    """A training: data, features, target, weights, pipeline steps, output (and a sweep)."""
 
     data: DataConfig
     features: list[str]
@@ -83,6 +106,11 @@ class Config:
     target: str = "response"
     weights: str = "none"
     output: OutputConfig = field(default_factory=OutputConfig)
+    tune: TuneConfig | None = None
+
+
+#: The Ray Tune search domains a configuration may name.
+DOMAINS = ("uniform", "loguniform", "quniform", "qloguniform", "randint", "choice", "grid_search")
 
 
 def _check_keys(section: str, raw: Any, cls: type) -> dict[str, Any]:
@@ -122,7 +150,7 @@ def parse_config(raw: Any) -> Config:
     >>> parse_config({"data": {"source": "jets.root"}, "featurs": []})
     Traceback (most recent call last):
     ...
-    skcal.exceptions.ConfigError: unknown key config.featurs (did you mean 'features'?); known keys: ['data', 'features', 'pipeline', 'target', 'weights', 'output']
+    skcal.exceptions.ConfigError: unknown key config.featurs (did you mean 'features'?); known keys: ['data', 'features', 'pipeline', 'target', 'weights', 'output', 'tune']
     """
     raw = _check_keys("config", raw, Config)
     data = _check_keys("data", _required("config", raw, "data"), DataConfig)
@@ -156,8 +184,44 @@ def parse_config(raw: Any) -> Config:
             raise ConfigError("output.mlflow.alias needs output.mlflow.register (the model name)")
         mlflow_cfg = MlflowConfig(**ml)
     output = OutputConfig(model=_expect("output.model", out.get("model"), str, type(None)), mlflow=mlflow_cfg)
+    tune = _parse_tune(raw["tune"]) if raw.get("tune") is not None else None
     return Config(data=data_cfg, features=features, pipeline=pipeline, target=target, weights=weights,
-                  output=output)
+                  output=output, tune=tune)
+
+
+def _parse_tune(raw: Any) -> TuneConfig:
+    raw = _check_keys("tune", raw, TuneConfig)
+    space = _expect("tune.param_space", _required("tune", raw, "param_space"), dict)
+    for name, domain in space.items():
+        if not isinstance(domain, dict) or len(domain) != 1 or next(iter(domain)) not in DOMAINS:
+            raise ConfigError(f"tune.param_space.{name} must be one domain such as {{loguniform: [1e-4, 1e-2]}}; "
+                              f"known domains: {list(DOMAINS)}, got {domain!r}")
+        _expect(f"tune.param_space.{name}.{next(iter(domain))}", next(iter(domain.values())), list)
+    types = {"metric": (str,), "mode": (str,), "num_samples": (int,), "scheduler": (str,), "search": (str,),
+             "resources_per_trial": (dict,), "storage_path": (str,), "name": (str, type(None)),
+             "address": (str, type(None)), "resume": (bool,)}
+    for key, value in raw.items():
+        if key in types:
+            _expect(f"tune.{key}", value, *types[key])
+    return TuneConfig(**raw)
+
+
+def search_space(tune_config: TuneConfig) -> dict[str, Any]:
+    """The Ray Tune search space of a configuration (needs the ``tune`` extra).
+
+    Lists inside choices become tuples (hidden layer sizes and the like).
+    """
+    from skcal._optional import import_optional
+
+    tune = import_optional("ray.tune", purpose="skcal tune")
+    space = {}
+    for name, domain in tune_config.param_space.items():
+        (kind, args), = domain.items()
+        if kind in ("choice", "grid_search"):
+            space[name] = getattr(tune, kind)([tuple(a) if isinstance(a, list) else a for a in args])
+        else:
+            space[name] = getattr(tune, kind)(*args)
+    return space
 
 
 def _parse_steps(raw: Any) -> list[dict[str, dict[str, Any]]]:
