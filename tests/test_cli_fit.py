@@ -156,7 +156,8 @@ def test_mlproject_train_entry_point(tmp_path: Path, jet_files: Path) -> None:
 
     config = write_config(tmp_path / "train.yaml", jet_files)
     store = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    env = dict(os.environ, MLFLOW_TRACKING_URI=store, MLFLOW_DISABLE_TELEMETRY="true",
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}  # no experiment or run of ours
+    env = dict(clean, MLFLOW_TRACKING_URI=store, MLFLOW_DISABLE_TELEMETRY="true",
                PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
     project = Path(__file__).resolve().parents[1] / "mlflow"
     done = subprocess.run(["mlflow", "run", str(project), "-e", "train", "--env-manager", "local",

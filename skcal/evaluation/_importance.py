@@ -19,6 +19,8 @@ def feature_importance(model: Any, table: pd.DataFrame, *, fraction: float = 0.0
     other inputs kept), and the importance of ``j`` is the mean over jets of
     ``(|R(x+) - R(x)| + |R(x-) - R(x)|) / (2 R(x))``: the method of the ATLAS
     energy-and-mass DNN calibration. Inputs that are constant in ``table`` get 0.
+    Shifted values are kept within the input's observed range, so that a quantity
+    that must be positive (an energy) stays positive for the softest jets.
 
     Parameters
     ----------
@@ -64,9 +66,10 @@ def feature_importance(model: Any, table: pd.DataFrame, *, fraction: float = 0.0
             out[name] = 0.0
             continue
         change = np.zeros(len(table))
+        numbers = values.to_numpy(dtype=np.float64)
         for sign in (1.0, -1.0):
             moved = table.copy()
-            moved[name] = values.astype(np.float64) + sign * delta
+            moved[name] = np.clip(numbers + sign * delta, numbers.min(), numbers.max())
             pred = predict_response(model, moved)
             pred = pred if pred.ndim == 1 else pred[:, 0]
             change += np.abs(pred - base)
