@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 import torch
 from sklearn.base import RegressorMixin
+from sklearn.utils.validation import column_or_1d
 from skorch import NeuralNet
 from torch import nn
 from torch.distributions import Distribution
@@ -100,8 +101,8 @@ class _Calibrator(RegressorMixin, NeuralNet):
             raise DataError(f"X lacks the column(s) {missing} that {type(self).__name__} was fitted on")
         return X[list(names)]
 
-    def _target(self, y: np.ndarray, index: Any = None) -> np.ndarray:
-        y = np.array(y, dtype=np.float64).reshape(-1, 1)
+    def _target(self, y: Any, index: Any = None) -> np.ndarray:
+        y = column_or_1d(np.array(y, dtype=np.float64), warn=True).reshape(-1, 1)  # a writable copy
         check_finite(y, ["y"], index=index, what="y")
         check_positive(y, ["y"], index=index, what="y", why=" (a response E_reco / E_true is positive)")
         return TARGETS[self.target][0](torch.from_numpy(y[:, 0])).numpy()
@@ -115,6 +116,8 @@ class _Calibrator(RegressorMixin, NeuralNet):
         check_finite(w[:, None], ["sample_weight"], index=index, what="sample_weight")
         if (w < 0).any():
             raise DataError(f"sample_weight has negative values (first at row {int(np.argmax(w < 0))})")
+        if n > 0 and not w.sum() > 0:
+            raise DataError("sample_weight sums to zero: no jet would count in the loss")
         return w
 
     def _prepare(self, X: Any, y: Any, w: Any) -> tuple[torch.Tensor, torch.Tensor]:
@@ -122,8 +125,9 @@ class _Calibrator(RegressorMixin, NeuralNet):
         index = X.index if hasattr(X, "iloc") else None
         X = self._select_columns(X)
         arr = validate_table(self, X, reset=False)
-        if arr.shape[0] != np.shape(y)[0]:
-            raise DataError(f"X has {arr.shape[0]} rows but y has {np.shape(y)[0]}")
+        y = np.asarray(y)
+        if arr.shape[0] != y.shape[0]:
+            raise DataError(f"X has {arr.shape[0]} rows but y has {y.shape[0]}")
         t = self._target(y, index)
         weights = self._weights(w, arr.shape[0], index)
         yw = np.stack([t, weights], axis=1).astype(np.float32)
@@ -131,7 +135,8 @@ class _Calibrator(RegressorMixin, NeuralNet):
 
     def _make_data(self, X: Any, y: Any, sample_weight: Any, *, reset: bool) -> TensorData | DaskStream:
         if y is None:
-            raise DataError(f"{type(self).__name__} needs the response y to fit")
+            raise DataError(f"{type(self).__name__} requires y to be passed, but the target y is None "
+                            "(y is the response E_reco / E_true)")
         if is_dask(X):
             if not is_dask(y) or (sample_weight is not None and not is_dask(sample_weight)):
                 raise DataError("with Dask X, y and sample_weight must be Dask collections too")
@@ -357,9 +362,16 @@ class _Calibrator(RegressorMixin, NeuralNet):
             raise DataError(f"X must be 2-D, got a Dask array of shape {X.shape}")
         return X.rechunk({1: -1}).map_blocks(func, drop_axis=1, dtype=np.float64)
 
+    @property
+    def predict_proba(self) -> Any:
+        """Not available: a calibrator is a regressor (``hasattr`` gives False)."""
+        raise AttributeError(f"{type(self).__name__} is a regressor and has no predict_proba; "
+                             "predict_dist gives the response density")
+
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = False
+        tags.target_tags.positive_only = True  # y is a response E_reco / E_true
         return tags
 
 

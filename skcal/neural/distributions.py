@@ -361,8 +361,9 @@ def mixture_mode(dist: Distribution, slope: float = 0.0, *, n_iter: int = 60, to
     of either (``slope`` is the log-Jacobian of a log target, see ``DensityPrediction``).
 
     A monotone ascent (safeguarded Newton steps) starts from every component's mode
-    (and, with a slope, from each component's own tilted maximum) and runs until its steps fall below ``tol`` times the smallest width; the point
-    with the highest density wins. Everything is batched over jets, and only the jets
+    (and, with a slope, from each component's own tilted maximum) and runs until its
+    steps fall below ``tol`` times the smallest width; the point with the highest
+    density wins. Everything is batched over jets, and only the jets
     still moving are computed: the cost is a few evaluations of the mixture per
     component, against about a hundred for a grid and golden-section search
     (:func:`find_mode`, the general search for any log-density).

@@ -132,7 +132,7 @@ def test_prediction_moments_quantiles_and_samples_agree(target):
 @pytest.mark.parametrize("slope", [0.0, -1.0, -math.log(10.0)])
 def test_fast_mixture_mode_matches_dense_grid(asymmetric, slope):
     """The Newton ascent finds the global maximum of log p + slope * t (a log target's Jacobian)."""
-    mix = _random_mixture(400, 3, asymmetric, seed=7)
+    mix = _random_mixture(200, 3, asymmetric, seed=7)
     grid = torch.linspace(-1.0, 3.0, 20_001, dtype=D)[:, None]
     lp = torch.cat([mix.log_prob(g) + slope * g for g in grid.split(5000)])
     dense = grid[lp.argmax(0), 0]
@@ -141,8 +141,10 @@ def test_fast_mixture_mode_matches_dense_grid(asymmetric, slope):
     assert bool((at_mode >= lp.max(0).values - 1e-9).all())  # never below the grid's best point
     step = float(grid[1, 0] - grid[0, 0])
     assert (mode - dense).abs().max().item() <= step
-    np.testing.assert_allclose(mode, find_mode(lambda t: mix.log_prob(t) + slope * t, mix.component_distribution.mode.T,
-                                               grid[0, 0].expand(400), grid[-1, 0].expand(400)), atol=step)
+    # and never below the slower grid + golden-section search (which misses some narrow peaks)
+    old = find_mode(lambda t: mix.log_prob(t) + slope * t, mix.component_distribution.mode.T,
+                    grid[0, 0].expand(200), grid[-1, 0].expand(200))
+    assert bool((at_mode >= mix.log_prob(old[None])[0] + slope * old - 1e-9).all())
     if slope == 0.0:  # the mode is not the largest component's: it is found nonetheless
         comp = mix.component_distribution
         largest = comp.mode.gather(1, mix.mixture_distribution.probs.argmax(1, keepdim=True))[:, 0]
