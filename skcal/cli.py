@@ -42,8 +42,8 @@ def _simulate(args: argparse.Namespace) -> None:
         print(path)
 
 
-def _training_data(config: Any) -> tuple[Any, Any, Any, dict[str, Any]]:
-    """The configuration's jet table, its inputs X, target y and the final step's fit parameters."""
+def _training_data(config: Any) -> tuple[Any, Any, Any, Any]:
+    """The configuration's jet table, its inputs X, the target y, and the weights (or None)."""
     from skcal.config import TARGETS
     from skcal.io import read_jets
     from skcal.preprocessing import flat_prior_weights

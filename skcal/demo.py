@@ -91,7 +91,6 @@ def run_demo(output_dir: str | Path = "demo-output", *, n_train: int = 400_000, 
     """
     from skcal.tracking import load_calibrator, log_calibrator, use_store
 
-    logging.getLogger("mlflow").setLevel(logging.ERROR)  # the demo prints its own progress
     output_dir = Path(output_dir).resolve()
     data_dir = output_dir / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -122,6 +121,7 @@ def run_demo(output_dir: str | Path = "demo-output", *, n_train: int = 400_000, 
     step(f"report on {len(test):,} held-out jets: {result.html}")
 
     store_uri = use_store(root=output_dir / "mlflow-store", experiment="skcal-demo")
+    logging.getLogger("mlflow").setLevel(logging.ERROR)  # after MLflow's import: the demo prints its own progress
     summaries = result.metrics["summary"]
     for name, model in models.items():
         metrics = {"worst_closure": summaries[name]["worst_closure"],
