@@ -34,6 +34,14 @@ _PACKAGES = ("skcal", "numpy", "pandas", "torch", "skorch", "dask", "uproot", "a
              "lightgbm")
 
 
+def _status_mib(field: str) -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(f"{field}:"):
+                return int(line.split()[1]) / 1024.0
+    raise OSError(f"/proc/self/status has no {field}")
+
+
 def peak_rss_mib() -> float:
     """Peak resident set size of this process so far, in MiB.
 
@@ -41,13 +49,17 @@ def peak_rss_mib() -> float:
     would carry the parent's peak over into a spawned child.
     """
     try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024.0
+        return _status_mib("VmHWM")
     except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def rss_mib() -> float:
+    """Resident set size of this process now, in MiB (``VmRSS``; NaN where there is no /proc)."""
+    try:
+        return _status_mib("VmRSS")
+    except OSError:
+        return float("nan")
 
 
 def machine() -> dict[str, Any]:
@@ -89,6 +101,29 @@ def measure_in_subprocess(func: Callable[..., Any], *args: Any) -> dict[str, Any
     if proc.exitcode != 0:
         raise RuntimeError(f"benchmark child {func.__name__} exited with {proc.exitcode}")
     return out
+
+
+def synthetic_root_files(n_jets: int, data_dir: Path, n_files: int) -> list[Path]:
+    """``n_jets`` synthetic small-R jets split over ``n_files`` flat ROOT files in ``data_dir``.
+
+    A file is written once and reused by later runs asking for the same split (its
+    name carries the sizes); file ``i`` holds the jets of seed ``100 + i``.
+    """
+    from skcal.datasets import iter_jets
+    from skcal.io import write_root
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    per_file = -(-n_jets // n_files)
+    paths = []
+    for i in range(n_files):
+        path = data_dir / f"jets_{n_jets}_{n_files}_{i}.root"
+        n = min(per_file, n_jets - i * per_file)
+        if not path.exists():
+            start = time.perf_counter()
+            write_root(iter_jets(n, chunk_size=500_000, random_state=100 + i), path)
+            print(f"wrote {path} ({n} jets) in {time.perf_counter() - start:.0f} s", flush=True)
+        paths.append(path)
+    return paths
 
 
 def markdown_table(rows: list[dict[str, Any]]) -> str:

@@ -10,7 +10,8 @@ Three measurements, each written by ``_harness.write_results``:
 - ``inversion_throughput``: the histogram accumulation of the NI fit against a bare
   ``numpy.histogramdd`` over the same values (true energy, |eta|, response), same run.
 - ``inversion_dask_root``: wall time and peak memory of an NI fit over ``--n-dask``
-  jets read from ROOT files through Dask (``skcal.io.read_jets(..., dask=True)``),
+  jets read from ROOT files through Dask (``skcal.io.read_jets(..., dask=True)``, in
+  partitions of ``--step-size`` jets),
   beside the in-memory fit of the same files, and the largest difference between
   their corrections.
 
@@ -29,7 +30,8 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import RESULTS_DIR, measure_in_subprocess, write_results  # noqa: E402
+from _harness import RESULTS_DIR, measure_in_subprocess, peak_rss_mib, rss_mib, synthetic_root_files  # noqa: E402
+from _harness import write_results  # noqa: E402
 
 TRUTH = ("e_true", "pt_true", "eta_true", "phi_true", "m_true", "oracle_response", "flavour", "weight")
 CLOSURE_BINS = {
@@ -151,53 +153,29 @@ def throughput(n_jets: int, repeats: int = 3) -> list[dict[str, Any]]:
     }]
 
 
-def write_files(n_jets: int, data_dir: Path, n_files: int) -> list[Path]:
-    from skcal.datasets import iter_jets
-    from skcal.io import write_root
+def fit_from_root(paths: list[str], use_dask: bool, step_size: int) -> dict[str, Any]:
+    """The NI fit over ``paths``; ``imports_rss_mib``: the resident size before reading, every library loaded."""
+    import dask.dataframe  # noqa: F401  (loaded before the baseline in both modes)
+    import uproot  # noqa: F401
 
-    data_dir.mkdir(parents=True, exist_ok=True)
-    per_file = -(-n_jets // n_files)
-    paths = []
-    for i in range(n_files):
-        path = data_dir / f"jets_{n_jets}_{n_files}_{i}.root"  # a file is reused only for the same split
-        n = min(per_file, n_jets - i * per_file)
-        if not path.exists():
-            start = time.perf_counter()
-            write_root(iter_jets(n, chunk_size=500_000, random_state=100 + i), path)
-            print(f"wrote {path} ({n} jets) in {time.perf_counter() - start:.0f} s", flush=True)
-        paths.append(path)
-    return paths
-
-
-def _peak_rss_mib() -> float:
-    """This process's peak resident size (VmHWM).
-
-    Not ``ru_maxrss``: on Linux a spawned child inherits its parent's high-water mark
-    through fork and exec, so a child of a large parent would report the parent's peak.
-    """
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024.0
-    return float("nan")
-
-
-def fit_from_root(paths: list[str], use_dask: bool) -> dict[str, Any]:
     from skcal.inversion import NumericalInversion
     from skcal.io import read_jets
 
-    jets = read_jets(paths, columns=[*NI_COLUMNS, "e_true"], dask=use_dask)
+    imports_rss = rss_mib()
+    jets = read_jets(paths, columns=[*NI_COLUMNS, "e_true"], step_size=step_size, dask=use_dask)
     ni = NumericalInversion().fit(jets[NI_COLUMNS], jets["e_reco"] / jets["e_true"])
     n_used = int(ni.bin_table_["entries"].sum())
     return {"n_used": n_used, "n_outside": ni.n_outside_, "grid": ni.response_grid_,
-            "partitions": jets.npartitions if use_dask else 1, "peak_rss_mib": _peak_rss_mib()}
+            "partitions": jets.npartitions if use_dask else 1, "peak_rss_mib": peak_rss_mib(),
+            "imports_rss_mib": imports_rss}
 
 
-def dask_root(n_jets: int, data_dir: Path, n_files: int) -> list[dict[str, Any]]:
-    paths = [str(p) for p in write_files(n_jets, data_dir, n_files)]
-    lazy = measure_in_subprocess(fit_from_root, paths, True)
-    memory = measure_in_subprocess(fit_from_root, paths, False)
+def dask_root(n_jets: int, data_dir: Path, n_files: int, step_size: int) -> list[dict[str, Any]]:
+    paths = [str(p) for p in synthetic_root_files(n_jets, data_dir, n_files)]
+    lazy = measure_in_subprocess(fit_from_root, paths, True, step_size)
+    memory = measure_in_subprocess(fit_from_root, paths, False, step_size)
     # The same fit over one file: a streaming fit's peak memory does not grow with the sample.
-    one_file = measure_in_subprocess(fit_from_root, paths[:1], True)
+    one_file = measure_in_subprocess(fit_from_root, paths[:1], True, step_size)
     difference = float(np.max(np.abs(lazy["result"]["grid"] / memory["result"]["grid"] - 1)))
     rows = []
     for name, run, n_files in (("dask (read_jets dask=True)", lazy, len(paths)),
@@ -212,6 +190,7 @@ def dask_root(n_jets: int, data_dir: Path, n_files: int) -> list[dict[str, Any]]
             "wall_s": run["seconds"],
             "jets_per_s": n_read / run["seconds"],
             "peak_rss_mib": run["result"]["peak_rss_mib"],
+            "fit_rss_mib": run["result"]["peak_rss_mib"] - run["result"]["imports_rss_mib"],
             "max_rel_diff_of_correction": difference if n_files == len(paths) else float("nan"),
         })
         print(rows[-1], flush=True)
@@ -225,6 +204,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--n-throughput", type=int, default=5_000_000)
     parser.add_argument("--n-dask", type=int, default=20_000_000)
     parser.add_argument("--n-files", type=int, default=4)
+    parser.add_argument("--step-size", type=int, default=1_000_000, help="jets per Dask partition")
     parser.add_argument("--data-dir", type=Path, default=Path("/tmp/skcal-bench-inversion"))
     parser.add_argument("--skip-closure", action="store_true")
     parser.add_argument("--skip-throughput", action="store_true")
@@ -250,13 +230,15 @@ def main(argv: list[str] | None = None) -> None:
                             "sum w, sum w^2, entries and mean log E_true per bin; ratio_to_bare = bare time / "
                             "skcal time (target >= 0.5).")
     if not args.skip_dask:
-        rows = dask_root(args.n_dask, args.data_dir, args.n_files)
+        rows = dask_root(args.n_dask, args.data_dir, args.n_files, args.step_size)
         write_results("inversion_dask_root", parameters=parameters, rows=rows,
                       title="NI fit over jets in ROOT files: through Dask and in memory",
                       notes="Each fit runs in a fresh process; peak RSS is its VmHWM (ru_maxrss would "
                             "report the parent's peak, inherited through fork and exec). The Dask fit "
                             "reads each partition once and sums its histograms; max_rel_diff_of_correction "
-                            "compares the two fitted response grids.")
+                            "compares the two fitted response grids. fit_rss_mib = peak RSS - the RSS "
+                            "before reading (every library already loaded): the memory the read and the "
+                            "fit add.")
 
 
 if __name__ == "__main__":

@@ -12,14 +12,14 @@ neural rows can be merged into the same tables):
   ``E_calib = E_reco / r_pred``;
 - the oracle floor (``r / oracle_response``).
 
-Per calibrator: the training and prediction time, the worst-bin and median-bin closure
-``|mode - 1|`` over (pT_true, |eta_true|) bins with pT_true > 30 GeV and at least 500
-jets, the resolution per pT_true bin and its ratio to the oracle's. If
-``quality_small_r{,_quick}.json`` from the same sizes is in the results folder, its
-GDN, MDN and point rows are merged, and the checks of the suite (MDN against NI and
-LightGBM) are written.
+Per calibrator (``_small_r.evaluate``): the training and prediction time, the
+worst-bin and median-bin closure ``|mode - 1|`` over (pT_true, |eta_true|) bins with
+pT_true > 30 GeV and at least 500 jets, the resolution per pT_true bin and its ratio
+to the oracle's. If ``quality_small_r{,_quick}.json`` from the same sizes is in the
+results folder, its GDN, MDN and point rows are merged, and the checks of the suite
+(MDN against NI and LightGBM) are written.
 
-    python benchmarks/bench_peers.py [--quick] [--n-train 500000] [--n-test 300000]
+    python benchmarks/bench_peers.py [--quick] [--n-train 1000000] [--n-test 500000]
                                      [--n-estimators 500] [--threads 2]
 
 Writes ``results/peers{,_quick}.{json,md}`` (summary),
@@ -40,16 +40,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import RESULTS_DIR, write_results  # noqa: E402
+from _small_r import FEATURES, MIN_BIN_ENTRIES, ORACLE, PT_MIN_CHECK, QUICK_SIZES, SEEDS, SIZES  # noqa: E402
+from _small_r import evaluate, oracle_response, reco_columns, samples  # noqa: E402
 
-TRUTH = ("e_true", "pt_true", "eta_true", "phi_true", "m_true", "oracle_response", "flavour", "weight")
-PT_EDGES = [20, 30, 40, 60, 80, 110, 160, 250, 400, 600, 1000, 1500, 3000]
-ETA_EDGES = [0.0, 0.3, 0.8, 1.2, 1.6, 2.1, 2.5, 2.8, 3.2, 3.6, 4.5]
-MIN_BIN_ENTRIES = 500
-PT_MIN_CHECK = 50.0  # the checks compare pT_true bins whose lower edge is at least this
-# The features of bench_quality_small_r.NEURAL_FEATURES (copied: that script is not imported for a list).
-FEATURES = ["e_reco", "pt_reco", "eta", "m_reco", "mu", "npv", "rho", "area", "em_frac", "em3_frac",
-            "tile0_frac", "charged_frac", "n_trk", "trk_width", "width", "n90", "n_muon_segments", "detector_eta"]
-ORACLE = "oracle (floor)"
 MDN = "MDN (K=3, log r)"
 
 
@@ -76,59 +69,35 @@ def models(n_estimators: int, num_leaves: int, lr: float, threads: int) -> dict[
     }
 
 
-def _closure_summary(table2d: Any) -> dict[str, Any]:
-    usable = (table2d["pt_true_low"] >= 30) & (table2d["entries"] >= MIN_BIN_ENTRIES) & (table2d["status"] == "ok")
-    off = (table2d["mode"] - 1).abs().where(usable)
-    worst = int(off.idxmax())
-    return {"bins": int(usable.sum()), "worst_closure": float(off.max()), "median_closure": float(off.median()),
-            "worst_bin": f"pT {table2d['pt_true_low'][worst]:g}-{table2d['pt_true_high'][worst]:g}, "
-                         f"|eta| {table2d['abs_eta_true_low'][worst]:g}-{table2d['abs_eta_true_high'][worst]:g}"}
-
-
 def run(n_train: int, n_test: int, n_estimators: int, num_leaves: int, lr: float, threads: int,
-        ) -> tuple[list[dict[str, Any]], dict[str, list[float]], list[str]]:
-    """Fit and evaluate each calibrator; return the summary rows, resolution per pT bin, and the bin labels."""
-    from skcal.datasets import make_jets
-    from skcal.evaluation import closure_table
-
-    train = make_jets(n_train, random_state=1)
-    test = make_jets(n_test, random_state=2)
-    y = (train["e_reco"] / train["e_true"]).to_numpy()
-    all_features = [c for c in train.columns if c not in TRUTH]
-    bins2d = {"pt_true": PT_EDGES, "abs_eta_true": ETA_EDGES}
-    bins1d = {"pt_true": PT_EDGES, "abs_eta_true": [0.0, 4.5]}
+        ) -> tuple[list[dict[str, Any]], dict[str, dict[str, float]]]:
+    """Fit and evaluate each calibrator; return the summary rows and the resolution per pT_true bin."""
+    train, test, y = samples(n_train, n_test)
     e_ratio = (test["e_reco"] / test["e_true"]).to_numpy()
     summary: list[dict[str, Any]] = []
-    per_pt: dict[str, list[float]] = {}
-    labels: list[str] = []
-
-    def evaluate(name: str, r: np.ndarray, fit_s: float, pred_s: float) -> None:
-        t2 = closure_table(r, data=test, bins=bins2d, n_bootstrap=0)
-        t1 = closure_table(r, data=test, bins=bins1d, n_bootstrap=0)
-        keep = t1["pt_true_low"] >= 30
-        labels[:] = [f"{lo:g}-{hi:g}" for lo, hi in zip(t1["pt_true_low"][keep], t1["pt_true_high"][keep])]
-        per_pt[name] = [float(v) for v in t1["resolution"][keep]]
-        summary.append({"calibration": name, "source": "bench_peers", "fit_s": round(fit_s, 2),
-                        "predict_s": round(pred_s, 2), **_closure_summary(t2)})
-        print(summary[-1], flush=True)
-
+    per_pt: dict[str, dict[str, float]] = {}
     for name, (model, features) in models(n_estimators, num_leaves, lr, threads).items():
-        X_train, X_test = train[features or all_features], test[features or all_features]
+        columns = features or reco_columns(train)
         start = time.perf_counter()
-        model.fit(X_train, y)
+        model.fit(train[columns], y)
         fit_s = time.perf_counter() - start
         start = time.perf_counter()
-        r_pred = np.asarray(model.predict(X_test), dtype=float)
+        r_pred = np.asarray(model.predict(test[columns]), dtype=float)
         pred_s = time.perf_counter() - start
         if not np.all(np.isfinite(r_pred) & (r_pred > 0)):
             raise RuntimeError(f"{name} predicted {int(np.sum(~(r_pred > 0)))} non-positive or NaN responses")
-        evaluate(name, e_ratio / r_pred, fit_s, pred_s)
-    evaluate(ORACLE, e_ratio / test["oracle_response"].to_numpy(), 0.0, 0.0)
-    return summary, per_pt, labels
+        row, per_pt[name] = evaluate(name, e_ratio / r_pred, test, source="bench_peers", fit_s=round(fit_s, 2),
+                                     predict_s=round(pred_s, 2))
+        summary.append(row)
+        print(row, flush=True)
+    row, per_pt[ORACLE] = evaluate(ORACLE, oracle_response(test), test, source="bench_peers", fit_s=0.0,
+                                   predict_s=0.0)
+    summary.append(row)
+    return summary, per_pt
 
 
 def merge_neural(name: str, n_train: int, n_test: int, summary: list[dict[str, Any]],
-                 per_pt: dict[str, list[float]], labels: list[str]) -> str:
+                 per_pt: dict[str, dict[str, float]]) -> str:
     """Add the neural rows of ``<name>.json`` (bench_quality_small_r) when it was run on the same sample."""
     summary_path, res_path = RESULTS_DIR / f"{name}.json", RESULTS_DIR / f"{name}_resolution.json"
     if not (summary_path.exists() and res_path.exists()):
@@ -139,63 +108,67 @@ def merge_neural(name: str, n_train: int, n_test: int, summary: list[dict[str, A
         return (f"{summary_path.name} has n_train={params.get('n_train')}, n_test={params.get('n_test')}, "
                 f"not {n_train}, {n_test}: neural calibrators not merged")
     resolution = {row["pt_true"]: row for row in json.loads(res_path.read_text())["results"]}
+    columns = list(summary[0])
     for row in quality["results"]:
         if row["calibration"] in per_pt:  # NI, the chain and the oracle: this run's figures are kept
             continue
-        summary.append({"calibration": row["calibration"], "source": name, "fit_s": row["fit_s"],
-                        "predict_s": row["predict_s"], "bins": row["bins"], "worst_closure": row["worst_closure"],
-                        "median_closure": None, "worst_bin": row["worst_bin"]})
-        per_pt[row["calibration"]] = [float(resolution[label][row["calibration"]]) for label in labels]
-    return f"neural rows merged from {summary_path.name} (same seeds and sizes; median_closure not recorded there)"
+        summary.append({key: row.get(key) for key in columns} | {"source": name})
+        per_pt[row["calibration"]] = {label: float(resolution[label][row["calibration"]])
+                                      for label in per_pt[ORACLE]}
+    return f"neural rows merged from {summary_path.name} (same seeds and sizes)"
 
 
-def with_oracle_ratios(summary: list[dict[str, Any]], per_pt: dict[str, list[float]]) -> None:
-    oracle = np.asarray(per_pt[ORACLE])
+def with_oracle_ratios(summary: list[dict[str, Any]], per_pt: dict[str, dict[str, float]]) -> None:
+    oracle = np.asarray(list(per_pt[ORACLE].values()))
     for row in summary:
-        ratio = np.asarray(per_pt[row["calibration"]]) / oracle
+        ratio = np.asarray(list(per_pt[row["calibration"]].values())) / oracle
         row["median_res_over_oracle"] = float(np.median(ratio))
         row["max_res_over_oracle"] = float(np.max(ratio))
 
 
-def checks(summary: list[dict[str, Any]], per_pt: dict[str, list[float]], labels: list[str]) -> list[dict[str, Any]]:
-    """The suite's quality checks: the MDN against NI and against LightGBM L1."""
+def checks(summary: list[dict[str, Any]], per_pt: dict[str, dict[str, float]]) -> list[dict[str, Any]]:
+    """The suite's quality checks: the MDN against NI and against LightGBM L1.
+
+    Each row: the check, skcal's figure (``value``), the figure it is held against
+    (``versus``), the target and whether it is met.
+    """
     if MDN not in per_pt:
-        return [{"check": "MDN present", "value": "no", "target": "MDN rows merged", "pass": False}]
-    above = [i for i, label in enumerate(labels) if float(label.split("-")[0]) >= PT_MIN_CHECK]
-    mdn = np.asarray(per_pt[MDN])[above]
-    worst = {row["calibration"]: row["worst_closure"] for row in summary}
+        return [{"check": "MDN present", "value": "no", "versus": None, "target": "MDN rows merged", "pass": False}]
+    above = [label for label in per_pt[MDN] if float(label.split("-")[0]) >= PT_MIN_CHECK]
+    mdn = np.asarray([per_pt[MDN][label] for label in above])
     out = []
-    for peer in ("NI", "LightGBM L1"):
-        ratio = mdn / np.asarray(per_pt[peer])[above]
-        out.append({"check": f"MDN resolution / {peer}, pT_true bins from {PT_MIN_CHECK:g} GeV (worst bin)",
-                    "value": float(ratio.max()), "median": float(np.median(ratio)),
-                    "target": "< 1 in every bin" if peer == "NI" else "<= 1 in every bin (at least matches)",
+    for peer, target in (("NI", "< 1 in every bin"), ("LightGBM L1", "<= 1 in every bin (at least matches)")):
+        ratio = mdn / np.asarray([per_pt[peer][label] for label in above])
+        worst = int(np.argmax(ratio))
+        out.append({"check": f"MDN resolution / {peer} resolution, worst pT_true bin from {PT_MIN_CHECK:g} GeV "
+                             f"({above[worst]}; median over bins {np.median(ratio):.4g})",
+                    "value": float(ratio[worst]), "versus": 1.0, "target": target,
                     "pass": bool(ratio.max() < 1) if peer == "NI" else bool(ratio.max() <= 1)})
-    out.append({"check": "worst-bin closure: MDN vs LightGBM L1", "value": worst[MDN],
-                "median": worst["LightGBM L1"], "target": "MDN below LightGBM L1 (value < median column)",
-                "pass": bool(worst[MDN] < worst["LightGBM L1"])})
+    worst_closure = {row["calibration"]: row["worst_closure"] for row in summary}
+    out.append({"check": "worst-bin closure |mode - 1|: MDN (value) vs LightGBM L1 (versus)",
+                "value": worst_closure[MDN], "versus": worst_closure["LightGBM L1"], "target": "value < versus",
+                "pass": bool(worst_closure[MDN] < worst_closure["LightGBM L1"])})
     return out
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="100k jets, 100 boosting rounds")
-    parser.add_argument("--n-train", type=int, default=500_000)
-    parser.add_argument("--n-test", type=int, default=300_000)
+    parser.add_argument("--quick", action="store_true", help="200k training jets, 100k held out, 100 boosting rounds")
+    parser.add_argument("--n-train", type=int, default=SIZES["n_train"])
+    parser.add_argument("--n-test", type=int, default=SIZES["n_test"])
     parser.add_argument("--n-estimators", type=int, default=500)
     parser.add_argument("--num-leaves", type=int, default=63)
     parser.add_argument("--lr", type=float, default=0.1)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
     if args.quick:
-        args.n_train, args.n_test, args.n_estimators = 100_000, 100_000, 100
+        args.n_train, args.n_test, args.n_estimators = QUICK_SIZES["n_train"], QUICK_SIZES["n_test"], 100
     suffix = "_quick" if args.quick else ""
-    summary, per_pt, labels = run(args.n_train, args.n_test, args.n_estimators, args.num_leaves, args.lr,
-                                  args.threads)
-    merged = merge_neural(f"quality_small_r{suffix}", args.n_train, args.n_test, summary, per_pt, labels)
+    summary, per_pt = run(args.n_train, args.n_test, args.n_estimators, args.num_leaves, args.lr, args.threads)
+    merged = merge_neural(f"quality_small_r{suffix}", args.n_train, args.n_test, summary, per_pt)
     print(merged)
     with_oracle_ratios(summary, per_pt)
-    parameters = vars(args) | {"seeds": {"train": 1, "test": 2}, "features": FEATURES, "merged": merged}
+    parameters = vars(args) | {"seeds": SEEDS, "features": FEATURES, "merged": merged}
     write_results(f"peers{suffix}", parameters=parameters, rows=summary,
                   title="Calibration quality on synthetic small-R jets: skcal against LightGBM and scikit-learn",
                   notes=f"Held-out jets; closure = |mode - 1| over (pT_true, |eta_true|) bins with pT_true > 30 "
@@ -204,12 +177,12 @@ def main(argv: list[str] | None = None) -> None:
                         f"{args.n_estimators} rounds, {args.num_leaves} leaves, learning rate {args.lr}, "
                         f"{args.threads} threads, same features as the neural calibrators; HistGBR uses "
                         f"loss='absolute_error'. fit_s is the training time. {merged}.")
-    rows = [{"pt_true": label, **{name: values[i] for name, values in per_pt.items()}}
-            for i, label in enumerate(labels)]
+    rows = [{"pt_true": label, **{name: resolution[label] for name, resolution in per_pt.items()}}
+            for label in per_pt[ORACLE]]
     write_results(f"peers{suffix}_resolution", parameters=parameters, rows=rows,
                   title="Resolution per pT_true bin (all |eta_true|): skcal and its peers",
                   notes="resolution = (q84 - q16) / (2 mode) of E_calib / E_true.")
-    check_rows = checks(summary, per_pt, labels)
+    check_rows = checks(summary, per_pt)
     write_results(f"peers{suffix}_checks", parameters=parameters, rows=check_rows,
                   title="Quality checks: the MDN against NI and LightGBM L1")
     for row in check_rows:

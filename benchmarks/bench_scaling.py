@@ -2,12 +2,13 @@
 
 For each size in ``--sizes``, in a fresh process (its own peak memory): generate the
 jets, then time ``NumericalInversion().fit`` on (E_reco, pT_reco, eta) and, in another
-fresh process, ``MDNCalibrator.fit`` for a fixed ``--epochs`` (no validation split), each after a warm-up fit on a small slice (lazy imports),
-on the neural calibrators' 18 features. Reports the time, the cost per jet and the
+fresh process, ``MDNCalibrator.fit`` for a fixed ``--epochs`` (no validation split) on
+the neural calibrators' 18 features, each after a warm-up fit on a small slice (lazy
+imports). Reports the time, the cost per jet and the
 peak memory per size, and a least-squares fit ``t = a + b n`` and the log-log slope
 ``d log t / d log n`` (1 = linear) per calibrator.
 
-    python benchmarks/bench_scaling.py [--sizes 1000000 4000000] [--epochs 1] [--threads 2]
+    python benchmarks/bench_scaling.py [--sizes 1000000 4000000 16000000] [--epochs 1] [--threads 2]
 """
 
 from __future__ import annotations
@@ -22,9 +23,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import measure_in_subprocess, write_results  # noqa: E402
-
-FEATURES = ["e_reco", "pt_reco", "eta", "m_reco", "mu", "npv", "rho", "area", "em_frac", "em3_frac",
-            "tile0_frac", "charged_frac", "n_trk", "trk_width", "width", "n90", "n_muon_segments", "detector_eta"]
+from _small_r import FEATURES  # noqa: E402
 
 
 def fit_ni(n_jets: int) -> float:
@@ -69,7 +68,7 @@ def linear_fit(sizes: list[int], seconds: list[float]) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 4_000_000])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 4_000_000, 16_000_000])
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--batch", type=int, default=1024)
     parser.add_argument("--threads", type=int, default=2)

@@ -1,7 +1,7 @@
 """Run skcal's benchmark suite (all benchmarks or a named subset) and render RESULTS.md.
 
     python benchmarks/run.py [NAME ...] [--quick | --full] [--results-dir DIR] [--list]
-    python benchmarks/run.py --render-only [--results-dir DIR]
+    python benchmarks/run.py --render-only [--results-dir DIR] [--readme]
 
 Sizes: ``--quick`` (minutes on 2 cores; results in ``benchmarks/results/quick``), the
 default (about an hour; ``benchmarks/results``), ``--full`` (large samples;
@@ -10,7 +10,8 @@ runs in its own process through its script's ``main(argv)``, so one that fails i
 reported and the others go on; each writes ``<name>.json`` and ``<name>.md`` into the
 results folder (``$SKCAL_BENCH_RESULTS``), and the runner writes ``suite.json`` (what
 ran, how long, how it ended) and renders ``RESULTS.md`` from every ``*.json`` there,
-with the targets of the ratios, each marked pass or fail.
+with the targets of the ratios, each marked pass or fail. ``--readme`` also writes the
+headline table and the targets into README.md, between its benchmark markers.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ sys.path.insert(0, str(HERE))
 from _harness import RESULTS_ENV, machine, markdown_table  # noqa: E402
 
 SIZES = ("tiny", "quick", "default", "full")
+README = HERE.parent / "README.md"
+README_MARKERS = ("<!-- benchmarks:quick:start -->", "<!-- benchmarks:quick:end -->")
 MAX_ROWS = 25  # longer tables are cut in RESULTS.md; the full table is in <name>.md
 
 
@@ -62,17 +65,19 @@ REGISTRY: dict[str, Benchmark] = {
         "full": ["--n-jets", "30000000", "--chunk-jets", "1000000", "250000", "--file", "{work}/reader_30000000.root"],
     }, "ROOT reader against bare uproot; peak memory of a Dask reduction"),
     "inversion": Benchmark("bench_inversion", {
-        "quick": ["--n-train", "200000", "--n-test", "200000", "--n-throughput", "1000000", "--n-dask", "2000000",
-                  "--n-files", "4", "--data-dir", "{work}/inversion"],
+        "quick": ["--n-train", "200000", "--n-test", "200000", "--n-throughput", "1000000", "--n-dask", "4000000",
+                  "--n-files", "4", "--step-size", "250000", "--data-dir", "{work}/inversion"],
         "default": ["--data-dir", "{work}/inversion"],
         "full": ["--n-train", "4000000", "--n-test", "2000000", "--n-throughput", "20000000", "--n-dask", "50000000",
-                 "--n-files", "8", "--data-dir", "{work}/inversion"],
+                 "--n-files", "8", "--step-size", "2000000", "--data-dir", "{work}/inversion"],
     }, "NI closure per stage; histogramming against numpy.histogramdd; Dask-streamed NI fit"),
     "neural": Benchmark("bench_neural", {
-        "quick": ["--jets", "50000", "--epochs", "2", "--repeats", "2"],
-        "default": ["--jets", "400000", "--epochs", "3"],
-        "full": ["--jets", "2000000", "--epochs", "3"],
-    }, "neural training and inference against bare torch"),
+        "quick": ["--jets", "100000", "--epochs", "2", "--repeats", "2", "--dask-jets", "1000000", "--dask-files",
+                  "4", "--step-size", "62500", "--data-dir", "{work}/neural"],
+        "default": ["--jets", "400000", "--epochs", "3", "--data-dir", "{work}/neural"],
+        "full": ["--jets", "2000000", "--epochs", "3", "--dask-jets", "16000000", "--dask-files", "16",
+                 "--step-size", "250000", "--data-dir", "{work}/neural"],
+    }, "neural training and inference against bare torch; peak memory of a Dask-streamed fit"),
     "quality_small_r": Benchmark("bench_quality_small_r", {
         "quick": ["--quick"],
         "default": [],
@@ -91,7 +96,7 @@ REGISTRY: dict[str, Benchmark] = {
     "scaling": Benchmark("bench_scaling", {
         "tiny": ["--sizes", "100000", "200000", "--skip-neural"],
         "quick": ["--sizes", "100000", "400000"],
-        "default": ["--sizes", "1000000", "4000000"],
+        "default": ["--sizes", "1000000", "4000000", "16000000"],
         "full": ["--sizes", "1000000", "4000000", "16000000"],
     }, "NI fit and neural training time against sample size"),
 }
@@ -161,6 +166,24 @@ def _check(check: str, value: Any, target: str, passed: bool | None, source: str
     return {"check": check, "value": value, "target": target, "result": verdict, "source": source}
 
 
+def _dask_memory_checks(results: list[dict[str, Any]], fit: str, source: str) -> list[dict[str, Any]]:
+    """A streamed fit's memory (what reading and fitting add to the loaded libraries) against the
+    in-memory fit of the same files, and against the streamed fit of the first file alone."""
+    by = {r["fit"]: r for r in results}
+    dask, memory, one = by.get("dask (read_jets dask=True)"), by.get("in memory (read_jets)"), by.get(
+        "dask, first file only")
+    rows = []
+    if dask and memory:
+        ratio = dask["fit_rss_mib"] / memory["fit_rss_mib"]
+        rows.append(_check(f"{fit} memory / in-memory fit ({dask['n_jets']} jets, {dask['partitions']} partitions)",
+                           ratio, "< 1", ratio < 1, source))
+    if dask and one:
+        ratio = dask["fit_rss_mib"] / one["fit_rss_mib"]
+        rows.append(_check(f"{fit} memory, {dask['files']} files / 1 file", ratio,
+                           "<= 1.5 (does not grow with the sample; assumed)", ratio <= 1.5, source))
+    return rows
+
+
 def targets(results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     """Each ratio (and quality check) of the suite against its target."""
     rows = []
@@ -181,21 +204,11 @@ def targets(results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
                 rows.append(_check("inference (predict_dist) / bare forward", r["ratio"], ">= 0.8 (assumed)",
                                    r["ratio"] >= 0.8, "neural"))
             elif "mixture mode" in r["measure"]:
-                rows.append(_check("inference (predict, mixture mode) / bare forward", r["ratio"],
+                rows.append(_check(r["measure"].replace("inference: ", "inference ") + " / bare forward", r["ratio"],
                                    "none (mode search on top of the forward)", None, "neural"))
-    if (p := _find(results, "inversion_dask_root")) is not None:
-        by = {r["fit"]: r for r in p["results"]}
-        dask, memory = by.get("dask (read_jets dask=True)"), by.get("in memory (read_jets)")
-        one = by.get("dask, first file only")
-        if dask and memory:
-            ratio = dask["peak_rss_mib"] / memory["peak_rss_mib"]
-            rows.append(_check(f"Dask NI fit peak memory / in-memory fit ({dask['n_jets']} jets, "
-                               f"{dask['partitions']} partitions)", ratio, "< 1", ratio < 1, "inversion_dask_root"))
-        if dask and one:
-            ratio = dask["peak_rss_mib"] / one["peak_rss_mib"]
-            rows.append(_check(f"Dask NI fit peak memory, {dask['files']} files / 1 file", ratio,
-                               "<= 1.5 (does not grow with the sample; assumed)", ratio <= 1.5,
-                               "inversion_dask_root"))
+    for source, fit in (("inversion_dask_root", "Dask NI fit"), ("neural_dask", "Dask MDN fit")):
+        if (p := _find(results, source)) is not None:
+            rows += _dask_memory_checks(p["results"], fit, source)
     if (p := _find(results, "synthetic")) is not None:
         for r in p["results"]:
             rows.append(_check(f"generator ({r['kind']}) / bare numpy normals", r["ratio_to_bare"], "none", None,
@@ -207,7 +220,7 @@ def targets(results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
                                    r["loglog_slope"], "<= 1.15 (linear)", r["loglog_slope"] <= 1.15, "scaling"))
     for name in ("peers_checks", "peers_quick_checks"):
         for r in results.get(name, {}).get("results", []):
-            value = r["value"] if "median" not in r else f"{r['value']:.4g} (vs {r['median']:.4g})"
+            value = r["value"] if r.get("versus") in (None, 1.0) else f"{r['value']:.4g} vs {r['versus']:.4g}"
             rows.append(_check(r["check"], value, r["target"], r["pass"], name))
     for name in ("large_r_summary", "large_r_summary_quick"):
         for r in results.get(name, {}).get("results", []):
@@ -219,6 +232,39 @@ def targets(results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
                 rows.append(_check(r["check"], f"{r['with_annotation']:.4g} vs {r['without_annotation']:.4g}",
                                    "with annotation below without", r["annotation_helps"], name))
     return rows
+
+
+def headline(results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per calibrator on the small-R quality sample: training time, closure, resolution over the oracle floor."""
+    peers = _find(results, "peers", "peers_quick")
+    if peers is None:
+        return []
+    keys = ("calibration", "fit_s", "worst_closure", "median_closure", "median_res_over_oracle",
+            "max_res_over_oracle")
+    return [{k: row.get(k) for k in keys} for row in peers["results"]]
+
+
+def readme_block(results_dir: Path) -> str:
+    """The README's benchmark table: the headline and the targets of the run in ``results_dir``."""
+    results = _load(results_dir)
+    suite = json.loads((results_dir / "suite.json").read_text())
+    peers = _find(results, "peers", "peers_quick")
+    sample = "" if peers is None else (f" Quality on {peers['parameters']['n_test']:,} held-out small-R jets "
+                                       f"(trained on {peers['parameters']['n_train']:,}).")
+    return "\n".join([
+        f"Latest `{suite['size']}` run: {suite['finished'][:10]}, {suite['wall_s'] / 60:.1f} min on "
+        f"{suite['machine']['cpus']} CPUs.{sample} Closure is |mode - 1| in the worst and the median "
+        f"(pT_true, |eta_true|) bin above 30 GeV; resolution over the oracle floor per pT_true bin.", "",
+        markdown_table(headline(results)),
+        markdown_table([{k: c[k] for k in ("check", "value", "target", "result")} for c in targets(results)]),
+    ])
+
+
+def update_readme(results_dir: Path, readme: Path = README) -> None:
+    """Replace the README's block between ``README_MARKERS`` with :func:`readme_block`."""
+    text = readme.read_text()
+    start, end = (text.index(marker) for marker in README_MARKERS)
+    readme.write_text(text[:start + len(README_MARKERS[0])] + "\n" + readme_block(results_dir) + text[end:])
 
 
 def _section_order(stem: str) -> tuple[int, str]:
@@ -246,6 +292,8 @@ def render(results_dir: Path) -> Path:
                   + "` (one or more names run a subset; `--list` lists them).", ""]
         lines += [markdown_table([{"benchmark": r["benchmark"], "status": r["status"], "wall_s": r["wall_s"],
                                    "argv": " ".join(r["argv"] or [])} for r in suite["benchmarks"]]), ""]
+    if rows := headline(results):
+        lines += ["## Headline: calibration quality on small-R jets", "", markdown_table(rows), ""]
     checks = targets(results)
     if checks:
         lines += ["## Targets", "", "Each ratio is skcal's throughput over the bare baseline's, measured in the same "
@@ -284,6 +332,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="scratch folder for ROOT files (default: <tmp>/skcal-bench)")
     parser.add_argument("--list", action="store_true", help="list the benchmarks and their arguments, then exit")
     parser.add_argument("--render-only", action="store_true", help="only render RESULTS.md from the JSON there")
+    parser.add_argument("--readme", action="store_true",
+                        help="also write the headline and the targets into README.md's benchmark block")
     args = parser.parse_args(argv)
 
     if args.list:
@@ -300,6 +350,8 @@ def main(argv: list[str] | None = None) -> int:
     results_dir.mkdir(parents=True, exist_ok=True)
     if args.render_only:
         print(render(results_dir))
+        if args.readme:
+            update_readme(results_dir)
         return 0
     work = (args.work_dir or Path(tempfile.gettempdir()) / "skcal-bench").resolve()
     work.mkdir(parents=True, exist_ok=True)
@@ -309,6 +361,8 @@ def main(argv: list[str] | None = None) -> int:
     suite = merge_suite(results_dir / "suite.json", args.size, started, runs)
     (results_dir / "suite.json").write_text(json.dumps(suite, indent=2) + "\n")
     print(f"rendered {render(results_dir)}; {sum(r['wall_s'] for r in runs) / 60:.1f} min", flush=True)
+    if args.readme:
+        update_readme(results_dir)
     return 0 if all(r["status"] != "failed" for r in runs) else 1
 
 

@@ -13,12 +13,17 @@ import pytest
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
-def _runner():
-    spec = importlib.util.spec_from_file_location("skcal_bench_run", BENCHMARKS / "run.py")
+def _module(name: str):
+    """A script of ``benchmarks/`` imported as a module (it puts ``benchmarks/`` on sys.path itself)."""
+    spec = importlib.util.spec_from_file_location(f"skcal_bench_{name}", BENCHMARKS / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
+
+
+def _runner():
+    return _module("run")
 
 
 def test_tiny_run_writes_json_schema_and_results_md(tmp_path: Path) -> None:
@@ -65,3 +70,27 @@ def test_render_marks_each_ratio_against_its_target(tmp_path: Path) -> None:
 def test_unknown_benchmark_is_refused() -> None:
     with pytest.raises(SystemExit):
         _runner().main(["no_such_benchmark", "--quick"])
+
+
+def test_peer_checks_name_the_worst_bin_and_fail_where_the_mdn_loses() -> None:
+    peers = _module("bench_peers")
+    per_pt = {"NI": {"30-40": 0.20, "60-80": 0.10, "400-600": 0.05},
+              "LightGBM L1": {"30-40": 0.09, "60-80": 0.060, "400-600": 0.040},
+              peers.MDN: {"30-40": 0.50, "60-80": 0.055, "400-600": 0.041}}
+    summary = [{"calibration": "LightGBM L1", "worst_closure": 0.03}, {"calibration": peers.MDN, "worst_closure": 0.01}]
+    against_ni, against_lgbm, closure = peers.checks(summary, per_pt)
+    # The 30-40 GeV bin is below the 50 GeV threshold: the MDN's bad value there does not count.
+    assert against_ni["pass"] and against_ni["value"] == pytest.approx(0.041 / 0.05)
+    assert not against_lgbm["pass"] and against_lgbm["value"] == pytest.approx(0.041 / 0.040)
+    assert "(400-600;" in against_lgbm["check"]
+    assert closure["pass"] and (closure["value"], closure["versus"]) == (0.01, 0.03)
+
+
+def test_readme_shows_the_committed_quick_results() -> None:
+    run = _runner()
+    text = run.README.read_text()
+    start, end = (text.index(marker) for marker in run.README_MARKERS)
+    block = text[start + len(run.README_MARKERS[0]):end].strip()
+    assert block == run.readme_block(BENCHMARKS / "results" / "quick").strip(), (
+        "README's benchmark block is stale: run `python benchmarks/run.py --quick --render-only --readme`")
+    assert "| MDN (K=3, log r) |" in block and "| check | value | target | result |" in block
