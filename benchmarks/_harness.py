@@ -130,7 +130,7 @@ def markdown_table(rows: list[dict[str, Any]]) -> str:
     """A Markdown table of ``rows`` (dicts with the same keys)."""
     if not rows:
         return ""
-    keys = list(rows[0])
+    keys = list(dict.fromkeys(k for row in rows for k in row))  # every column, in order of first use
 
     def fmt(v: Any) -> str:
         return f"{v:.4g}" if isinstance(v, float) else str(v).replace("|", "\\|")  # a bare | splits the cell
@@ -138,6 +138,17 @@ def markdown_table(rows: list[dict[str, Any]]) -> str:
     lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
     lines += ["| " + " | ".join(fmt(r.get(k, "")) for k in keys) + " |" for r in rows]
     return "\n".join(lines) + "\n"
+
+
+def result_markdown(payload: dict[str, Any]) -> str:
+    """``<name>.md`` of a result: its title, notes, table, machine and parameters."""
+    m = payload["machine"]
+    md = f"## {payload['title']}\n\n"
+    if payload.get("notes"):
+        md += f"{payload['notes']}\n\n"
+    return md + markdown_table(payload["results"]) + (
+        f"\nMachine: {m['platform']}, {m['cpus']} CPUs, Python {m['python']}; "
+        f"parameters: `{json.dumps(payload['parameters'], default=str)}`\n")
 
 
 def write_results(name: str, *, parameters: dict[str, Any], rows: list[dict[str, Any]],
@@ -148,9 +159,5 @@ def write_results(name: str, *, parameters: dict[str, Any], rows: list[dict[str,
                "parameters": parameters, "results": rows}
     json_path = RESULTS_DIR / f"{name}.json"
     json_path.write_text(json.dumps(payload, indent=2, default=str) + "\n")
-    md = f"## {title}\n\n{notes}\n\n" if notes else f"## {title}\n\n"
-    md += markdown_table(rows)
-    md += f"\nMachine: {payload['machine']['platform']}, {payload['machine']['cpus']} CPUs, " \
-          f"Python {payload['machine']['python']}; parameters: `{json.dumps(parameters, default=str)}`\n"
-    (RESULTS_DIR / f"{name}.md").write_text(md)
+    (RESULTS_DIR / f"{name}.md").write_text(result_markdown(payload))
     return json_path

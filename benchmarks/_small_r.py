@@ -26,6 +26,7 @@ MIN_BIN_ENTRIES = 500
 FEATURES = ["e_reco", "pt_reco", "eta", "m_reco", "mu", "npv", "rho", "area", "em_frac", "em3_frac",
             "tile0_frac", "charged_frac", "n_trk", "trk_width", "width", "n90", "n_muon_segments", "detector_eta"]
 ORACLE = "oracle (floor)"
+MDN = "MDN (K=3, log r)"  # the row the suite's checks hold against NI and LightGBM
 
 
 def samples(n_train: int, n_test: int) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:

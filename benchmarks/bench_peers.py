@@ -40,10 +40,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import RESULTS_DIR, write_results  # noqa: E402
-from _small_r import FEATURES, MIN_BIN_ENTRIES, ORACLE, PT_MIN_CHECK, QUICK_SIZES, SEEDS, SIZES  # noqa: E402
+from _small_r import FEATURES, MDN, MIN_BIN_ENTRIES, ORACLE, PT_MIN_CHECK, QUICK_SIZES, SEEDS, SIZES  # noqa: E402
 from _small_r import evaluate, oracle_response, reco_columns, samples  # noqa: E402
-
-MDN = "MDN (K=3, log r)"
 
 
 def models(n_estimators: int, num_leaves: int, lr: float, threads: int) -> dict[str, tuple[Any, list[str] | None]]:

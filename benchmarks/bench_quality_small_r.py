@@ -38,10 +38,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import write_results  # noqa: E402
-from _small_r import FEATURES, MIN_BIN_ENTRIES, ORACLE, PT_MIN_CHECK, QUICK_SIZES, SEEDS, SIZES  # noqa: E402
+from _small_r import FEATURES, MDN, MIN_BIN_ENTRIES, ORACLE, PT_MIN_CHECK, QUICK_SIZES, SEEDS, SIZES  # noqa: E402
 from _small_r import evaluate, oracle_response, reco_columns, samples  # noqa: E402
-
-MDN = "MDN (K=3, log r)"
 
 
 def _neural(est: Any) -> Any:

@@ -30,7 +30,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from _harness import RESULTS_ENV, machine, markdown_table  # noqa: E402
+from _harness import RESULTS_ENV, machine, markdown_table, result_markdown  # noqa: E402
 
 SIZES = ("tiny", "quick", "default", "full")
 README = HERE.parent / "README.md"
@@ -280,8 +280,10 @@ def _fmt_machine(m: dict[str, Any]) -> str:
 
 
 def render(results_dir: Path) -> Path:
-    """Write ``RESULTS.md`` from every result JSON in ``results_dir``; return its path."""
+    """Write ``RESULTS.md`` (and each ``<name>.md``) from the result JSON in ``results_dir``; return its path."""
     results = _load(results_dir)
+    for stem, payload in results.items():
+        (results_dir / f"{stem}.md").write_text(result_markdown(payload))
     suite_path = results_dir / "suite.json"
     suite = json.loads(suite_path.read_text()) if suite_path.exists() else None
     lines = ["# skcal benchmark results", ""]
