@@ -12,15 +12,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from skcal._validation import is_dask
 from skcal.exceptions import DataError
+
+__all__ = ["ABS_PREFIX", "as_float_array", "as_response", "as_table", "as_weights", "check_positive", "column",
+           "is_dask", "iter_row_chunks"]
 
 #: A column called ``abs_<name>`` that is not in the table is read as ``|<name>|``.
 ABS_PREFIX = "abs_"
-
-
-def is_dask(obj: Any) -> bool:
-    """Whether ``obj`` is a Dask collection (checked without importing Dask)."""
-    return hasattr(obj, "__dask_graph__") and hasattr(obj, "dask")
 
 
 def _first_bad(values: np.ndarray, bad: np.ndarray) -> str:
