@@ -127,7 +127,7 @@ def synthetic_root_files(n_jets: int, data_dir: Path, n_files: int) -> list[Path
 
 
 def markdown_table(rows: list[dict[str, Any]]) -> str:
-    """A Markdown table of ``rows`` (dicts with the same keys)."""
+    """A Markdown table of ``rows`` (dicts; a key missing from a row leaves its cell empty)."""
     if not rows:
         return ""
     keys = list(dict.fromkeys(k for row in rows for k in row))  # every column, in order of first use

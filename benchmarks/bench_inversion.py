@@ -32,12 +32,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import RESULTS_DIR, measure_in_subprocess, peak_rss_mib, rss_mib, synthetic_root_files  # noqa: E402
 from _harness import write_results  # noqa: E402
+from _small_r import ETA_EDGES, PT_EDGES, reco_columns  # noqa: E402
 
-TRUTH = ("e_true", "pt_true", "eta_true", "phi_true", "m_true", "oracle_response", "flavour", "weight")
-CLOSURE_BINS = {
-    "pt_true": [20, 30, 40, 60, 80, 110, 160, 250, 400, 600, 1000, 1500, 3000],
-    "abs_eta_true": [0.0, 0.3, 0.8, 1.2, 1.6, 2.1, 2.5, 2.8, 3.2, 3.6, 4.5],
-}
+CLOSURE_BINS = {"pt_true": PT_EDGES, "abs_eta_true": ETA_EDGES}
 MIN_BIN_ENTRIES = 500
 NI_COLUMNS = ["e_reco", "pt_reco", "eta"]
 
@@ -88,7 +85,7 @@ def closure_study(n_train: int, n_test: int) -> list[dict[str, Any]]:
 
     train = make_jets(n_train, random_state=1)
     test = make_jets(n_test, random_state=2)
-    features = [c for c in train.columns if c not in TRUTH]
+    features = reco_columns(train)
     y = train["e_reco"] / train["e_true"]
     tables, rows = {}, []
     previous = None

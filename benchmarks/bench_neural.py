@@ -9,9 +9,9 @@ mode included, with and without a log target's Jacobian) and the raw forward of
 Memory (``neural_dask``): one epoch of an MDN pipeline (``LogTransformer ->
 SymmetricScaler -> MDNCalibrator``) over ``--dask-jets`` jets in ``--dask-files`` ROOT
 files, read through Dask in partitions of ``--step-size`` jets (streamed four
-partitions at a time) and in memory, and
-through Dask over the first file alone, each in a fresh process: the peak resident size
-and the part of it the read and the fit add over the loaded libraries.
+partitions at a time), read in memory, and through Dask over the first file alone,
+each in a fresh process: the peak resident size and the part of it that the read and
+the fit add over the loaded libraries.
 
 Run: ``python benchmarks/bench_neural.py [--jets N] [--threads T] [--batch B] [--repeats R]
 [--dask-jets N --dask-files F --step-size S --data-dir DIR | --skip-dask]``.

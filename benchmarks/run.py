@@ -4,7 +4,7 @@
     python benchmarks/run.py --render-only [--results-dir DIR] [--readme]
 
 Sizes: ``--quick`` (minutes on 2 cores; results in ``benchmarks/results/quick``), the
-default (about an hour; ``benchmarks/results``), ``--full`` (large samples;
+default (half an hour on 2 idle cores; ``benchmarks/results``), ``--full`` (large samples;
 ``benchmarks/results/full``). ``--tiny`` is for the suite's own test. Each benchmark
 runs in its own process through its script's ``main(argv)``, so one that fails is
 reported and the others go on; each writes ``<name>.json`` and ``<name>.md`` into the
