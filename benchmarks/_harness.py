@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 RESULTS_ENV = "SKCAL_BENCH_RESULTS"
+ROOT_FILE_SEED = 100  # file i of synthetic_root_files holds the jets of seed ROOT_FILE_SEED + i
+ROOT_FILE_SEEDS = f"{ROOT_FILE_SEED} + file index"
 
 
 def _results_dir() -> Path:
@@ -107,7 +109,7 @@ def synthetic_root_files(n_jets: int, data_dir: Path, n_files: int) -> list[Path
     """``n_jets`` synthetic small-R jets split over ``n_files`` flat ROOT files in ``data_dir``.
 
     A file is written once and reused by later runs asking for the same split (its
-    name carries the sizes); file ``i`` holds the jets of seed ``100 + i``.
+    name carries the sizes); file ``i`` holds the jets of seed ``ROOT_FILE_SEED + i``.
     """
     from skcal.datasets import iter_jets
     from skcal.io import write_root
@@ -120,7 +122,7 @@ def synthetic_root_files(n_jets: int, data_dir: Path, n_files: int) -> list[Path
         n = min(per_file, n_jets - i * per_file)
         if not path.exists():
             start = time.perf_counter()
-            write_root(iter_jets(n, chunk_size=500_000, random_state=100 + i), path)
+            write_root(iter_jets(n, chunk_size=500_000, random_state=ROOT_FILE_SEED + i), path)
             print(f"wrote {path} ({n} jets) in {time.perf_counter() - start:.0f} s", flush=True)
         paths.append(path)
     return paths

@@ -31,8 +31,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import RESULTS_DIR, measure_in_subprocess, peak_rss_mib, rss_mib, synthetic_root_files  # noqa: E402
-from _harness import write_results  # noqa: E402
+from _harness import ROOT_FILE_SEEDS, write_results  # noqa: E402
 from _small_r import ETA_EDGES, PT_EDGES, reco_columns  # noqa: E402
+
+SEEDS = {"train": 1, "test": 2, "throughput": 3, "bootstrap": 0, "dask_files": ROOT_FILE_SEEDS}
 
 CLOSURE_BINS = {"pt_true": PT_EDGES, "abs_eta_true": ETA_EDGES}
 MIN_BIN_ENTRIES = 500
@@ -83,8 +85,8 @@ def closure_study(n_train: int, n_test: int) -> list[dict[str, Any]]:
     from skcal.datasets import make_jets
     from skcal.evaluation import closure_table
 
-    train = make_jets(n_train, random_state=1)
-    test = make_jets(n_test, random_state=2)
+    train = make_jets(n_train, random_state=SEEDS["train"])
+    test = make_jets(n_test, random_state=SEEDS["test"])
     features = reco_columns(train)
     y = train["e_reco"] / train["e_true"]
     tables, rows = {}, []
@@ -94,13 +96,13 @@ def closure_study(n_train: int, n_test: int) -> list[dict[str, Any]]:
         model.fit(train[features], y)
         seconds = time.perf_counter() - start
         r = (test["e_reco"] / model.predict(test[features]) / test["e_true"]).to_numpy()
-        tables[stage] = closure_table(r, data=test, bins=CLOSURE_BINS, random_state=0)
+        tables[stage] = closure_table(r, data=test, bins=CLOSURE_BINS, random_state=SEEDS["bootstrap"])
         previous = stage if previous is None else previous
         rows.append(_summary(stage, tables[stage], tables["NI"], tables[previous], seconds))
         previous = stage
         print(rows[-1], flush=True)
     oracle = (test["e_reco"] / test["oracle_response"] / test["e_true"]).to_numpy()
-    tables["oracle (floor)"] = closure_table(oracle, data=test, bins=CLOSURE_BINS, random_state=0)
+    tables["oracle (floor)"] = closure_table(oracle, data=test, bins=CLOSURE_BINS, random_state=SEEDS["bootstrap"])
     rows.append(_summary("oracle (floor)", tables["oracle (floor)"], tables["NI"], tables[previous], 0.0))
     print(rows[-1], flush=True)
     raw = (test["e_reco"] / test["e_true"]).to_numpy()
@@ -116,7 +118,7 @@ def throughput(n_jets: int, repeats: int = 3) -> list[dict[str, Any]]:
     from skcal.inversion import NumericalInversion
     from skcal.inversion._numerical import DEFAULT_CONDITION, DEFAULT_RESPONSE_EDGES, DEFAULT_TARGET_BINS, _add_parts
 
-    jets = make_jets(n_jets, random_state=3)[["e_reco", "pt_reco", "eta", "e_true"]]
+    jets = make_jets(n_jets, random_state=SEEDS["throughput"])[["e_reco", "pt_reco", "eta", "e_true"]]
     y = (jets["e_reco"] / jets["e_true"]).to_numpy()
     X = jets[NI_COLUMNS]
     ni = NumericalInversion()
@@ -207,7 +209,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--skip-throughput", action="store_true")
     parser.add_argument("--skip-dask", action="store_true")
     args = parser.parse_args(argv)
-    parameters = {k: str(v) for k, v in vars(args).items()}
+    parameters = {k: str(v) for k, v in vars(args).items()} | {"seeds": SEEDS}
 
     if not args.skip_closure:
         rows = closure_study(args.n_train, args.n_test)

@@ -47,6 +47,7 @@ PT_BINS = [200, 300, 500, 800, 1200, 2000, 3000]
 ETA_BINS = np.round(np.arange(0.0, 2.01, 0.1), 2)
 TRANSITION = (1.2, 1.7)  # |eta_true| around the barrel/end-cap crack at 1.45
 M_TRUE_MIN = 40.0
+SEEDS = {"train": 1, "test": 2, "other_topologies": 10, "network": 0}  # other topology i: 10 + i
 
 
 def features(jets: pd.DataFrame) -> pd.DataFrame:
@@ -88,7 +89,7 @@ def predict_sequential_ni(models: tuple[NumericalInversion, NumericalInversion],
 
 # ---------------------------------------------------------------------- network
 def fit_network(train: pd.DataFrame, *, eta_annotation: bool, config: dict[str, Any]) -> EnergyMassCalibrator:
-    cal = EnergyMassCalibrator(eta_annotation=eta_annotation, random_state=0,
+    cal = EnergyMassCalibrator(eta_annotation=eta_annotation, random_state=SEEDS["network"],
                                epoch_scale=config["epoch_scale"], batch_scale=config["batch_scale"],
                                module__core_sizes=(config["width"],) * config["core_layers"],
                                module__branch_sizes=(config["width"],) * config["branch_layers"],
@@ -180,10 +181,10 @@ def main(argv: list[str] | None = None) -> int:
     timings: dict[str, float] = {}
 
     start = time.perf_counter()
-    train = make_jets(n_train, kind="large_r", topology="dijet", random_state=1)
-    tests = {"dijet": make_jets(n_test, kind="large_r", topology="dijet", random_state=2)}
+    train = make_jets(n_train, kind="large_r", topology="dijet", random_state=SEEDS["train"])
+    tests = {"dijet": make_jets(n_test, kind="large_r", topology="dijet", random_state=SEEDS["test"])}
     for i, topo in enumerate(TOPOLOGIES[1:]):
-        tests[topo] = make_jets(n_other, kind="large_r", topology=topo, random_state=10 + i)
+        tests[topo] = make_jets(n_other, kind="large_r", topology=topo, random_state=SEEDS["other_topologies"] + i)
     timings["generate_s"] = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -211,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     stages = [{"epochs": s.epochs, "batch_size": s.batch_size, "lr": s.lr, "optimizer": s.optimizer,
                "loss": s.loss, "truncation": s.truncation, "frozen": s.frozen} for s in net.schedule_]
     n_params = sum(p.numel() for p in net.module_.parameters())
-    parameters = {"n_train": n_train, "n_test_dijet": n_test, "n_test_other": n_other, **config,
+    parameters = {"seeds": SEEDS, "n_train": n_train, "n_test_dijet": n_test, "n_test_other": n_other, **config,
                   "n_parameters": n_params, "schedule": stages, "pt_bins": PT_BINS,
                   "m_true_min_for_mass": M_TRUE_MIN, "timings": timings, "torch_threads": args.threads}
     write_results(f"large_r{suffix}", parameters=parameters, rows=rows,

@@ -30,28 +30,29 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import measure_in_subprocess, peak_rss_mib, rss_mib, synthetic_root_files  # noqa: E402
-from _harness import write_results  # noqa: E402
+from _harness import ROOT_FILE_SEEDS, write_results  # noqa: E402
 
 from skcal.neural import MDNCalibrator, nll_loss  # noqa: E402
 from skcal.neural.modules import DensityNetwork  # noqa: E402
 
+SEEDS = {"data": 0, "torch": 0, "dask_files": ROOT_FILE_SEEDS}
 STREAM_FEATURES = ["e_reco", "pt_reco", "eta", "mu", "npv", "rho", "area", "charged_frac", "n_trk", "width"]
 
 
 def _data(n: int, n_features: int = 20) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(SEEDS["data"])
     X = rng.normal(size=(n, n_features)).astype(np.float32)
     y = np.exp(0.1 * X[:, 0] + 0.1 * rng.normal(size=n))
     return X, y
 
 
 def bare_loop(X: np.ndarray, y: np.ndarray, epochs: int, batch: int, hidden: tuple[int, ...], k: int) -> float:
-    torch.manual_seed(0)
+    torch.manual_seed(SEEDS["torch"])
     t = torch.from_numpy(y.astype(np.float32))
     net = DensityNetwork(X.shape[1], hidden, n_components=k, loc=float(t.mean()), scale=float(t.std()))
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
     x = torch.from_numpy(X)
-    gen = torch.Generator().manual_seed(0)
+    gen = torch.Generator().manual_seed(SEEDS["torch"])
     start = time.perf_counter()
     for _ in range(epochs):
         perm = torch.randperm(len(x), generator=gen)
@@ -81,7 +82,7 @@ def fit_from_root(paths: list[str], use_dask: bool, step_size: int, batch: int, 
     imports_rss = rss_mib()
     jets = read_jets(paths, columns=[*STREAM_FEATURES, "e_true"], step_size=step_size, dask=use_dask)
     model = make_pipeline(LogTransformer(columns=["e_reco", "pt_reco"]), SymmetricScaler(clip=True),
-                          MDNCalibrator(n_components=3, max_epochs=1, batch_size=batch, random_state=0))
+                          MDNCalibrator(n_components=3, max_epochs=1, batch_size=batch, random_state=SEEDS["torch"]))
     model.set_output(transform="pandas").fit(jets[STREAM_FEATURES], jets["e_reco"] / jets["e_true"])
     return {"n_jets": len(jets), "partitions": jets.npartitions if use_dask else 1,
             "imports_rss_mib": imports_rss, "peak_rss_mib": peak_rss_mib()}
@@ -120,7 +121,7 @@ def main(argv: list[str] | None = None) -> None:
     bare, ours = [], []
     for _ in range(args.repeats):  # interleaved, median of n: the cores are shared
         bare.append(bare_loop(X, y, args.epochs, args.batch, hidden, k))
-        est = MDNCalibrator(n_components=k, max_epochs=args.epochs, batch_size=args.batch, random_state=0,
+        est = MDNCalibrator(n_components=k, max_epochs=args.epochs, batch_size=args.batch, random_state=SEEDS["torch"],
                             module__hidden_sizes=hidden)
         start = time.perf_counter()
         est.fit(X, y)
@@ -128,8 +129,8 @@ def main(argv: list[str] | None = None) -> None:
     n = args.jets * args.epochs
     rows = [{"measure": f"training: MDN fit, batch {args.batch}", "skcal_jets_per_s": n / _median(ours),
              "bare_jets_per_s": n / _median(bare), "ratio": _median([b / o for b, o in zip(bare, ours)])}]
-    log_est = MDNCalibrator(n_components=k, target="log", max_epochs=1, batch_size=args.batch, random_state=0,
-                            module__hidden_sizes=hidden).fit(X, y)
+    log_est = MDNCalibrator(n_components=k, target="log", max_epochs=1, batch_size=args.batch,
+                            random_state=SEEDS["torch"], module__hidden_sizes=hidden).fit(X, y)
     xt = torch.from_numpy(X)
     est.module_.eval()
     timings: dict[str, list[float]] = {"bare": [], "raw": [], "mode": [], "mode_log": []}
@@ -151,7 +152,8 @@ def main(argv: list[str] | None = None) -> None:
         rows.append({"measure": label, "skcal_jets_per_s": args.jets / _median(timings[name]),
                      "bare_jets_per_s": args.jets / _median(timings["bare"]),
                      "ratio": _median([b / t for b, t in zip(timings["bare"], timings[name])])})
-    write_results("neural", parameters=vars(args) | {"hidden": hidden, "n_components": k, "features": 20},
+    write_results("neural", parameters=vars(args) | {"seeds": SEEDS, "hidden": hidden, "n_components": k,
+                                                     "features": 20},
                   rows=rows, title="Neural calibrators: throughput against bare torch",
                   notes="ratio = bare time / skcal time (1.0 = no overhead), median over interleaved repeats "
                         "(the cores are shared). Bare training: the same network, Adam, NLL and per-epoch "
@@ -160,7 +162,7 @@ def main(argv: list[str] | None = None) -> None:
         print(r)
     if not args.skip_dask:
         rows = dask_memory(args.dask_jets, args.dask_files, args.data_dir, args.step_size, args.batch, args.threads)
-        write_results("neural_dask", parameters=vars(args) | {"features": STREAM_FEATURES}, rows=rows,
+        write_results("neural_dask", parameters=vars(args) | {"seeds": SEEDS, "features": STREAM_FEATURES}, rows=rows,
                       title="Neural fit over jets in ROOT files: peak memory through Dask and in memory",
                       notes="One epoch of LogTransformer -> SymmetricScaler -> MDNCalibrator (64x64 default "
                             "network, K=3) per row, each in a fresh process; the Dask fit streams "

@@ -53,7 +53,7 @@ def models(n_estimators: int, num_leaves: int, lr: float, threads: int) -> dict[
     from skcal.inversion import GlobalSequentialCalibration, NumericalInversion, PileupOffset
 
     boost = dict(n_estimators=n_estimators, num_leaves=num_leaves, learning_rate=lr, n_jobs=threads,
-                 random_state=0, verbose=-1)
+                 random_state=SEEDS["models"], verbose=-1)
     return {
         "NI": (NumericalInversion(), None),
         "pile-up + NI": (make_pipeline(PileupOffset(), NumericalInversion()), None),
@@ -63,7 +63,7 @@ def models(n_estimators: int, num_leaves: int, lr: float, threads: int) -> dict[
         "LightGBM quantile 0.5": (lgb.LGBMRegressor(objective="quantile", alpha=0.5, **boost), FEATURES),
         "HistGBR absolute_error": (HistGradientBoostingRegressor(
             loss="absolute_error", max_iter=n_estimators, max_leaf_nodes=num_leaves, learning_rate=lr,
-            early_stopping=False, random_state=0), FEATURES),
+            early_stopping=False, random_state=SEEDS["models"]), FEATURES),
     }
 
 

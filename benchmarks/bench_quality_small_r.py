@@ -60,7 +60,7 @@ def models(epochs: int, hidden: tuple[int, ...], batch: int, lr: float) -> dict[
     from skcal.neural import GDNCalibrator, MDNCalibrator, PointCalibrator
 
     def common() -> dict[str, Any]:
-        return dict(max_epochs=epochs, batch_size=batch, lr=lr, random_state=0, validation_fraction=0.05,
+        return dict(max_epochs=epochs, batch_size=batch, lr=lr, random_state=SEEDS["models"], validation_fraction=0.05,
                     module__hidden_sizes=hidden,
                     callbacks=[("cosine", LRScheduler(policy="CosineAnnealingLR", T_max=epochs))])
 

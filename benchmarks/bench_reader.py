@@ -24,6 +24,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import RESULTS_DIR, measure_in_subprocess, write_results  # noqa: E402
 
+SEEDS = {"file": 0}
+
 
 def write_sample(path: Path, n_jets: int) -> Path:
     """A flat TTree of ``n_jets`` synthetic jets (baskets of 100 000), written in chunks."""
@@ -36,7 +38,7 @@ def write_sample(path: Path, n_jets: int) -> Path:
         with uproot.open(path) as file:
             if file["jets"].num_entries == n_jets:
                 return path
-    chunks = iter_jets(n_jets, chunk_size=1_000_000, random_state=0)
+    chunks = iter_jets(n_jets, chunk_size=1_000_000, random_state=SEEDS["file"])
     return write_root(chunks, path, overwrite=True, chunk_size=100_000)
 
 
@@ -106,7 +108,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from skcal.datasets import make_jets
 
-    row_bytes = float(make_jets(1000, random_state=0).memory_usage(index=False).sum()) / 1000
+    row_bytes = float(make_jets(1000, random_state=SEEDS["file"]).memory_usage(index=False).sum()) / 1000
     rows = [
         {"measure": "in-memory read, jets/s (best)", "skcal": args.n_jets / skcal_best,
          "bare_uproot": args.n_jets / bare_best, "ratio_to_bare": bare_best / skcal_best},
@@ -126,7 +128,8 @@ def main(argv: list[str] | None = None) -> None:
     for row in rows:
         print(row)
     write_results(
-        "reader", parameters={**vars(args), "file": str(path), "file_mib": os.path.getsize(path) / 2**20}, rows=rows,
+        "reader", parameters={**vars(args), "seeds": SEEDS, "file": str(path),
+                              "file_mib": os.path.getsize(path) / 2**20}, rows=rows,
         title="ROOT reader: throughput against bare uproot, and peak memory of a chunked Dask reduction",
         notes="ratio_to_bare: skcal's throughput over a bare `uproot` read of the same branches (target >= 0.8). "
               "The Dask reduction runs on the default (threaded) scheduler, one thread per CPU; its peak "

@@ -17,18 +17,20 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import measure_in_subprocess, write_results  # noqa: E402
 
+SEEDS = {"jets": 0, "bare": 0}
+
 
 def generate(n_jets: int, chunk_size: int, kind: str) -> int:
     from skcal.datasets import iter_jets
 
     n_columns = 0
-    for chunk in iter_jets(n_jets, chunk_size=chunk_size, kind=kind, random_state=0):
+    for chunk in iter_jets(n_jets, chunk_size=chunk_size, kind=kind, random_state=SEEDS["jets"]):
         n_columns = chunk.shape[1]
     return n_columns
 
 
 def bare_numpy(n_jets: int, chunk_size: int, n_columns: int) -> int:
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(SEEDS["bare"])
     for start in range(0, n_jets, chunk_size):
         rng.standard_normal((min(chunk_size, n_jets - start), n_columns))
     return n_columns
@@ -55,7 +57,7 @@ def main(argv: list[str] | None = None) -> None:
             "bare_peak_rss_mib": bare["peak_rss_mib"],
         })
         print(rows[-1])
-    write_results("synthetic", parameters=vars(args), rows=rows,
+    write_results("synthetic", parameters=vars(args) | {"seeds": SEEDS}, rows=rows,
                   title="Synthetic generator: throughput and peak memory (chunked)",
                   notes="ratio_to_bare: skcal's throughput over drawing one normal variate per "
                         "column and jet with numpy.")

@@ -4,7 +4,7 @@
     python benchmarks/run.py --render-only [--results-dir DIR] [--readme]
 
 Sizes: ``--quick`` (minutes on 2 cores; results in ``benchmarks/results/quick``), the
-default (half an hour on 2 idle cores; ``benchmarks/results``), ``--full`` (large samples;
+default (25 min on 2 idle cores; ``benchmarks/results``), ``--full`` (large samples;
 ``benchmarks/results/full``). ``--tiny`` is for the suite's own test. Each benchmark
 runs in its own process through its script's ``main(argv)``, so one that fails is
 reported and the others go on; each writes ``<name>.json`` and ``<name>.md`` into the
@@ -290,7 +290,8 @@ def render(results_dir: Path) -> Path:
     if suite:
         lines += [f"Size `{suite['size']}`, run {suite['started']} to {suite['finished']} "
                   f"({suite['wall_s'] / 60:.1f} min of benchmarks in all) on {_fmt_machine(suite['machine'])}.", "",
-                  "Rerun: `python benchmarks/run.py " + ("" if suite["size"] == "default" else f"--{suite['size']}")
+                  "Rerun: `" + " ".join(["python benchmarks/run.py"] + ([] if suite["size"] == "default" else
+                                                                       [f"--{suite['size']}"]))
                   + "` (one or more names run a subset; `--list` lists them).", ""]
         lines += [markdown_table([{"benchmark": r["benchmark"], "status": r["status"], "wall_s": r["wall_s"],
                                    "argv": " ".join(r["argv"] or [])} for r in suite["benchmarks"]]), ""]

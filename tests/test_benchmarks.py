@@ -39,6 +39,7 @@ def test_tiny_run_writes_json_schema_and_results_md(tmp_path: Path) -> None:
     assert {"platform", "cpus", "python", "versions"} <= set(payload["machine"])
     assert payload["machine"]["versions"]["numpy"]
     assert payload["parameters"]["n_jets"] == 20_000
+    assert payload["parameters"]["seeds"] == {"jets": 0, "bare": 0}
     assert [row["kind"] for row in payload["results"]] == ["small_r", "large_r"]
     assert all(row["ratio_to_bare"] > 0 for row in payload["results"])
 
