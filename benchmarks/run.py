@@ -263,6 +263,9 @@ def readme_block(results_dir: Path) -> str:
 def update_readme(results_dir: Path, readme: Path = README) -> None:
     """Replace the README's block between ``README_MARKERS`` with :func:`readme_block`."""
     text = readme.read_text()
+    missing = [marker for marker in README_MARKERS if marker not in text]
+    if missing:
+        raise ValueError(f"{readme} has no {' and no '.join(missing)}: nothing to replace")
     start, end = (text.index(marker) for marker in README_MARKERS)
     readme.write_text(text[:start + len(README_MARKERS[0])] + "\n" + readme_block(results_dir) + text[end:])
 

@@ -95,3 +95,38 @@ def test_readme_shows_the_committed_quick_results() -> None:
     assert block == run.readme_block(BENCHMARKS / "results" / "quick").strip(), (
         "README's benchmark block is stale: run `python benchmarks/run.py --quick --render-only --readme`")
     assert "| MDN (K=3, log r) |" in block and "| check | value | target | result |" in block
+
+
+def test_neural_rows_merge_only_from_the_same_sample(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    peers = _module("bench_peers")
+    monkeypatch.setattr(peers, "RESULTS_DIR", tmp_path)
+    summary = [{"calibration": "NI", "source": "bench_peers", "fit_s": 0.1, "worst_closure": 0.05}]
+    per_pt = {"NI": {"30-40": 0.2}, peers.ORACLE: {"30-40": 0.1}}
+    assert "not found" in peers.merge_neural("quality_small_r", 10, 5, summary, per_pt)
+
+    quality = {"parameters": {"n_train": 10, "n_test": 5},
+               "results": [{"calibration": peers.MDN, "fit_s": 2.0, "worst_closure": 0.01, "epochs": 3}]}
+    (tmp_path / "quality_small_r.json").write_text(json.dumps(quality))
+    (tmp_path / "quality_small_r_resolution.json").write_text(
+        json.dumps({"results": [{"pt_true": "30-40", peers.MDN: 0.12}]}))
+    assert "not merged" in peers.merge_neural("quality_small_r", 20, 5, summary, per_pt)
+    assert len(summary) == 1 and peers.MDN not in per_pt
+
+    assert "merged from" in peers.merge_neural("quality_small_r", 10, 5, summary, per_pt)
+    assert summary[1] == {"calibration": peers.MDN, "source": "quality_small_r", "fit_s": 2.0, "worst_closure": 0.01}
+    assert per_pt[peers.MDN] == {"30-40": 0.12}
+
+
+def test_peer_checks_fail_without_the_mdn() -> None:
+    peers = _module("bench_peers")
+    (row,) = peers.checks([], {"NI": {"60-80": 0.1}})
+    assert row["check"] == "MDN present" and row["pass"] is False
+
+
+def test_readme_without_markers_is_left_as_it_is(tmp_path: Path) -> None:
+    run = _runner()
+    readme = tmp_path / "README.md"
+    readme.write_text("# A README\n")
+    with pytest.raises(ValueError, match="has no <!-- benchmarks:quick:start -->"):
+        run.update_readme(BENCHMARKS / "results" / "quick", readme)
+    assert readme.read_text() == "# A README\n"
