@@ -32,8 +32,18 @@ def _results_dir() -> Path:
 
 
 RESULTS_DIR = _results_dir()
-_PACKAGES = ("skcal", "numpy", "pandas", "torch", "skorch", "dask", "uproot", "awkward", "scikit-learn",
-             "lightgbm")
+_PACKAGES = (
+    "skcal",
+    "numpy",
+    "pandas",
+    "torch",
+    "skorch",
+    "dask",
+    "uproot",
+    "awkward",
+    "scikit-learn",
+    "lightgbm",
+)
 
 
 def _status_mib(field: str) -> float:
@@ -85,7 +95,9 @@ def machine() -> dict[str, Any]:
 def _child(queue: Any, func: Callable[..., Any], args: tuple[Any, ...]) -> None:
     start = time.perf_counter()
     result = func(*args)
-    queue.put({"result": result, "seconds": time.perf_counter() - start, "peak_rss_mib": peak_rss_mib()})
+    queue.put(
+        {"result": result, "seconds": time.perf_counter() - start, "peak_rss_mib": peak_rss_mib()}
+    )
 
 
 def measure_in_subprocess(func: Callable[..., Any], *args: Any) -> dict[str, Any]:
@@ -132,10 +144,14 @@ def markdown_table(rows: list[dict[str, Any]]) -> str:
     """A Markdown table of ``rows`` (dicts; a key missing from a row leaves its cell empty)."""
     if not rows:
         return ""
-    keys = list(dict.fromkeys(k for row in rows for k in row))  # every column, in order of first use
+    keys = list(
+        dict.fromkeys(k for row in rows for k in row)
+    )  # every column, in order of first use
 
     def fmt(v: Any) -> str:
-        return f"{v:.4g}" if isinstance(v, float) else str(v).replace("|", "\\|")  # a bare | splits the cell
+        return (
+            f"{v:.4g}" if isinstance(v, float) else str(v).replace("|", "\\|")
+        )  # a bare | splits the cell
 
     lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
     lines += ["| " + " | ".join(fmt(r.get(k, "")) for k in keys) + " |" for r in rows]
@@ -148,17 +164,34 @@ def result_markdown(payload: dict[str, Any]) -> str:
     md = f"## {payload['title']}\n\n"
     if payload.get("notes"):
         md += f"{payload['notes']}\n\n"
-    return md + markdown_table(payload["results"]) + (
-        f"\nMachine: {m['platform']}, {m['cpus']} CPUs, Python {m['python']}; "
-        f"parameters: `{json.dumps(payload['parameters'], default=str)}`\n")
+    return (
+        md
+        + markdown_table(payload["results"])
+        + (
+            f"\nMachine: {m['platform']}, {m['cpus']} CPUs, Python {m['python']}; "
+            f"parameters: `{json.dumps(payload['parameters'], default=str)}`\n"
+        )
+    )
 
 
-def write_results(name: str, *, parameters: dict[str, Any], rows: list[dict[str, Any]],
-                  title: str, notes: str = "") -> Path:
+def write_results(
+    name: str,
+    *,
+    parameters: dict[str, Any],
+    rows: list[dict[str, Any]],
+    title: str,
+    notes: str = "",
+) -> Path:
     """Write ``results/<name>.json`` and ``results/<name>.md``; return the JSON path."""
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    payload = {"benchmark": name, "title": title, "notes": notes, "machine": machine(),
-               "parameters": parameters, "results": rows}
+    payload = {
+        "benchmark": name,
+        "title": title,
+        "notes": notes,
+        "machine": machine(),
+        "parameters": parameters,
+        "results": rows,
+    }
     json_path = RESULTS_DIR / f"{name}.json"
     json_path.write_text(json.dumps(payload, indent=2, default=str) + "\n")
     (RESULTS_DIR / f"{name}.md").write_text(result_markdown(payload))

@@ -30,9 +30,16 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import RESULTS_DIR, measure_in_subprocess, peak_rss_mib, rss_mib, synthetic_root_files  # noqa: E402
-from _harness import ROOT_FILE_SEEDS, write_results  # noqa: E402
-from _small_r import ETA_EDGES, PT_EDGES, reco_columns  # noqa: E402
+from _harness import (
+    RESULTS_DIR,
+    ROOT_FILE_SEEDS,
+    measure_in_subprocess,
+    peak_rss_mib,
+    rss_mib,
+    synthetic_root_files,
+    write_results,
+)
+from _small_r import ETA_EDGES, PT_EDGES, reco_columns
 
 SEEDS = {"train": 1, "test": 2, "throughput": 3, "bootstrap": 0, "dask_files": ROOT_FILE_SEEDS}
 
@@ -49,12 +56,20 @@ def _stages() -> dict[str, Any]:
     return {
         "NI": NumericalInversion(),
         "pile-up + NI": make_pipeline(PileupOffset(), NumericalInversion()),
-        "pile-up + NI + GSC": make_pipeline(PileupOffset(), NumericalInversion(), GlobalSequentialCalibration()),
+        "pile-up + NI + GSC": make_pipeline(
+            PileupOffset(), NumericalInversion(), GlobalSequentialCalibration()
+        ),
     }
 
 
-def _summary(stage: str, table: Any, reference: Any, previous: Any, fit_seconds: float) -> dict[str, Any]:
-    usable = (table["pt_true_low"] >= 30) & (table["entries"] >= MIN_BIN_ENTRIES) & (table["status"] == "ok")
+def _summary(
+    stage: str, table: Any, reference: Any, previous: Any, fit_seconds: float
+) -> dict[str, Any]:
+    usable = (
+        (table["pt_true_low"] >= 30)
+        & (table["entries"] >= MIN_BIN_ENTRIES)
+        & (table["status"] == "ok")
+    )
     off = (table["mode"] - 1).abs().where(usable)
     worst = int(off.idxmax())
     ratio = (table["resolution"] / reference["resolution"]).where(usable)
@@ -66,7 +81,7 @@ def _summary(stage: str, table: Any, reference: Any, previous: Any, fit_seconds:
         "bins": int(usable.sum()),
         "worst_closure": float(off.max()),
         "worst_bin": f"pT {table['pt_true_low'][worst]:g}-{table['pt_true_high'][worst]:g}, "
-                     f"abs(eta) {table['abs_eta_true_low'][worst]:g}-{table['abs_eta_true_high'][worst]:g}",
+        f"abs(eta) {table['abs_eta_true_low'][worst]:g}-{table['abs_eta_true_high'][worst]:g}",
         "bins_within_1pct": int((off < 0.01).sum()),
         "bins_within_5pct": int((off < 0.05).sum()),
         "median_resolution": float(table["resolution"].where(usable).median()),
@@ -96,18 +111,26 @@ def closure_study(n_train: int, n_test: int) -> list[dict[str, Any]]:
         model.fit(train[features], y)
         seconds = time.perf_counter() - start
         r = (test["e_reco"] / model.predict(test[features]) / test["e_true"]).to_numpy()
-        tables[stage] = closure_table(r, data=test, bins=CLOSURE_BINS, random_state=SEEDS["bootstrap"])
+        tables[stage] = closure_table(
+            r, data=test, bins=CLOSURE_BINS, random_state=SEEDS["bootstrap"]
+        )
         previous = stage if previous is None else previous
         rows.append(_summary(stage, tables[stage], tables["NI"], tables[previous], seconds))
         previous = stage
         print(rows[-1], flush=True)
     oracle = (test["e_reco"] / test["oracle_response"] / test["e_true"]).to_numpy()
-    tables["oracle (floor)"] = closure_table(oracle, data=test, bins=CLOSURE_BINS, random_state=SEEDS["bootstrap"])
-    rows.append(_summary("oracle (floor)", tables["oracle (floor)"], tables["NI"], tables[previous], 0.0))
+    tables["oracle (floor)"] = closure_table(
+        oracle, data=test, bins=CLOSURE_BINS, random_state=SEEDS["bootstrap"]
+    )
+    rows.append(
+        _summary("oracle (floor)", tables["oracle (floor)"], tables["NI"], tables[previous], 0.0)
+    )
     print(rows[-1], flush=True)
     raw = (test["e_reco"] / test["e_true"]).to_numpy()
     tables["uncalibrated"] = closure_table(raw, data=test, bins=CLOSURE_BINS, n_bootstrap=0)
-    per_bin = pd.concat({name: t for name, t in tables.items()}, names=["stage", "bin"]).reset_index()
+    per_bin = pd.concat(
+        {name: t for name, t in tables.items()}, names=["stage", "bin"]
+    ).reset_index()
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     per_bin.to_csv(RESULTS_DIR / "inversion_closure_bins.csv", index=False)
     return rows
@@ -116,9 +139,16 @@ def closure_study(n_train: int, n_test: int) -> list[dict[str, Any]]:
 def throughput(n_jets: int, repeats: int = 3) -> list[dict[str, Any]]:
     from skcal.datasets import make_jets
     from skcal.inversion import NumericalInversion
-    from skcal.inversion._numerical import DEFAULT_CONDITION, DEFAULT_RESPONSE_EDGES, DEFAULT_TARGET_BINS, _add_parts
+    from skcal.inversion._numerical import (
+        DEFAULT_CONDITION,
+        DEFAULT_RESPONSE_EDGES,
+        DEFAULT_TARGET_BINS,
+        _add_parts,
+    )
 
-    jets = make_jets(n_jets, random_state=SEEDS["throughput"])[["e_reco", "pt_reco", "eta", "e_true"]]
+    jets = make_jets(n_jets, random_state=SEEDS["throughput"])[
+        ["e_reco", "pt_reco", "eta", "e_true"]
+    ]
     y = (jets["e_reco"] / jets["e_true"]).to_numpy()
     X = jets[NI_COLUMNS]
     ni = NumericalInversion()
@@ -130,8 +160,11 @@ def throughput(n_jets: int, repeats: int = 3) -> list[dict[str, Any]]:
     sample = np.column_stack([jets["e_true"].to_numpy(), np.abs(jets["eta"].to_numpy()), y])
     edges = [DEFAULT_TARGET_BINS, DEFAULT_CONDITION["abs_eta"], DEFAULT_RESPONSE_EDGES]
     timings: dict[str, float] = {}
-    for name, func in (("skcal", accumulate), ("bare", lambda: np.histogramdd(sample, bins=edges)),
-                       ("fit", lambda: NumericalInversion().fit(X, y))):
+    for name, func in (
+        ("skcal", accumulate),
+        ("bare", lambda: np.histogramdd(sample, bins=edges)),
+        ("fit", lambda: NumericalInversion().fit(X, y)),
+    ):
         best = np.inf
         for _ in range(repeats):
             start = time.perf_counter()
@@ -140,16 +173,20 @@ def throughput(n_jets: int, repeats: int = 3) -> list[dict[str, Any]]:
         timings[name] = best
     hist, _ = accumulate()
     bare, _ = np.histogramdd(sample, bins=edges)
-    agree = bool(np.isclose(hist.entries.sum() + hist.n_outside, n_jets)
-                 and np.isclose(hist.sumw[..., 1:-1].sum(), bare.sum(), rtol=1e-3))
-    return [{
-        "n_jets": n_jets,
-        "skcal_accumulate_jets_per_s": n_jets / timings["skcal"],
-        "bare_histogramdd_jets_per_s": n_jets / timings["bare"],
-        "ratio_to_bare": timings["bare"] / timings["skcal"],
-        "skcal_full_fit_s": timings["fit"],
-        "counts_agree": agree,
-    }]
+    agree = bool(
+        np.isclose(hist.entries.sum() + hist.n_outside, n_jets)
+        and np.isclose(hist.sumw[..., 1:-1].sum(), bare.sum(), rtol=1e-3)
+    )
+    return [
+        {
+            "n_jets": n_jets,
+            "skcal_accumulate_jets_per_s": n_jets / timings["skcal"],
+            "bare_histogramdd_jets_per_s": n_jets / timings["bare"],
+            "ratio_to_bare": timings["bare"] / timings["skcal"],
+            "skcal_full_fit_s": timings["fit"],
+            "counts_agree": agree,
+        }
+    ]
 
 
 def fit_from_root(paths: list[str], use_dask: bool, step_size: int) -> dict[str, Any]:
@@ -164,9 +201,14 @@ def fit_from_root(paths: list[str], use_dask: bool, step_size: int) -> dict[str,
     jets = read_jets(paths, columns=[*NI_COLUMNS, "e_true"], step_size=step_size, dask=use_dask)
     ni = NumericalInversion().fit(jets[NI_COLUMNS], jets["e_reco"] / jets["e_true"])
     n_used = int(ni.bin_table_["entries"].sum())
-    return {"n_used": n_used, "n_outside": ni.n_outside_, "grid": ni.response_grid_,
-            "partitions": jets.npartitions if use_dask else 1, "peak_rss_mib": peak_rss_mib(),
-            "imports_rss_mib": imports_rss}
+    return {
+        "n_used": n_used,
+        "n_outside": ni.n_outside_,
+        "grid": ni.response_grid_,
+        "partitions": jets.npartitions if use_dask else 1,
+        "peak_rss_mib": peak_rss_mib(),
+        "imports_rss_mib": imports_rss,
+    }
 
 
 def dask_root(n_jets: int, data_dir: Path, n_files: int, step_size: int) -> list[dict[str, Any]]:
@@ -177,21 +219,25 @@ def dask_root(n_jets: int, data_dir: Path, n_files: int, step_size: int) -> list
     one_file = measure_in_subprocess(fit_from_root, paths[:1], True, step_size)
     difference = float(np.max(np.abs(lazy["result"]["grid"] / memory["result"]["grid"] - 1)))
     rows = []
-    for name, run, n_files in (("dask (read_jets dask=True)", lazy, len(paths)),
-                               ("in memory (read_jets)", memory, len(paths)),
-                               ("dask, first file only", one_file, 1)):
+    for name, run, n_files in (
+        ("dask (read_jets dask=True)", lazy, len(paths)),
+        ("in memory (read_jets)", memory, len(paths)),
+        ("dask, first file only", one_file, 1),
+    ):
         n_read = run["result"]["n_used"] + run["result"]["n_outside"]
-        rows.append({
-            "fit": name,
-            "n_jets": n_read,
-            "files": n_files,
-            "partitions": run["result"]["partitions"],
-            "wall_s": run["seconds"],
-            "jets_per_s": n_read / run["seconds"],
-            "peak_rss_mib": run["result"]["peak_rss_mib"],
-            "fit_rss_mib": run["result"]["peak_rss_mib"] - run["result"]["imports_rss_mib"],
-            "max_rel_diff_of_correction": difference if n_files == len(paths) else float("nan"),
-        })
+        rows.append(
+            {
+                "fit": name,
+                "n_jets": n_read,
+                "files": n_files,
+                "partitions": run["result"]["partitions"],
+                "wall_s": run["seconds"],
+                "jets_per_s": n_read / run["seconds"],
+                "peak_rss_mib": run["result"]["peak_rss_mib"],
+                "fit_rss_mib": run["result"]["peak_rss_mib"] - run["result"]["imports_rss_mib"],
+                "max_rel_diff_of_correction": difference if n_files == len(paths) else float("nan"),
+            }
+        )
         print(rows[-1], flush=True)
     return rows
 
@@ -213,31 +259,43 @@ def main(argv: list[str] | None = None) -> None:
 
     if not args.skip_closure:
         rows = closure_study(args.n_train, args.n_test)
-        write_results("inversion_closure", parameters=parameters, rows=rows,
-                      title="Standard calibration on synthetic small-R jets: closure and resolution per stage",
-                      notes=f"Held-out jets binned in pT_true x |eta_true|; bins with pT_true > 30 GeV and at "
-                            f"least {MIN_BIN_ENTRIES} jets. worst_closure = max |mode - 1|; res_ratio_to_NI = "
-                            f"median over bins of the resolution over NI's (tracker: |eta| < 2.5). Default "
-                            f"parameters, unweighted fits; per-bin values in inversion_closure_bins.csv.")
+        write_results(
+            "inversion_closure",
+            parameters=parameters,
+            rows=rows,
+            title="Standard calibration on synthetic small-R jets: closure and resolution per stage",
+            notes=f"Held-out jets binned in pT_true x |eta_true|; bins with pT_true > 30 GeV and at "
+            f"least {MIN_BIN_ENTRIES} jets. worst_closure = max |mode - 1|; res_ratio_to_NI = "
+            f"median over bins of the resolution over NI's (tracker: |eta| < 2.5). Default "
+            f"parameters, unweighted fits; per-bin values in inversion_closure_bins.csv.",
+        )
     if not args.skip_throughput:
         rows = throughput(args.n_throughput)
         print(rows[-1], flush=True)
-        write_results("inversion_throughput", parameters=parameters, rows=rows,
-                      title="NI histogram accumulation against a bare numpy.histogramdd",
-                      notes="Same values (true energy, |eta|, response) and edges, best of three, same run. "
-                            "skcal's pass also validates the columns, derives E_true and |eta|, fills "
-                            "sum w, sum w^2, entries and mean log E_true per bin; ratio_to_bare = bare time / "
-                            "skcal time (target >= 0.5).")
+        write_results(
+            "inversion_throughput",
+            parameters=parameters,
+            rows=rows,
+            title="NI histogram accumulation against a bare numpy.histogramdd",
+            notes="Same values (true energy, |eta|, response) and edges, best of three, same run. "
+            "skcal's pass also validates the columns, derives E_true and |eta|, fills "
+            "sum w, sum w^2, entries and mean log E_true per bin; ratio_to_bare = bare time / "
+            "skcal time (target >= 0.5).",
+        )
     if not args.skip_dask:
         rows = dask_root(args.n_dask, args.data_dir, args.n_files, args.step_size)
-        write_results("inversion_dask_root", parameters=parameters, rows=rows,
-                      title="NI fit over jets in ROOT files: through Dask and in memory",
-                      notes="Each fit runs in a fresh process; peak RSS is its VmHWM (ru_maxrss would "
-                            "report the parent's peak, inherited through fork and exec). The Dask fit "
-                            "reads each partition once and sums its histograms; max_rel_diff_of_correction "
-                            "compares the two fitted response grids. fit_rss_mib = peak RSS - the RSS "
-                            "before reading (every library already loaded): the memory the read and the "
-                            "fit add.")
+        write_results(
+            "inversion_dask_root",
+            parameters=parameters,
+            rows=rows,
+            title="NI fit over jets in ROOT files: through Dask and in memory",
+            notes="Each fit runs in a fresh process; peak RSS is its VmHWM (ru_maxrss would "
+            "report the parent's peak, inherited through fork and exec). The Dask fit "
+            "reads each partition once and sums its histograms; max_rel_diff_of_correction "
+            "compares the two fitted response grids. fit_rss_mib = peak RSS - the RSS "
+            "before reading (every library already loaded): the memory the read and the "
+            "fit add.",
+        )
 
 
 if __name__ == "__main__":

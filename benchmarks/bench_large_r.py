@@ -34,13 +34,13 @@ import pandas as pd
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import write_results  # noqa: E402
+from _harness import write_results
 
-from skcal import columns  # noqa: E402
-from skcal.datasets import make_jets  # noqa: E402
-from skcal.evaluation import closure_table  # noqa: E402
-from skcal.inversion import NumericalInversion  # noqa: E402
-from skcal.neural.energy_mass import EnergyMassCalibrator  # noqa: E402
+from skcal import columns
+from skcal.datasets import make_jets
+from skcal.evaluation import closure_table
+from skcal.inversion import NumericalInversion
+from skcal.neural.energy_mass import EnergyMassCalibrator
 
 TOPOLOGIES = ("dijet", "w", "z", "top", "higgs")
 PT_BINS = [200, 300, 500, 800, 1200, 2000, 3000]
@@ -52,8 +52,13 @@ SEEDS = {"train": 1, "test": 2, "other_topologies": 10, "network": 0}  # other t
 
 def features(jets: pd.DataFrame) -> pd.DataFrame:
     """The 21 inputs of the paper's table 2: log E, log m, eta, substructure, detector, mu, NPV."""
-    out = pd.DataFrame({"log_e_reco": np.log(jets["e_reco"]), "log_m_reco": np.log(jets["m_reco"]),
-                        "eta": jets["eta"]})
+    out = pd.DataFrame(
+        {
+            "log_e_reco": np.log(jets["e_reco"]),
+            "log_m_reco": np.log(jets["m_reco"]),
+            "eta": jets["eta"],
+        }
+    )
     for name in (*columns.LARGE_R_INPUTS, "mu", "npv"):
         out[name] = jets[name].to_numpy(dtype=np.float64)
     return out
@@ -69,17 +74,24 @@ def fit_sequential_ni(train: pd.DataFrame) -> tuple[NumericalInversion, Numerica
     (calibrated E, |eta|) against the true mass."""
     reco = train[["e_reco", "pt_reco", "eta", "m_reco"]]
     y = responses(train)
-    ni_e = NumericalInversion(condition={"abs_eta": ETA_BINS}, momentum=("e_reco", "pt_reco"),
-                              scale_column="calib_scale").fit(reco, y[:, 0])
+    ni_e = NumericalInversion(
+        condition={"abs_eta": ETA_BINS}, momentum=("e_reco", "pt_reco"), scale_column="calib_scale"
+    ).fit(reco, y[:, 0])
     calibrated = ni_e.transform(reco)
-    ni_m = NumericalInversion("m_reco", condition={"e_reco": np.geomspace(200.0, 7000.0, 9),
-                                                   "abs_eta": [0.0, 0.5, 1.0, 1.5, 2.0]},
-                              target_bins=np.geomspace(10.0, 2000.0, 25), momentum=("m_reco",),
-                              scale_column="calib_scale_m", clip_condition=True).fit(calibrated, y[:, 1])
+    ni_m = NumericalInversion(
+        "m_reco",
+        condition={"e_reco": np.geomspace(200.0, 7000.0, 9), "abs_eta": [0.0, 0.5, 1.0, 1.5, 2.0]},
+        target_bins=np.geomspace(10.0, 2000.0, 25),
+        momentum=("m_reco",),
+        scale_column="calib_scale_m",
+        clip_condition=True,
+    ).fit(calibrated, y[:, 1])
     return ni_e, ni_m
 
 
-def predict_sequential_ni(models: tuple[NumericalInversion, NumericalInversion], jets: pd.DataFrame) -> np.ndarray:
+def predict_sequential_ni(
+    models: tuple[NumericalInversion, NumericalInversion], jets: pd.DataFrame
+) -> np.ndarray:
     ni_e, ni_m = models
     reco = jets[["e_reco", "pt_reco", "eta", "m_reco"]]
     r_e = ni_e.predict(reco)
@@ -88,29 +100,51 @@ def predict_sequential_ni(models: tuple[NumericalInversion, NumericalInversion],
 
 
 # ---------------------------------------------------------------------- network
-def fit_network(train: pd.DataFrame, *, eta_annotation: bool, config: dict[str, Any]) -> EnergyMassCalibrator:
-    cal = EnergyMassCalibrator(eta_annotation=eta_annotation, random_state=SEEDS["network"],
-                               epoch_scale=config["epoch_scale"], batch_scale=config["batch_scale"],
-                               module__core_sizes=(config["width"],) * config["core_layers"],
-                               module__branch_sizes=(config["width"],) * config["branch_layers"],
-                               module__residual_sizes=(config["width"],) * config["residual_layers"])
+def fit_network(
+    train: pd.DataFrame, *, eta_annotation: bool, config: dict[str, Any]
+) -> EnergyMassCalibrator:
+    cal = EnergyMassCalibrator(
+        eta_annotation=eta_annotation,
+        random_state=SEEDS["network"],
+        epoch_scale=config["epoch_scale"],
+        batch_scale=config["batch_scale"],
+        module__core_sizes=(config["width"],) * config["core_layers"],
+        module__branch_sizes=(config["width"],) * config["branch_layers"],
+        module__residual_sizes=(config["width"],) * config["residual_layers"],
+    )
     return cal.fit(features(train), responses(train))
 
 
 # ------------------------------------------------------------------- evaluation
-def closure_rows(jets: pd.DataFrame, R: np.ndarray, *, sample: str, calibration: str) -> list[dict[str, Any]]:
+def closure_rows(
+    jets: pd.DataFrame, R: np.ndarray, *, sample: str, calibration: str
+) -> list[dict[str, Any]]:
     rows = []
     r = responses(jets) / R
     for k, quantity in enumerate(("energy", "mass")):
-        keep = np.ones(len(jets), bool) if quantity == "energy" else jets["m_true"].to_numpy() > M_TRUE_MIN
-        table = closure_table(r[keep, k], data=jets.loc[keep, ["pt_true"]], bins={"pt_true": PT_BINS},
-                              n_bootstrap=20)
+        keep = (
+            np.ones(len(jets), bool)
+            if quantity == "energy"
+            else jets["m_true"].to_numpy() > M_TRUE_MIN
+        )
+        table = closure_table(
+            r[keep, k], data=jets.loc[keep, ["pt_true"]], bins={"pt_true": PT_BINS}, n_bootstrap=20
+        )
         for row in table.itertuples():
-            rows.append({"sample": sample, "quantity": quantity, "calibration": calibration,
-                         "pt_true_low": row.pt_true_low, "pt_true_high": row.pt_true_high,
-                         "entries": int(row.entries), "closure": float(row.mode),
-                         "resolution": float(row.resolution), "resolution_err": float(row.resolution_err),
-                         "status": row.status})
+            rows.append(
+                {
+                    "sample": sample,
+                    "quantity": quantity,
+                    "calibration": calibration,
+                    "pt_true_low": row.pt_true_low,
+                    "pt_true_high": row.pt_true_high,
+                    "entries": int(row.entries),
+                    "closure": float(row.mode),
+                    "resolution": float(row.resolution),
+                    "resolution_err": float(row.resolution_err),
+                    "status": row.status,
+                }
+            )
     return rows
 
 
@@ -118,19 +152,42 @@ def eta_rows(jets: pd.DataFrame, R: np.ndarray, *, calibration: str) -> list[dic
     rows = []
     r = responses(jets) / R
     for k, quantity in enumerate(("energy", "mass")):
-        keep = np.ones(len(jets), bool) if quantity == "energy" else jets["m_true"].to_numpy() > M_TRUE_MIN
-        table = closure_table(r[keep, k], data=jets.loc[keep, ["eta_true"]], bins={"abs_eta_true": ETA_BINS},
-                              n_bootstrap=0)
+        keep = (
+            np.ones(len(jets), bool)
+            if quantity == "energy"
+            else jets["m_true"].to_numpy() > M_TRUE_MIN
+        )
+        table = closure_table(
+            r[keep, k],
+            data=jets.loc[keep, ["eta_true"]],
+            bins={"abs_eta_true": ETA_BINS},
+            n_bootstrap=0,
+        )
         for row in table.itertuples():
-            rows.append({"quantity": quantity, "calibration": calibration,
-                         "abs_eta_true_low": row.abs_eta_true_low, "abs_eta_true_high": row.abs_eta_true_high,
-                         "entries": int(row.entries), "closure": float(row.mode)})
+            rows.append(
+                {
+                    "quantity": quantity,
+                    "calibration": calibration,
+                    "abs_eta_true_low": row.abs_eta_true_low,
+                    "abs_eta_true_high": row.abs_eta_true_high,
+                    "entries": int(row.entries),
+                    "closure": float(row.mode),
+                }
+            )
     return rows
 
 
-def _mean_abs_nonclosure(rows: list[dict[str, Any]], quantity: str, calibration: str, low: float, high: float) -> float:
-    vals = [abs(r["closure"] - 1.0) for r in rows if r["quantity"] == quantity and r["calibration"] == calibration
-            and r["abs_eta_true_low"] >= low - 1e-9 and r["abs_eta_true_high"] <= high + 1e-9]
+def _mean_abs_nonclosure(
+    rows: list[dict[str, Any]], quantity: str, calibration: str, low: float, high: float
+) -> float:
+    vals = [
+        abs(r["closure"] - 1.0)
+        for r in rows
+        if r["quantity"] == quantity
+        and r["calibration"] == calibration
+        and r["abs_eta_true_low"] >= low - 1e-9
+        and r["abs_eta_true_high"] <= high + 1e-9
+    ]
     return float(np.mean(vals))
 
 
@@ -139,39 +196,71 @@ def summarise(rows: list[dict[str, Any]], eta: list[dict[str, Any]]) -> list[dic
     frame = pd.DataFrame(rows)
     for sample in TOPOLOGIES:
         for quantity in ("energy", "mass"):
-            sel = frame[(frame["sample"] == sample) & (frame["quantity"] == quantity)
-                        & (frame["pt_true_low"] >= 500) & (frame["entries"] >= 200)]
+            sel = frame[
+                (frame["sample"] == sample)
+                & (frame["quantity"] == quantity)
+                & (frame["pt_true_low"] >= 500)
+                & (frame["entries"] >= 200)
+            ]
             if sel.empty:
                 continue
-            res = {c: float(sel[sel["calibration"] == c]["resolution"].mean()) for c in ("ni", "dnn")}
-            clo = {c: float((sel[sel["calibration"] == c]["closure"] - 1).abs().max()) for c in ("ni", "dnn")}
-            out.append({"check": f"{sample} {quantity}, pT_true > 500 GeV", "ni_resolution": res["ni"],
-                        "dnn_resolution": res["dnn"], "ni_worst_nonclosure": clo["ni"],
-                        "dnn_worst_nonclosure": clo["dnn"],
-                        "dnn_better_resolution": bool(res["dnn"] < res["ni"])})
+            res = {
+                c: float(sel[sel["calibration"] == c]["resolution"].mean()) for c in ("ni", "dnn")
+            }
+            clo = {
+                c: float((sel[sel["calibration"] == c]["closure"] - 1).abs().max())
+                for c in ("ni", "dnn")
+            }
+            out.append(
+                {
+                    "check": f"{sample} {quantity}, pT_true > 500 GeV",
+                    "ni_resolution": res["ni"],
+                    "dnn_resolution": res["dnn"],
+                    "ni_worst_nonclosure": clo["ni"],
+                    "dnn_worst_nonclosure": clo["dnn"],
+                    "dnn_better_resolution": bool(res["dnn"] < res["ni"]),
+                }
+            )
     for quantity in ("energy", "mass"):
         with_a = _mean_abs_nonclosure(eta, quantity, "dnn", *TRANSITION)
         without = _mean_abs_nonclosure(eta, quantity, "dnn_no_annotation", *TRANSITION)
-        out.append({"check": f"eta annotation, {quantity}, mean |closure - 1| for {TRANSITION[0]} < |eta_true| "
-                             f"< {TRANSITION[1]}", "with_annotation": with_a, "without_annotation": without,
-                    "annotation_helps": bool(with_a < without)})
+        out.append(
+            {
+                "check": f"eta annotation, {quantity}, mean |closure - 1| for {TRANSITION[0]} < |eta_true| "
+                f"< {TRANSITION[1]}",
+                "with_annotation": with_a,
+                "without_annotation": without,
+                "annotation_helps": bool(with_a < without),
+            }
+        )
     return out
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="100k training jets, a 32-wide network, a tenth of the epochs: about a minute")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="100k training jets, a 32-wide network, a tenth of the epochs: about a minute",
+    )
     parser.add_argument("--n-train", type=int, default=150_000)
     parser.add_argument("--n-test", type=int, default=60_000, help="held-out dijets")
-    parser.add_argument("--n-other", type=int, default=30_000, help="jets per W, Z, top, Higgs sample")
+    parser.add_argument(
+        "--n-other", type=int, default=30_000, help="jets per W, Z, top, Higgs sample"
+    )
     parser.add_argument("--epoch-scale", type=float, default=0.15)
     parser.add_argument("--batch-scale", type=float, default=0.03)
     parser.add_argument("--width", type=int, default=64)
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
-    config = {"epoch_scale": args.epoch_scale, "batch_scale": args.batch_scale, "width": args.width,
-              "core_layers": 3, "branch_layers": 3, "residual_layers": 1}
+    config = {
+        "epoch_scale": args.epoch_scale,
+        "batch_scale": args.batch_scale,
+        "width": args.width,
+        "core_layers": 3,
+        "branch_layers": 3,
+        "residual_layers": 1,
+    }
     n_train, n_test, n_other = args.n_train, args.n_test, args.n_other
     if args.quick:
         n_train, n_test, n_other = 100_000, 40_000, 20_000
@@ -182,9 +271,13 @@ def main(argv: list[str] | None = None) -> int:
 
     start = time.perf_counter()
     train = make_jets(n_train, kind="large_r", topology="dijet", random_state=SEEDS["train"])
-    tests = {"dijet": make_jets(n_test, kind="large_r", topology="dijet", random_state=SEEDS["test"])}
+    tests = {
+        "dijet": make_jets(n_test, kind="large_r", topology="dijet", random_state=SEEDS["test"])
+    }
     for i, topo in enumerate(TOPOLOGIES[1:]):
-        tests[topo] = make_jets(n_other, kind="large_r", topology=topo, random_state=SEEDS["other_topologies"] + i)
+        tests[topo] = make_jets(
+            n_other, kind="large_r", topology=topo, random_state=SEEDS["other_topologies"] + i
+        )
     timings["generate_s"] = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -209,21 +302,53 @@ def main(argv: list[str] | None = None) -> int:
     eta += eta_rows(dijets, net_plain.predict(features(dijets)), calibration="dnn_no_annotation")
     eta += eta_rows(dijets, predict_sequential_ni(ni, dijets), calibration="ni")
 
-    stages = [{"epochs": s.epochs, "batch_size": s.batch_size, "lr": s.lr, "optimizer": s.optimizer,
-               "loss": s.loss, "truncation": s.truncation, "frozen": s.frozen} for s in net.schedule_]
+    stages = [
+        {
+            "epochs": s.epochs,
+            "batch_size": s.batch_size,
+            "lr": s.lr,
+            "optimizer": s.optimizer,
+            "loss": s.loss,
+            "truncation": s.truncation,
+            "frozen": s.frozen,
+        }
+        for s in net.schedule_
+    ]
     n_params = sum(p.numel() for p in net.module_.parameters())
-    parameters = {"seeds": SEEDS, "n_train": n_train, "n_test_dijet": n_test, "n_test_other": n_other, **config,
-                  "n_parameters": n_params, "schedule": stages, "pt_bins": PT_BINS,
-                  "m_true_min_for_mass": M_TRUE_MIN, "timings": timings, "torch_threads": args.threads}
-    write_results(f"large_r{suffix}", parameters=parameters, rows=rows,
-                  title="Large-R jets: closure and resolution vs pT_true, sequential NI and the energy-and-mass DNN",
-                  notes="closure: mode of E_calib/E_true (m_calib/m_true, m_true > 40 GeV); resolution: "
-                        "(q84 - q16) / (2 mode). Calibrations: none, sequential NI (energy, then mass), dnn.")
-    write_results(f"large_r_eta{suffix}", parameters=parameters, rows=eta,
-                  title="Eta-annotation ablation: closure vs |eta_true| on held-out dijets (the paper's figure 6)")
+    parameters = {
+        "seeds": SEEDS,
+        "n_train": n_train,
+        "n_test_dijet": n_test,
+        "n_test_other": n_other,
+        **config,
+        "n_parameters": n_params,
+        "schedule": stages,
+        "pt_bins": PT_BINS,
+        "m_true_min_for_mass": M_TRUE_MIN,
+        "timings": timings,
+        "torch_threads": args.threads,
+    }
+    write_results(
+        f"large_r{suffix}",
+        parameters=parameters,
+        rows=rows,
+        title="Large-R jets: closure and resolution vs pT_true, sequential NI and the energy-and-mass DNN",
+        notes="closure: mode of E_calib/E_true (m_calib/m_true, m_true > 40 GeV); resolution: "
+        "(q84 - q16) / (2 mode). Calibrations: none, sequential NI (energy, then mass), dnn.",
+    )
+    write_results(
+        f"large_r_eta{suffix}",
+        parameters=parameters,
+        rows=eta,
+        title="Eta-annotation ablation: closure vs |eta_true| on held-out dijets (the paper's figure 6)",
+    )
     summary = summarise(rows, eta)
-    write_results(f"large_r_summary{suffix}", parameters=parameters, rows=summary,
-                  title="Large-R checks: DNN vs sequential NI above 500 GeV; the eta annotation")
+    write_results(
+        f"large_r_summary{suffix}",
+        parameters=parameters,
+        rows=summary,
+        title="Large-R checks: DNN vs sequential NI above 500 GeV; the eta annotation",
+    )
     for row in summary:
         print(row)
     return 0

@@ -29,14 +29,31 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import measure_in_subprocess, peak_rss_mib, rss_mib, synthetic_root_files  # noqa: E402
-from _harness import ROOT_FILE_SEEDS, write_results  # noqa: E402
+from _harness import (
+    ROOT_FILE_SEEDS,
+    measure_in_subprocess,
+    peak_rss_mib,
+    rss_mib,
+    synthetic_root_files,
+    write_results,
+)
 
-from skcal.neural import MDNCalibrator, nll_loss  # noqa: E402
-from skcal.neural.modules import DensityNetwork  # noqa: E402
+from skcal.neural import MDNCalibrator, nll_loss
+from skcal.neural.modules import DensityNetwork
 
 SEEDS = {"data": 0, "torch": 0, "dask_files": ROOT_FILE_SEEDS}
-STREAM_FEATURES = ["e_reco", "pt_reco", "eta", "mu", "npv", "rho", "area", "charged_frac", "n_trk", "width"]
+STREAM_FEATURES = [
+    "e_reco",
+    "pt_reco",
+    "eta",
+    "mu",
+    "npv",
+    "rho",
+    "area",
+    "charged_frac",
+    "n_trk",
+    "width",
+]
 
 
 def _data(n: int, n_features: int = 20) -> tuple[np.ndarray, np.ndarray]:
@@ -46,10 +63,14 @@ def _data(n: int, n_features: int = 20) -> tuple[np.ndarray, np.ndarray]:
     return X, y
 
 
-def bare_loop(X: np.ndarray, y: np.ndarray, epochs: int, batch: int, hidden: tuple[int, ...], k: int) -> float:
+def bare_loop(
+    X: np.ndarray, y: np.ndarray, epochs: int, batch: int, hidden: tuple[int, ...], k: int
+) -> float:
     torch.manual_seed(SEEDS["torch"])
     t = torch.from_numpy(y.astype(np.float32))
-    net = DensityNetwork(X.shape[1], hidden, n_components=k, loc=float(t.mean()), scale=float(t.std()))
+    net = DensityNetwork(
+        X.shape[1], hidden, n_components=k, loc=float(t.mean()), scale=float(t.std())
+    )
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
     x = torch.from_numpy(X)
     gen = torch.Generator().manual_seed(SEEDS["torch"])
@@ -59,7 +80,7 @@ def bare_loop(X: np.ndarray, y: np.ndarray, epochs: int, batch: int, hidden: tup
         xs, ts = x[perm], t[perm]
         for i in range(0, len(xs), batch):
             opt.zero_grad()
-            loss = nll_loss(net(xs[i:i + batch]), ts[i:i + batch])
+            loss = nll_loss(net(xs[i : i + batch]), ts[i : i + batch])
             loss.backward()
             opt.step()
     return time.perf_counter() - start
@@ -69,7 +90,9 @@ def _median(values: list[float]) -> float:
     return float(np.median(values))
 
 
-def fit_from_root(paths: list[str], use_dask: bool, step_size: int, batch: int, threads: int) -> dict[str, Any]:
+def fit_from_root(
+    paths: list[str], use_dask: bool, step_size: int, batch: int, threads: int
+) -> dict[str, Any]:
     """One epoch of an MDN pipeline over ``paths``; the resident size before reading and at its peak."""
     import dask.dataframe  # noqa: F401  (loaded before the baseline in both modes)
     import uproot  # noqa: F401
@@ -80,24 +103,51 @@ def fit_from_root(paths: list[str], use_dask: bool, step_size: int, batch: int, 
 
     torch.set_num_threads(threads)
     imports_rss = rss_mib()
-    jets = read_jets(paths, columns=[*STREAM_FEATURES, "e_true"], step_size=step_size, dask=use_dask)
-    model = make_pipeline(LogTransformer(columns=["e_reco", "pt_reco"]), SymmetricScaler(clip=True),
-                          MDNCalibrator(n_components=3, max_epochs=1, batch_size=batch, random_state=SEEDS["torch"]))
+    jets = read_jets(
+        paths, columns=[*STREAM_FEATURES, "e_true"], step_size=step_size, dask=use_dask
+    )
+    model = make_pipeline(
+        LogTransformer(columns=["e_reco", "pt_reco"]),
+        SymmetricScaler(clip=True),
+        MDNCalibrator(n_components=3, max_epochs=1, batch_size=batch, random_state=SEEDS["torch"]),
+    )
     model.set_output(transform="pandas").fit(jets[STREAM_FEATURES], jets["e_reco"] / jets["e_true"])
-    return {"n_jets": len(jets), "partitions": jets.npartitions if use_dask else 1,
-            "imports_rss_mib": imports_rss, "peak_rss_mib": peak_rss_mib()}
+    return {
+        "n_jets": len(jets),
+        "partitions": jets.npartitions if use_dask else 1,
+        "imports_rss_mib": imports_rss,
+        "peak_rss_mib": peak_rss_mib(),
+    }
 
 
-def dask_memory(n_jets: int, n_files: int, data_dir: Path, step_size: int, batch: int, threads: int,
-                ) -> list[dict[str, Any]]:
+def dask_memory(
+    n_jets: int,
+    n_files: int,
+    data_dir: Path,
+    step_size: int,
+    batch: int,
+    threads: int,
+) -> list[dict[str, Any]]:
     paths = [str(p) for p in synthetic_root_files(n_jets, data_dir, n_files)]
     rows = []
-    for name, files, use_dask in (("dask (read_jets dask=True)", paths, True), ("in memory (read_jets)", paths, False),
-                                  ("dask, first file only", paths[:1], True)):
-        run = measure_in_subprocess(fit_from_root, files, use_dask, step_size, batch, threads)["result"]
-        rows.append({"fit": name, "n_jets": run["n_jets"], "files": len(files), "partitions": run["partitions"],
-                     "peak_rss_mib": run["peak_rss_mib"],
-                     "fit_rss_mib": run["peak_rss_mib"] - run["imports_rss_mib"]})
+    for name, files, use_dask in (
+        ("dask (read_jets dask=True)", paths, True),
+        ("in memory (read_jets)", paths, False),
+        ("dask, first file only", paths[:1], True),
+    ):
+        run = measure_in_subprocess(fit_from_root, files, use_dask, step_size, batch, threads)[
+            "result"
+        ]
+        rows.append(
+            {
+                "fit": name,
+                "n_jets": run["n_jets"],
+                "files": len(files),
+                "partitions": run["partitions"],
+                "peak_rss_mib": run["peak_rss_mib"],
+                "fit_rss_mib": run["peak_rss_mib"] - run["imports_rss_mib"],
+            }
+        )
         print(rows[-1], flush=True)
     return rows
 
@@ -121,16 +171,33 @@ def main(argv: list[str] | None = None) -> None:
     bare, ours = [], []
     for _ in range(args.repeats):  # interleaved, median of n: the cores are shared
         bare.append(bare_loop(X, y, args.epochs, args.batch, hidden, k))
-        est = MDNCalibrator(n_components=k, max_epochs=args.epochs, batch_size=args.batch, random_state=SEEDS["torch"],
-                            module__hidden_sizes=hidden)
+        est = MDNCalibrator(
+            n_components=k,
+            max_epochs=args.epochs,
+            batch_size=args.batch,
+            random_state=SEEDS["torch"],
+            module__hidden_sizes=hidden,
+        )
         start = time.perf_counter()
         est.fit(X, y)
         ours.append(time.perf_counter() - start)
     n = args.jets * args.epochs
-    rows = [{"measure": f"training: MDN fit, batch {args.batch}", "skcal_jets_per_s": n / _median(ours),
-             "bare_jets_per_s": n / _median(bare), "ratio": _median([b / o for b, o in zip(bare, ours)])}]
-    log_est = MDNCalibrator(n_components=k, target="log", max_epochs=1, batch_size=args.batch,
-                            random_state=SEEDS["torch"], module__hidden_sizes=hidden).fit(X, y)
+    rows = [
+        {
+            "measure": f"training: MDN fit, batch {args.batch}",
+            "skcal_jets_per_s": n / _median(ours),
+            "bare_jets_per_s": n / _median(bare),
+            "ratio": _median([b / o for b, o in zip(bare, ours)]),
+        }
+    ]
+    log_est = MDNCalibrator(
+        n_components=k,
+        target="log",
+        max_epochs=1,
+        batch_size=args.batch,
+        random_state=SEEDS["torch"],
+        module__hidden_sizes=hidden,
+    ).fit(X, y)
     xt = torch.from_numpy(X)
     est.module_.eval()
     timings: dict[str, list[float]] = {"bare": [], "raw": [], "mode": [], "mode_log": []}
@@ -138,36 +205,56 @@ def main(argv: list[str] | None = None) -> None:
         start = time.perf_counter()
         with torch.no_grad():
             for i in range(0, len(xt), 1 << 16):
-                est.module_.raw(xt[i:i + (1 << 16)])
+                est.module_.raw(xt[i : i + (1 << 16)])
         timings["bare"].append(time.perf_counter() - start)
-        for name, func in (("raw", lambda: est.predict_dist(X)), ("mode", lambda: est.predict(X)),
-                           ("mode_log", lambda: log_est.predict(X))):
+        for name, func in (
+            ("raw", lambda: est.predict_dist(X)),
+            ("mode", lambda: est.predict(X)),
+            ("mode_log", lambda: log_est.predict(X)),
+        ):
             start = time.perf_counter()
             func()
             timings[name].append(time.perf_counter() - start)
-    labels = {"raw": "inference: predict_dist (forward only)",
-              "mode": "inference: predict (mixture mode, target r)",
-              "mode_log": "inference: predict (mixture mode, target log r, with Jacobian)"}
+    labels = {
+        "raw": "inference: predict_dist (forward only)",
+        "mode": "inference: predict (mixture mode, target r)",
+        "mode_log": "inference: predict (mixture mode, target log r, with Jacobian)",
+    }
     for name, label in labels.items():
-        rows.append({"measure": label, "skcal_jets_per_s": args.jets / _median(timings[name]),
-                     "bare_jets_per_s": args.jets / _median(timings["bare"]),
-                     "ratio": _median([b / t for b, t in zip(timings["bare"], timings[name])])})
-    write_results("neural", parameters=vars(args) | {"seeds": SEEDS, "hidden": hidden, "n_components": k,
-                                                     "features": 20},
-                  rows=rows, title="Neural calibrators: throughput against bare torch",
-                  notes="ratio = bare time / skcal time (1.0 = no overhead), median over interleaved repeats "
-                        "(the cores are shared). Bare training: the same network, Adam, NLL and per-epoch "
-                        "gather shuffle in a plain loop; bare inference: module.raw over 65536-jet slices.")
+        rows.append(
+            {
+                "measure": label,
+                "skcal_jets_per_s": args.jets / _median(timings[name]),
+                "bare_jets_per_s": args.jets / _median(timings["bare"]),
+                "ratio": _median([b / t for b, t in zip(timings["bare"], timings[name])]),
+            }
+        )
+    write_results(
+        "neural",
+        parameters=vars(args)
+        | {"seeds": SEEDS, "hidden": hidden, "n_components": k, "features": 20},
+        rows=rows,
+        title="Neural calibrators: throughput against bare torch",
+        notes="ratio = bare time / skcal time (1.0 = no overhead), median over interleaved repeats "
+        "(the cores are shared). Bare training: the same network, Adam, NLL and per-epoch "
+        "gather shuffle in a plain loop; bare inference: module.raw over 65536-jet slices.",
+    )
     for r in rows:
         print(r)
     if not args.skip_dask:
-        rows = dask_memory(args.dask_jets, args.dask_files, args.data_dir, args.step_size, args.batch, args.threads)
-        write_results("neural_dask", parameters=vars(args) | {"seeds": SEEDS, "features": STREAM_FEATURES}, rows=rows,
-                      title="Neural fit over jets in ROOT files: peak memory through Dask and in memory",
-                      notes="One epoch of LogTransformer -> SymmetricScaler -> MDNCalibrator (64x64 default "
-                            "network, K=3) per row, each in a fresh process; the Dask fit streams "
-                            "buffer_partitions=4 partitions at a time. peak_rss_mib is VmHWM; fit_rss_mib = peak "
-                            "RSS - the RSS before reading (every library already loaded).")
+        rows = dask_memory(
+            args.dask_jets, args.dask_files, args.data_dir, args.step_size, args.batch, args.threads
+        )
+        write_results(
+            "neural_dask",
+            parameters=vars(args) | {"seeds": SEEDS, "features": STREAM_FEATURES},
+            rows=rows,
+            title="Neural fit over jets in ROOT files: peak memory through Dask and in memory",
+            notes="One epoch of LogTransformer -> SymmetricScaler -> MDNCalibrator (64x64 default "
+            "network, K=3) per row, each in a fresh process; the Dask fit streams "
+            "buffer_partitions=4 partitions at a time. peak_rss_mib is VmHWM; fit_rss_mib = peak "
+            "RSS - the RSS before reading (every library already loaded).",
+        )
 
 
 if __name__ == "__main__":

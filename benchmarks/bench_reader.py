@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import RESULTS_DIR, measure_in_subprocess, write_results  # noqa: E402
+from _harness import RESULTS_DIR, measure_in_subprocess, write_results
 
 SEEDS = {"file": 0}
 
@@ -83,17 +83,26 @@ def timed(func, *args) -> float:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-jets", type=int, default=10_000_000)
-    parser.add_argument("--chunk-jets", type=int, nargs="+", default=[1_000_000, 250_000],
-                        help="chunk sizes of the Dask reduction (multiples of the file's 100 000-jet baskets)")
+    parser.add_argument(
+        "--chunk-jets",
+        type=int,
+        nargs="+",
+        default=[1_000_000, 250_000],
+        help="chunk sizes of the Dask reduction (multiples of the file's 100 000-jet baskets)",
+    )
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--file", type=Path, default=None, help="where to write (or reuse) the sample")
+    parser.add_argument(
+        "--file", type=Path, default=None, help="where to write (or reuse) the sample"
+    )
     args = parser.parse_args(argv)
 
     path = args.file or RESULTS_DIR / f"reader_{args.n_jets}.root"
     path.parent.mkdir(parents=True, exist_ok=True)
     # Each memory figure comes from a fresh process, measured before this one reads anything.
     written = measure_in_subprocess(write_sample, path, args.n_jets)
-    print(f"sample: {path} ({os.path.getsize(path) / 2**20:.0f} MiB on disk), {written['seconds']:.1f} s")
+    print(
+        f"sample: {path} ({os.path.getsize(path) / 2**20:.0f} MiB on disk), {written['seconds']:.1f} s"
+    )
     baseline = measure_in_subprocess(imports_only, path)
     in_memory = measure_in_subprocess(skcal_read, path)
     bare_memory = measure_in_subprocess(bare_uproot, path)
@@ -108,32 +117,67 @@ def main(argv: list[str] | None = None) -> None:
 
     from skcal.datasets import make_jets
 
-    row_bytes = float(make_jets(1000, random_state=SEEDS["file"]).memory_usage(index=False).sum()) / 1000
+    row_bytes = (
+        float(make_jets(1000, random_state=SEEDS["file"]).memory_usage(index=False).sum()) / 1000
+    )
     rows = [
-        {"measure": "in-memory read, jets/s (best)", "skcal": args.n_jets / skcal_best,
-         "bare_uproot": args.n_jets / bare_best, "ratio_to_bare": bare_best / skcal_best},
-        {"measure": "in-memory read, seconds (all repeats)", "skcal": ", ".join(f"{t:.2f}" for t in skcal_times),
-         "bare_uproot": ", ".join(f"{t:.2f}" for t in bare_times), "ratio_to_bare": ""},
-        {"measure": "peak RSS MiB: imports only", "skcal": baseline["peak_rss_mib"], "bare_uproot": "",
-         "ratio_to_bare": ""},
-        {"measure": "peak RSS MiB: in-memory read", "skcal": in_memory["peak_rss_mib"],
-         "bare_uproot": bare_memory["peak_rss_mib"], "ratio_to_bare": ""},
-        *({"measure": f"peak RSS MiB: Dask mean, step_size={size}: {run['result']} chunks of "
-                      f"{args.n_jets // run['result']} jets "
-                      f"({args.n_jets // run['result'] * row_bytes / 2**20:.0f} MiB)",
-           "skcal": run["peak_rss_mib"], "bare_uproot": "", "ratio_to_bare": ""} for size, run in chunked.items()),
-        {"measure": "table size MiB (whole file)", "skcal": args.n_jets * row_bytes / 2**20,
-         "bare_uproot": "", "ratio_to_bare": ""},
+        {
+            "measure": "in-memory read, jets/s (best)",
+            "skcal": args.n_jets / skcal_best,
+            "bare_uproot": args.n_jets / bare_best,
+            "ratio_to_bare": bare_best / skcal_best,
+        },
+        {
+            "measure": "in-memory read, seconds (all repeats)",
+            "skcal": ", ".join(f"{t:.2f}" for t in skcal_times),
+            "bare_uproot": ", ".join(f"{t:.2f}" for t in bare_times),
+            "ratio_to_bare": "",
+        },
+        {
+            "measure": "peak RSS MiB: imports only",
+            "skcal": baseline["peak_rss_mib"],
+            "bare_uproot": "",
+            "ratio_to_bare": "",
+        },
+        {
+            "measure": "peak RSS MiB: in-memory read",
+            "skcal": in_memory["peak_rss_mib"],
+            "bare_uproot": bare_memory["peak_rss_mib"],
+            "ratio_to_bare": "",
+        },
+        *(
+            {
+                "measure": f"peak RSS MiB: Dask mean, step_size={size}: {run['result']} chunks of "
+                f"{args.n_jets // run['result']} jets "
+                f"({args.n_jets // run['result'] * row_bytes / 2**20:.0f} MiB)",
+                "skcal": run["peak_rss_mib"],
+                "bare_uproot": "",
+                "ratio_to_bare": "",
+            }
+            for size, run in chunked.items()
+        ),
+        {
+            "measure": "table size MiB (whole file)",
+            "skcal": args.n_jets * row_bytes / 2**20,
+            "bare_uproot": "",
+            "ratio_to_bare": "",
+        },
     ]
     for row in rows:
         print(row)
     write_results(
-        "reader", parameters={**vars(args), "seeds": SEEDS, "file": str(path),
-                              "file_mib": os.path.getsize(path) / 2**20}, rows=rows,
+        "reader",
+        parameters={
+            **vars(args),
+            "seeds": SEEDS,
+            "file": str(path),
+            "file_mib": os.path.getsize(path) / 2**20,
+        },
+        rows=rows,
         title="ROOT reader: throughput against bare uproot, and peak memory of a chunked Dask reduction",
         notes="ratio_to_bare: skcal's throughput over a bare `uproot` read of the same branches (target >= 0.8). "
-              "The Dask reduction runs on the default (threaded) scheduler, one thread per CPU; its peak "
-              "grows with the chunk size, not with the file.",
+        "The Dask reduction runs on the default (threaded) scheduler, one thread per CPU; its peak "
+        "grows with the chunk size, not with the file.",
     )
 
 

@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import measure_in_subprocess, write_results  # noqa: E402
-from _small_r import FEATURES  # noqa: E402
+from _harness import measure_in_subprocess, write_results
+from _small_r import FEATURES
 
 SEEDS = {"jets": 1, "network": 0}
 
@@ -35,7 +35,9 @@ def fit_ni(n_jets: int) -> float:
     jets = make_jets(n_jets, random_state=SEEDS["jets"])
     y = jets["e_reco"] / jets["e_true"]
     X = jets[["e_reco", "pt_reco", "eta"]]
-    NumericalInversion().fit(X[:100_000], y[:100_000])  # warm-up: lazy imports are not the fit's cost
+    NumericalInversion().fit(
+        X[:100_000], y[:100_000]
+    )  # warm-up: lazy imports are not the fit's cost
     start = time.perf_counter()
     NumericalInversion().fit(X, y)
     return time.perf_counter() - start
@@ -52,9 +54,17 @@ def fit_mdn(n_jets: int, epochs: int, batch: int, threads: int) -> float:
     y = (jets["e_reco"] / jets["e_true"]).to_numpy()
     X = jets[FEATURES].to_numpy(dtype=np.float32)
     X = (X - X.mean(axis=0)) / X.std(axis=0)
-    est = MDNCalibrator(n_components=3, max_epochs=epochs, batch_size=batch, random_state=SEEDS["network"],
-                        validation_fraction=None, module__hidden_sizes=(64, 64, 64))
-    est.fit(X[:batch], y[:batch])  # warm-up: lazy imports and the first graph are not the fit's cost
+    est = MDNCalibrator(
+        n_components=3,
+        max_epochs=epochs,
+        batch_size=batch,
+        random_state=SEEDS["network"],
+        validation_fraction=None,
+        module__hidden_sizes=(64, 64, 64),
+    )
+    est.fit(
+        X[:batch], y[:batch]
+    )  # warm-up: lazy imports and the first graph are not the fit's cost
     start = time.perf_counter()
     est.fit(X, y)
     return time.perf_counter() - start
@@ -84,24 +94,38 @@ def main(argv: list[str] | None = None) -> None:
     for n in sorted(args.sizes):
         runs = {"NI fit": measure_in_subprocess(fit_ni, n)}
         if not args.skip_neural:
-            runs[f"MDN fit, {args.epochs} epoch(s)"] = measure_in_subprocess(fit_mdn, n, args.epochs, args.batch,
-                                                                            args.threads)
+            runs[f"MDN fit, {args.epochs} epoch(s)"] = measure_in_subprocess(
+                fit_mdn, n, args.epochs, args.batch, args.threads
+            )
         for name, run in runs.items():
             times[name].append(run["result"])
-            rows.append({"calibrator": name, "n_jets": n, "fit_s": run["result"],
-                         "us_per_jet": run["result"] / n * 1e6, "peak_rss_mib": run["peak_rss_mib"]})
+            rows.append(
+                {
+                    "calibrator": name,
+                    "n_jets": n,
+                    "fit_s": run["result"],
+                    "us_per_jet": run["result"] / n * 1e6,
+                    "peak_rss_mib": run["peak_rss_mib"],
+                }
+            )
             print(rows[-1], flush=True)
     sizes = sorted(args.sizes)
     for name, seconds in times.items():
         if seconds:
-            rows.append({"calibrator": f"{name}: linear fit", "n_jets": "all", **linear_fit(sizes, seconds)})
+            rows.append(
+                {"calibrator": f"{name}: linear fit", "n_jets": "all", **linear_fit(sizes, seconds)}
+            )
             print(rows[-1], flush=True)
-    write_results("scaling", parameters=vars(args) | {"seeds": SEEDS}, rows=rows,
-                  title="Scaling: NI fit time and neural training time against sample size",
-                  notes="Each fit in a fresh process; the time covers the fit only (not generating the jets); "
-                        "peak_rss_mib includes the generated table. MDN: 64x64x64, K=3, batch "
-                        f"{args.batch}, {args.threads} threads, no validation split. loglog_slope = d log t / "
-                        "d log n (1 = cost linear in the sample; below 1 while fixed costs still count).")
+    write_results(
+        "scaling",
+        parameters=vars(args) | {"seeds": SEEDS},
+        rows=rows,
+        title="Scaling: NI fit time and neural training time against sample size",
+        notes="Each fit in a fresh process; the time covers the fit only (not generating the jets); "
+        "peak_rss_mib includes the generated table. MDN: 64x64x64, K=3, batch "
+        f"{args.batch}, {args.threads} threads, no validation split. loglog_slope = d log t / "
+        "d log n (1 = cost linear in the sample; below 1 while fixed costs still count).",
+    )
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import measure_in_subprocess, write_results  # noqa: E402
+from _harness import measure_in_subprocess, write_results
 
 SEEDS = {"jets": 0, "bare": 0}
 
@@ -46,21 +46,27 @@ def main(argv: list[str] | None = None) -> None:
     for kind in ("small_r", "large_r"):
         skcal_run = measure_in_subprocess(generate, args.n_jets, args.chunk_size, kind)
         bare = measure_in_subprocess(bare_numpy, args.n_jets, args.chunk_size, skcal_run["result"])
-        rows.append({
-            "kind": kind,
-            "n_jets": args.n_jets,
-            "columns": skcal_run["result"],
-            "skcal_jets_per_s": args.n_jets / skcal_run["seconds"],
-            "bare_numpy_jets_per_s": args.n_jets / bare["seconds"],
-            "ratio_to_bare": bare["seconds"] / skcal_run["seconds"],
-            "skcal_peak_rss_mib": skcal_run["peak_rss_mib"],
-            "bare_peak_rss_mib": bare["peak_rss_mib"],
-        })
+        rows.append(
+            {
+                "kind": kind,
+                "n_jets": args.n_jets,
+                "columns": skcal_run["result"],
+                "skcal_jets_per_s": args.n_jets / skcal_run["seconds"],
+                "bare_numpy_jets_per_s": args.n_jets / bare["seconds"],
+                "ratio_to_bare": bare["seconds"] / skcal_run["seconds"],
+                "skcal_peak_rss_mib": skcal_run["peak_rss_mib"],
+                "bare_peak_rss_mib": bare["peak_rss_mib"],
+            }
+        )
         print(rows[-1])
-    write_results("synthetic", parameters=vars(args) | {"seeds": SEEDS}, rows=rows,
-                  title="Synthetic generator: throughput and peak memory (chunked)",
-                  notes="ratio_to_bare: skcal's throughput over drawing one normal variate per "
-                        "column and jet with numpy.")
+    write_results(
+        "synthetic",
+        parameters=vars(args) | {"seeds": SEEDS},
+        rows=rows,
+        title="Synthetic generator: throughput and peak memory (chunked)",
+        notes="ratio_to_bare: skcal's throughput over drawing one normal variate per "
+        "column and jet with numpy.",
+    )
 
 
 if __name__ == "__main__":

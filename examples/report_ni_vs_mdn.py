@@ -32,16 +32,28 @@ def fit_models(n_train: int, seed: int, epochs: int) -> dict[str, object]:
     jets = make_jets(n_train, random_state=seed)
     r = jets.e_reco / jets.e_true
     # Bins coarse enough for a small sample: every (E_true, |eta|) bin needs ~100 jets.
-    ni = make_pipeline(NumericalInversion(condition={"abs_eta": [0, 0.4, 0.8, 1.2, 1.5, 2.0, 2.5, 2.9, 3.3, 3.7, 4.5]},
-                                          target_bins=np.geomspace(15, 7000, 31), min_entries=50))
+    ni = make_pipeline(
+        NumericalInversion(
+            condition={"abs_eta": [0, 0.4, 0.8, 1.2, 1.5, 2.0, 2.5, 2.9, 3.3, 3.7, 4.5]},
+            target_bins=np.geomspace(15, 7000, 31),
+            min_entries=50,
+        )
+    )
     ni.fit(jets[["e_reco", "pt_reco", "eta"]], r)
     features = RECO + [c for c in SMALL_R_INPUTS if c != "detector_eta"]
     mdn = make_pipeline(
         LogTransformer(columns=["e_reco", "pt_reco"]),
         EtaAnnotation(),
         SymmetricScaler(clip=True),
-        MDNCalibrator(n_components=3, max_epochs=epochs, batch_size=1024, lr=2e-3, random_state=seed, verbose=0,
-                      module__hidden_sizes=(64, 64, 64)),
+        MDNCalibrator(
+            n_components=3,
+            max_epochs=epochs,
+            batch_size=1024,
+            lr=2e-3,
+            random_state=seed,
+            verbose=0,
+            module__hidden_sizes=(64, 64, 64),
+        ),
     ).set_output(transform="pandas")
     mdn.fit(jets[features], r)
     return {"NI": ni, "MDN": mdn}
@@ -61,13 +73,19 @@ def main(argv: list[str] | None = None) -> None:
     print(f"fitted NI and MDN on {args.n_train:,} jets in {time.perf_counter() - start:.0f} s")
     test = make_jets(args.n_test, random_state=args.seed + 1)
     start = time.perf_counter()
-    result = report(models, test, output_dir=args.output_dir,
-                    style=PlotStyle(sample=r"anti-$k_t$ $R=0.4$, synthetic jets"))
+    result = report(
+        models,
+        test,
+        output_dir=args.output_dir,
+        style=PlotStyle(sample=r"anti-$k_t$ $R=0.4$, synthetic jets"),
+    )
     print(f"report on {args.n_test:,} jets in {time.perf_counter() - start:.0f} s: {result.html}")
     for name, summary in result.metrics["summary"].items():
-        print(f"  {name}: worst closure {summary['worst_closure']:.3f}, bins outside +-1% "
-              f"{summary['n_outside_inner']}/{summary['n_bins_usable']}, median resolution "
-              f"{summary['median_resolution']:.3f}, findings {len(summary['flags'])}")
+        print(
+            f"  {name}: worst closure {summary['worst_closure']:.3f}, bins outside +-1% "
+            f"{summary['n_outside_inner']}/{summary['n_bins_usable']}, median resolution "
+            f"{summary['median_resolution']:.3f}, findings {len(summary['flags'])}"
+        )
 
 
 if __name__ == "__main__":

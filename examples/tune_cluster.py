@@ -47,8 +47,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--num-samples", type=int, default=8)
     parser.add_argument("--cpu", type=float, default=1, help="CPUs (torch threads) per trial")
-    parser.add_argument("--gpu", type=float, default=0, help="GPUs per trial; 0.25 puts four trials on a GPU")
-    parser.add_argument("--address", default=None, help="Ray cluster address, e.g. auto or ray://head:10001")
+    parser.add_argument(
+        "--gpu", type=float, default=0, help="GPUs per trial; 0.25 puts four trials on a GPU"
+    )
+    parser.add_argument(
+        "--address", default=None, help="Ray cluster address, e.g. auto or ray://head:10001"
+    )
     parser.add_argument("--storage-path", default="skcal-tune")
     parser.add_argument("--name", default=None)
     parser.add_argument("--resume", action="store_true")
@@ -63,7 +67,13 @@ def main(argv: list[str] | None = None) -> None:
         LogTransformer(columns=["e_reco", "pt_reco"]),
         EtaAnnotation(),
         SymmetricScaler(clip=True),
-        MDNCalibrator(n_components=3, target="log", max_epochs=args.epochs, batch_size=1024, random_state=args.seed),
+        MDNCalibrator(
+            n_components=3,
+            target="log",
+            max_epochs=args.epochs,
+            batch_size=1024,
+            random_state=args.seed,
+        ),
     ).set_output(transform="pandas")
     space = {
         "mdncalibrator__lr": tune.loguniform(3e-4, 1e-2),
@@ -71,21 +81,45 @@ def main(argv: list[str] | None = None) -> None:
         "mdncalibrator__n_components": tune.choice([2, 3, 4]),
     }
     result = tune_pipeline(
-        pipe, space, X, y, X_val=X_val, y_val=y_val,
-        figure_of_merit={"truth": truth_val, "bins": {"pt_true": [20, 50, 100, 300, 1000, 3000]},
-                         "closure": "mean", "resolution_weight": 1.0},
-        metric="valid_fom", mode="min", num_samples=args.num_samples, scheduler="asha", search=args.search,
-        resources_per_trial={"cpu": args.cpu, "gpu": args.gpu}, storage_path=args.storage_path, name=args.name,
-        resume=args.resume, address=args.address, mlflow=True if args.mlflow else None, seed=args.seed,
+        pipe,
+        space,
+        X,
+        y,
+        X_val=X_val,
+        y_val=y_val,
+        figure_of_merit={
+            "truth": truth_val,
+            "bins": {"pt_true": [20, 50, 100, 300, 1000, 3000]},
+            "closure": "mean",
+            "resolution_weight": 1.0,
+        },
+        metric="valid_fom",
+        mode="min",
+        num_samples=args.num_samples,
+        scheduler="asha",
+        search=args.search,
+        resources_per_trial={"cpu": args.cpu, "gpu": args.gpu},
+        storage_path=args.storage_path,
+        name=args.name,
+        resume=args.resume,
+        address=args.address,
+        mlflow=True if args.mlflow else None,
+        seed=args.seed,
     )
     frame = result.grid.get_dataframe()
-    print(f"{len(frame)} trials in {result.path}; {len(result.errors)} failed; epochs run per trial: "
-          f"{sorted(frame.training_iteration.astype(int).tolist())}")
-    print(f"best: valid_fom={result.best_result.metrics['valid_fom']:.4f} with {result.best_params}")
+    print(
+        f"{len(frame)} trials in {result.path}; {len(result.errors)} failed; epochs run per trial: "
+        f"{sorted(frame.training_iteration.astype(int).tolist())}"
+    )
+    print(
+        f"best: valid_fom={result.best_result.metrics['valid_fom']:.4f} with {result.best_params}"
+    )
     if result.mlflow_run_id:
         print(f"best model logged to MLflow: runs:/{result.mlflow_run_id}/model")
     r = result.best_pipeline.predict(X_val.head())
-    print("calibrated energies of five validation jets:", (X_val.e_reco.head() / r).round(1).tolist())
+    print(
+        "calibrated energies of five validation jets:", (X_val.e_reco.head() / r).round(1).tolist()
+    )
 
 
 if __name__ == "__main__":

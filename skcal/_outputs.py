@@ -10,8 +10,12 @@ from pathlib import Path
 __all__ = ["atomic_output", "check_output_path"]
 
 
-def check_output_path(path: str | os.PathLike[str], *, overwrite: bool,
-                      hint: str = "pass overwrite=True to replace it") -> Path:
+def check_output_path(
+    path: str | os.PathLike[str],
+    *,
+    overwrite: bool,
+    hint: str = "pass overwrite=True to replace it",
+) -> Path:
     """Refuse an output path whose folder is missing, or that exists (unless ``overwrite``).
 
     Examples

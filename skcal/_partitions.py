@@ -50,11 +50,15 @@ def partition_blocks(table: Any, *aligned: Any) -> list[tuple[Any, ...]]:
 
     for a in aligned:
         if a is not None and not is_dask(a):
-            raise DataError("the table is a Dask collection: the response and weights must be "
-                            f"Dask collections with the same partitions, got {type(a).__name__}")
+            raise DataError(
+                "the table is a Dask collection: the response and weights must be "
+                f"Dask collections with the same partitions, got {type(a).__name__}"
+            )
     given = {_ALIGNED.format(i): a for i, a in enumerate(aligned) if a is not None}
-    if hasattr(table, "columns") and all(getattr(a, "ndim", 0) == 1 and getattr(a, "npartitions", None)
-                                         == table.npartitions for a in given.values()):
+    if hasattr(table, "columns") and all(
+        getattr(a, "ndim", 0) == 1 and getattr(a, "npartitions", None) == table.npartitions
+        for a in given.values()
+    ):
         split = dask.delayed(_split, nout=1 + len(aligned))
         columns = list(table.columns)
         keys = [None if a is None else _ALIGNED.format(i) for i, a in enumerate(aligned)]
@@ -64,8 +68,10 @@ def partition_blocks(table: Any, *aligned: Any) -> list[tuple[Any, ...]]:
     for a in aligned:
         blocks = [None] * len(parts) if a is None else _blocks(a)
         if len(blocks) != len(parts):
-            raise DataError(f"the Dask inputs are not aligned: {len(parts)} partitions in the "
-                            f"table and {len(blocks)} in another argument")
+            raise DataError(
+                f"the Dask inputs are not aligned: {len(parts)} partitions in the "
+                f"table and {len(blocks)} in another argument"
+            )
         columns.append(blocks)
     return list(zip(parts, *columns, strict=True))
 

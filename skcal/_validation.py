@@ -79,8 +79,7 @@ def dask_kind(X: Any) -> Literal["array", "dataframe", "series"] | None:
     if isinstance(X, dd.Series):
         return "series"
     raise DataError(
-        f"unsupported Dask collection {type(X).__name__}: pass a Dask Array, "
-        "DataFrame or Series"
+        f"unsupported Dask collection {type(X).__name__}: pass a Dask Array, DataFrame or Series"
     )
 
 
@@ -139,9 +138,7 @@ def check_finite(
         column = values[:, j]
         n_nan = int(np.isnan(column).sum())
         n_inf = int(bad[:, j].sum()) - n_nan
-        counts = " and ".join(
-            f"{n} {word}" for n, word in ((n_nan, "NaN"), (n_inf, "inf")) if n
-        )
+        counts = " and ".join(f"{n} {word}" for n, word in ((n_nan, "NaN"), (n_inf, "inf")) if n)
         first = int(np.argmax(bad[:, j]))
         parts.append(f"column {columns[j]!r} has {counts} (first at {_row_label(index, first)})")
     if len(bad_columns) > _MAX_LISTED:
@@ -379,9 +376,7 @@ def as_float_array(chunk: Any) -> np.ndarray:
     dtype('float64')
     """
     try:
-        return check_array(
-            chunk, dtype=FLOAT_DTYPES, ensure_all_finite=False, ensure_min_samples=0
-        )
+        return check_array(chunk, dtype=FLOAT_DTYPES, ensure_all_finite=False, ensure_min_samples=0)
     except DataError:
         raise
     except ValueError as exc:

@@ -29,14 +29,28 @@ def _simulate(args: argparse.Namespace) -> None:
         check_output_path(path, overwrite=args.overwrite, hint="pass --overwrite to replace it")
     per_file, extra = divmod(args.n_jets, len(outputs))
     start = 0
-    with tqdm(total=args.n_jets, unit="jet", unit_scale=True, desc="simulate", disable=args.quiet) as bar:
+    with tqdm(
+        total=args.n_jets, unit="jet", unit_scale=True, desc="simulate", disable=args.quiet
+    ) as bar:
         for i, path in enumerate(outputs):
             n = per_file + (i < extra)
-            chunks = iter_jets(n, start=start, chunk_size=args.chunk_size, kind=args.kind,
-                               topology=args.topology, spectrum=args.spectrum,
-                               mu_range=tuple(args.mu_range), random_state=args.seed)
-            write_root(_counted(chunks, bar), path, tree=args.tree,
-                       format=args.format, overwrite=args.overwrite)
+            chunks = iter_jets(
+                n,
+                start=start,
+                chunk_size=args.chunk_size,
+                kind=args.kind,
+                topology=args.topology,
+                spectrum=args.spectrum,
+                mu_range=tuple(args.mu_range),
+                random_state=args.seed,
+            )
+            write_root(
+                _counted(chunks, bar),
+                path,
+                tree=args.tree,
+                format=args.format,
+                overwrite=args.overwrite,
+            )
             start += n
     for path in outputs:
         print(path)
@@ -50,9 +64,14 @@ def _training_data(config: Any) -> tuple[Any, Any, Any, Any]:
 
     reco, truth = TARGETS[config.target]
     needed = list(dict.fromkeys([*config.features, reco, truth, "pt_true", "weight"]))
-    table = read_jets(config.data.source, tree=config.data.tree, preset=config.data.preset,
-                      step_size=config.data.step_size, dask=config.data.dask,
-                      columns=[c for c in needed if c != "weight" or config.weights == "weight"])
+    table = read_jets(
+        config.data.source,
+        tree=config.data.tree,
+        preset=config.data.preset,
+        step_size=config.data.step_size,
+        dask=config.data.dask,
+        columns=[c for c in needed if c != "weight" or config.weights == "weight"],
+    )
     weights = None
     if config.weights != "none":
         weights = flat_prior_weights(table) if config.weights == "flat_prior" else table["weight"]
@@ -81,11 +100,16 @@ def _fit(args: argparse.Namespace) -> None:
     config = load_config(args.config)
     model_path = Path(config.output.model) if config.output.model else None
     if model_path is not None:  # fail before fitting
-        check_output_path(model_path, overwrite=args.overwrite, hint="pass --overwrite to replace it")
+        check_output_path(
+            model_path, overwrite=args.overwrite, hint="pass --overwrite to replace it"
+        )
     table, X, y, weights = _training_data(config)
     pipeline = build_pipeline(config)
     fit_params = {} if weights is None else {f"{pipeline.steps[-1][0]}__sample_weight": weights}
-    print(f"fitting {' -> '.join(name for name, _ in pipeline.steps)} on {config.data.source}", file=sys.stderr)
+    print(
+        f"fitting {' -> '.join(name for name, _ in pipeline.steps)} on {config.data.source}",
+        file=sys.stderr,
+    )
     pipeline.fit(X, y, **fit_params)
     if model_path is not None:
         print(f"model: {save_calibrator(pipeline, model_path, overwrite=args.overwrite)}")
@@ -103,19 +127,36 @@ def _tune(args: argparse.Namespace) -> None:
         raise ConfigError(f"{args.config} has no tune section (tune.param_space, tune.metric, ...)")
     model_path = Path(config.output.model) if config.output.model else None
     if model_path is not None:
-        check_output_path(model_path, overwrite=args.overwrite, hint="pass --overwrite to replace it")
+        check_output_path(
+            model_path, overwrite=args.overwrite, hint="pass --overwrite to replace it"
+        )
     table, X, y, weights = _training_data(config)
     sweep = config.tune
-    result = tune_pipeline(build_pipeline(config), search_space(sweep), X, y, sample_weight=weights,
-                           metric=sweep.metric, mode=sweep.mode, num_samples=sweep.num_samples,
-                           scheduler=sweep.scheduler, search=sweep.search,
-                           resources_per_trial=sweep.resources_per_trial,
-                           storage_path=Path(sweep.storage_path).resolve(), name=sweep.name,
-                           address=sweep.address, resume=sweep.resume)
-    print(f"best {sweep.metric}: {result.best_result.metrics[sweep.metric]:.6g} with {result.best_params}")
+    result = tune_pipeline(
+        build_pipeline(config),
+        search_space(sweep),
+        X,
+        y,
+        sample_weight=weights,
+        metric=sweep.metric,
+        mode=sweep.mode,
+        num_samples=sweep.num_samples,
+        scheduler=sweep.scheduler,
+        search=sweep.search,
+        resources_per_trial=sweep.resources_per_trial,
+        storage_path=Path(sweep.storage_path).resolve(),
+        name=sweep.name,
+        address=sweep.address,
+        resume=sweep.resume,
+    )
+    print(
+        f"best {sweep.metric}: {result.best_result.metrics[sweep.metric]:.6g} with {result.best_params}"
+    )
     print(f"sweep: {result.path}")
     if model_path is not None:
-        print(f"model: {save_calibrator(result.best_pipeline, model_path, overwrite=args.overwrite)}")
+        print(
+            f"model: {save_calibrator(result.best_pipeline, model_path, overwrite=args.overwrite)}"
+        )
     _log_to_mlflow(config, result.best_pipeline, table)
 
 
@@ -133,13 +174,20 @@ def _calibrate(args: argparse.Namespace) -> None:
         out = args.output_dir / f"{source.stem}{args.suffix}{source.suffix}"
         if out.resolve() == source.resolve():
             raise FileExistsError(f"{out} is an input file; calibrate never overwrites its inputs")
-        outputs[source] = check_output_path(out, overwrite=args.overwrite, hint="pass --overwrite to replace it")
+        outputs[source] = check_output_path(
+            out, overwrite=args.overwrite, hint="pass --overwrite to replace it"
+        )
     model = load_calibrator(args.model)
     for source, out in tqdm(outputs.items(), desc="calibrate", unit="file", disable=args.quiet):
         table = read_jets(source, tree=args.tree, step_size=args.step_size, dask=True)
         calibrated = apply_calibration(model, table)
-        write_root((part.compute() for part in calibrated.to_delayed()), out, tree=args.tree or "jets",
-                   format=args.format, overwrite=args.overwrite)
+        write_root(
+            (part.compute() for part in calibrated.to_delayed()),
+            out,
+            tree=args.tree or "jets",
+            format=args.format,
+            overwrite=args.overwrite,
+        )
         print(out)
 
 
@@ -153,8 +201,10 @@ def _evaluate(args: argparse.Namespace) -> None:
     table = read_jets(args.data, tree=args.tree, step_size=args.step_size, dask=args.dask)
     result = report(models, table, output_dir=args.output_dir)
     for name, summary in result.metrics["summary"].items():
-        print(f"{name}: worst closure {summary['worst_closure']:.4f}, median resolution "
-              f"{summary['median_resolution']:.4f}, findings {len(summary['flags'])}")
+        print(
+            f"{name}: worst closure {summary['worst_closure']:.4f}, median resolution "
+            f"{summary['median_resolution']:.4f}, findings {len(summary['flags'])}"
+        )
     print(result.html)
 
 
@@ -169,8 +219,13 @@ def _named_model(spec: str) -> tuple[str, str]:
 def _demo(args: argparse.Namespace) -> None:
     from skcal.demo import run_demo
 
-    result = run_demo(args.output_dir, n_train=args.n_train, n_test=args.n_test, epochs=args.epochs,
-                      seed=args.seed)
+    result = run_demo(
+        args.output_dir,
+        n_train=args.n_train,
+        n_test=args.n_test,
+        epochs=args.epochs,
+        seed=args.seed,
+    )
     print("\nHeld-out closure and resolution (pT_true > 30 GeV bins):")
     print(result.summary.to_string())
     print(f"\nreport:        {result.report_html}")
@@ -203,22 +258,37 @@ def _positive_int(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``skcal`` command."""
-    parser = argparse.ArgumentParser(prog="skcal", description="Jet calibration with scikit-learn estimators.")
+    parser = argparse.ArgumentParser(
+        prog="skcal", description="Jet calibration with scikit-learn estimators."
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
-    sim = commands.add_parser("simulate", help="write synthetic jets with a known truth to ROOT files")
+    sim = commands.add_parser(
+        "simulate", help="write synthetic jets with a known truth to ROOT files"
+    )
     sim.add_argument("n_jets", type=_positive_int, help="number of jets in all")
-    sim.add_argument("-o", "--output", type=Path, required=True,
-                     help="output file; with --files N, N files named STEM_000.root, ...")
-    sim.add_argument("--files", type=_positive_int, default=1, help="split the jets over this many files")
+    sim.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        help="output file; with --files N, N files named STEM_000.root, ...",
+    )
+    sim.add_argument(
+        "--files", type=_positive_int, default=1, help="split the jets over this many files"
+    )
     sim.add_argument("--kind", choices=["small_r", "large_r"], default="small_r")
     sim.add_argument("--topology", choices=["dijet", "w", "z", "top", "higgs"], default="dijet")
     sim.add_argument("--spectrum", choices=["sliced", "physical"], default="sliced")
-    sim.add_argument("--mu-range", type=float, nargs=2, default=(10.0, 70.0), metavar=("LOW", "HIGH"))
+    sim.add_argument(
+        "--mu-range", type=float, nargs=2, default=(10.0, 70.0), metavar=("LOW", "HIGH")
+    )
     sim.add_argument("--seed", type=int, default=0)
     sim.add_argument("--format", choices=["ttree", "rntuple"], default="ttree")
     sim.add_argument("--tree", default="jets", help="name of the tree (default: jets)")
-    sim.add_argument("--chunk-size", type=_positive_int, default=1_000_000, help="jets generated at a time")
+    sim.add_argument(
+        "--chunk-size", type=_positive_int, default=1_000_000, help="jets generated at a time"
+    )
     sim.add_argument("--overwrite", action="store_true", help="replace existing files")
     sim.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     sim.set_defaults(handler=_simulate)
@@ -229,34 +299,69 @@ def build_parser() -> argparse.ArgumentParser:
     fit.set_defaults(handler=_fit)
 
     cal = commands.add_parser("calibrate", help="write calibrated copies of ROOT files of jets")
-    cal.add_argument("inputs", type=Path, nargs="+", help="flat ROOT files of jets (as written by simulate)")
-    cal.add_argument("-m", "--model", required=True,
-                     help="a model file (skcal fit) or an MLflow URI such as models:/jes-smallR@champion")
-    cal.add_argument("-o", "--output-dir", type=Path, required=True, help="folder of the calibrated files")
-    cal.add_argument("--suffix", default="_calib", help="added to each file's name (default: _calib)")
-    cal.add_argument("--tree", default=None, help="the tree to read (default: the file's only tree)")
+    cal.add_argument(
+        "inputs", type=Path, nargs="+", help="flat ROOT files of jets (as written by simulate)"
+    )
+    cal.add_argument(
+        "-m",
+        "--model",
+        required=True,
+        help="a model file (skcal fit) or an MLflow URI such as models:/jes-smallR@champion",
+    )
+    cal.add_argument(
+        "-o", "--output-dir", type=Path, required=True, help="folder of the calibrated files"
+    )
+    cal.add_argument(
+        "--suffix", default="_calib", help="added to each file's name (default: _calib)"
+    )
+    cal.add_argument(
+        "--tree", default=None, help="the tree to read (default: the file's only tree)"
+    )
     cal.add_argument("--format", choices=["ttree", "rntuple"], default="ttree")
-    cal.add_argument("--step-size", type=_step_size, default="100 MB", help="jets (or memory, '100 MB') per chunk")
+    cal.add_argument(
+        "--step-size",
+        type=_step_size,
+        default="100 MB",
+        help="jets (or memory, '100 MB') per chunk",
+    )
     cal.add_argument("--overwrite", action="store_true", help="replace existing output files")
     cal.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     cal.set_defaults(handler=_calibrate)
 
-    tune = commands.add_parser("tune", help="sweep a pipeline's parameters with Ray Tune (a tune: section)")
-    tune.add_argument("config", type=Path, help="a configuration with a tune section (see skcal.config)")
+    tune = commands.add_parser(
+        "tune", help="sweep a pipeline's parameters with Ray Tune (a tune: section)"
+    )
+    tune.add_argument(
+        "config", type=Path, help="a configuration with a tune section (see skcal.config)"
+    )
     tune.add_argument("--overwrite", action="store_true", help="replace an existing model file")
     tune.set_defaults(handler=_tune)
 
-    ev = commands.add_parser("evaluate", help="closure, resolution and robustness report of calibrations")
-    ev.add_argument("-m", "--model", action="append", required=True, metavar="[NAME=]MODEL",
-                    help="a model file or MLflow URI, optionally named (repeat to compare models)")
-    ev.add_argument("-d", "--data", required=True, help="held-out jets: a ROOT file, glob or folder")
+    ev = commands.add_parser(
+        "evaluate", help="closure, resolution and robustness report of calibrations"
+    )
+    ev.add_argument(
+        "-m",
+        "--model",
+        action="append",
+        required=True,
+        metavar="[NAME=]MODEL",
+        help="a model file or MLflow URI, optionally named (repeat to compare models)",
+    )
+    ev.add_argument(
+        "-d", "--data", required=True, help="held-out jets: a ROOT file, glob or folder"
+    )
     ev.add_argument("-o", "--output-dir", type=Path, required=True, help="folder of the report")
     ev.add_argument("--tree", default=None)
     ev.add_argument("--step-size", type=_step_size, default="100 MB")
-    ev.add_argument("--dask", action="store_true", help="read the jets in chunks (one pass for every figure)")
+    ev.add_argument(
+        "--dask", action="store_true", help="read the jets in chunks (one pass for every figure)"
+    )
     ev.set_defaults(handler=_evaluate)
 
-    demo = commands.add_parser("demo", help="the quick-start job: simulate, fit NI and an MDN, report, log")
+    demo = commands.add_parser(
+        "demo", help="the quick-start job: simulate, fit NI and an MDN, report, log"
+    )
     demo.add_argument("-o", "--output-dir", type=Path, default=Path("demo-output"))
     demo.add_argument("--n-train", type=_positive_int, default=400_000)
     demo.add_argument("--n-test", type=_positive_int, default=200_000)

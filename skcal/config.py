@@ -37,10 +37,23 @@ from typing import Any
 
 from skcal.exceptions import ConfigError
 
-__all__ = ["Config", "DataConfig", "MlflowConfig", "OutputConfig", "TuneConfig", "build_pipeline", "load_config",
-           "search_space", "step_classes"]
+__all__ = [
+    "Config",
+    "DataConfig",
+    "MlflowConfig",
+    "OutputConfig",
+    "TuneConfig",
+    "build_pipeline",
+    "load_config",
+    "search_space",
+    "step_classes",
+]
 
-TARGETS = {"response": ("e_reco", "e_true"), "response_m": ("m_reco", "m_true"), "response_pt": ("pt_reco", "pt_true")}
+TARGETS = {
+    "response": ("e_reco", "e_true"),
+    "response_m": ("m_reco", "m_true"),
+    "response_pt": ("pt_reco", "pt_true"),
+}
 WEIGHTS = ("none", "weight", "flat_prior")
 
 
@@ -183,10 +196,19 @@ def parse_config(raw: Any) -> Config:
         if ml.get("alias") and not ml.get("register"):
             raise ConfigError("output.mlflow.alias needs output.mlflow.register (the model name)")
         mlflow_cfg = MlflowConfig(**ml)
-    output = OutputConfig(model=_expect("output.model", out.get("model"), str, type(None)), mlflow=mlflow_cfg)
+    output = OutputConfig(
+        model=_expect("output.model", out.get("model"), str, type(None)), mlflow=mlflow_cfg
+    )
     tune = _parse_tune(raw["tune"]) if raw.get("tune") is not None else None
-    return Config(data=data_cfg, features=features, pipeline=pipeline, target=target, weights=weights,
-                  output=output, tune=tune)
+    return Config(
+        data=data_cfg,
+        features=features,
+        pipeline=pipeline,
+        target=target,
+        weights=weights,
+        output=output,
+        tune=tune,
+    )
 
 
 def _parse_tune(raw: Any) -> TuneConfig:
@@ -194,12 +216,23 @@ def _parse_tune(raw: Any) -> TuneConfig:
     space = _expect("tune.param_space", _required("tune", raw, "param_space"), dict)
     for name, domain in space.items():
         if not isinstance(domain, dict) or len(domain) != 1 or next(iter(domain)) not in DOMAINS:
-            raise ConfigError(f"tune.param_space.{name} must be one domain such as {{loguniform: [1e-4, 1e-2]}}; "
-                              f"known domains: {list(DOMAINS)}, got {domain!r}")
+            raise ConfigError(
+                f"tune.param_space.{name} must be one domain such as {{loguniform: [1e-4, 1e-2]}}; "
+                f"known domains: {list(DOMAINS)}, got {domain!r}"
+            )
         _expect(f"tune.param_space.{name}.{next(iter(domain))}", next(iter(domain.values())), list)
-    types = {"metric": (str,), "mode": (str,), "num_samples": (int,), "scheduler": (str,), "search": (str,),
-             "resources_per_trial": (dict,), "storage_path": (str,), "name": (str, type(None)),
-             "address": (str, type(None)), "resume": (bool,)}
+    types = {
+        "metric": (str,),
+        "mode": (str,),
+        "num_samples": (int,),
+        "scheduler": (str,),
+        "search": (str,),
+        "resources_per_trial": (dict,),
+        "storage_path": (str,),
+        "name": (str, type(None)),
+        "address": (str, type(None)),
+        "resume": (bool,),
+    }
     for key, value in raw.items():
         if key in types:
             _expect(f"tune.{key}", value, *types[key])
@@ -216,9 +249,11 @@ def search_space(tune_config: TuneConfig) -> dict[str, Any]:
     tune = import_optional("ray.tune", purpose="skcal tune")
     space = {}
     for name, domain in tune_config.param_space.items():
-        (kind, args), = domain.items()
+        ((kind, args),) = domain.items()
         if kind in ("choice", "grid_search"):
-            space[name] = getattr(tune, kind)([tuple(a) if isinstance(a, list) else a for a in args])
+            space[name] = getattr(tune, kind)(
+                [tuple(a) if isinstance(a, list) else a for a in args]
+            )
         else:
             space[name] = getattr(tune, kind)(*args)
     return space
@@ -232,17 +267,23 @@ def _parse_steps(raw: Any) -> list[dict[str, dict[str, Any]]]:
     steps = []
     for i, step in enumerate(raw):
         if not isinstance(step, dict) or len(step) != 1:
-            raise ConfigError(f"pipeline[{i}] must be a mapping of one step name to its parameters, got {step!r}")
-        (name, params), = step.items()
+            raise ConfigError(
+                f"pipeline[{i}] must be a mapping of one step name to its parameters, got {step!r}"
+            )
+        ((name, params),) = step.items()
         if name not in classes:
             close = difflib.get_close_matches(str(name), list(classes), n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise ConfigError(f"pipeline[{i}]: unknown step {name!r}{hint}; known steps: {sorted(classes)}")
+            raise ConfigError(
+                f"pipeline[{i}]: unknown step {name!r}{hint}; known steps: {sorted(classes)}"
+            )
         params = {} if params is None else _expect(f"pipeline[{i}].{name}", params, dict)
         valid = classes[name]().get_params()
         for key in params:
-            if key not in valid and not any(key.startswith(p + "__") for p in ("module", "optimizer", "callbacks",
-                                                                                    "iterator_train", "criterion")):
+            if key not in valid and not any(
+                key.startswith(p + "__")
+                for p in ("module", "optimizer", "callbacks", "iterator_train", "criterion")
+            ):
                 close = difflib.get_close_matches(key, list(valid), n=1)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
                 raise ConfigError(f"pipeline[{i}].{name}: unknown parameter {key!r}{hint}")
@@ -275,8 +316,10 @@ def build_pipeline(config: Config) -> Any:
     classes = step_classes()
     steps = []
     for step in config.pipeline:
-        (name, params), = step.items()
-        steps.append(classes[name](**{k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}))
+        ((name, params),) = step.items()
+        steps.append(
+            classes[name](**{k: tuple(v) if isinstance(v, list) else v for k, v in params.items()})
+        )
     pipeline = make_pipeline(*steps)
     if len(steps) > 1:
         pipeline.set_output(transform="pandas")  # later steps select columns by name

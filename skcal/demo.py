@@ -35,7 +35,14 @@ from skcal.preprocessing import EtaAnnotation, LogTransformer, SymmetricScaler
 __all__ = ["DemoResult", "run_demo"]
 
 #: The inputs of both calibrations: reco kinematics, pile-up and the GSC variables.
-FEATURES = ["e_reco", "pt_reco", "eta", "m_reco", *PILEUP, *(c for c in SMALL_R_INPUTS if c != "detector_eta")]
+FEATURES = [
+    "e_reco",
+    "pt_reco",
+    "eta",
+    "m_reco",
+    *PILEUP,
+    *(c for c in SMALL_R_INPUTS if c != "detector_eta"),
+]
 REGISTERED_NAME = "skcal-demo-mdn"
 
 
@@ -61,14 +68,28 @@ def mdn_pipeline(epochs: int, seed: int) -> Pipeline:
         LogTransformer(columns=["e_reco", "pt_reco", "m_reco"]),
         EtaAnnotation(),
         SymmetricScaler(clip=True),
-        MDNCalibrator(n_components=3, max_epochs=epochs, batch_size=2048, lr=2e-3, random_state=seed,
-                      module__hidden_sizes=(64, 64, 64), verbose=0),
+        MDNCalibrator(
+            n_components=3,
+            max_epochs=epochs,
+            batch_size=2048,
+            lr=2e-3,
+            random_state=seed,
+            module__hidden_sizes=(64, 64, 64),
+            verbose=0,
+        ),
     ).set_output(transform="pandas")
 
 
-def run_demo(output_dir: str | Path = "demo-output", *, n_train: int = 400_000, n_test: int = 200_000,
-             n_files: int = 4, epochs: int = 6, seed: int = 0,
-             say: Callable[[str], Any] = print) -> DemoResult:
+def run_demo(
+    output_dir: str | Path = "demo-output",
+    *,
+    n_train: int = 400_000,
+    n_test: int = 200_000,
+    n_files: int = 4,
+    epochs: int = 6,
+    seed: int = 0,
+    say: Callable[[str], Any] = print,
+) -> DemoResult:
     """Run the quick-start job; see the module's docstring.
 
     Parameters
@@ -102,12 +123,20 @@ def run_demo(output_dir: str | Path = "demo-output", *, n_train: int = 400_000, 
     step(f"simulating {n_train:,} training and {n_test:,} held-out jets into {data_dir}")
     per_file = n_train // n_files
     for i in range(n_files):
-        write_root(iter_jets(per_file, start=i * per_file, chunk_size=100_000, random_state=seed),
-                   data_dir / f"train_{i:03d}.root", overwrite=True)
-    write_root(iter_jets(n_test, start=n_files * per_file, chunk_size=100_000, random_state=seed),
-               data_dir / "test.root", overwrite=True)
+        write_root(
+            iter_jets(per_file, start=i * per_file, chunk_size=100_000, random_state=seed),
+            data_dir / f"train_{i:03d}.root",
+            overwrite=True,
+        )
+    write_root(
+        iter_jets(n_test, start=n_files * per_file, chunk_size=100_000, random_state=seed),
+        data_dir / "test.root",
+        overwrite=True,
+    )
 
-    train = read_jets(str(data_dir / "train_*.root"), columns=[*FEATURES, "e_true"], step_size=50_000, dask=True)
+    train = read_jets(
+        str(data_dir / "train_*.root"), columns=[*FEATURES, "e_true"], step_size=50_000, dask=True
+    )
     step(f"reading the training files as Dask: {train.npartitions} partitions")
     y = train.e_reco / train.e_true
     models = {"NI+GSC": standard_chain(), "MDN": mdn_pipeline(epochs, seed)}
@@ -121,27 +150,47 @@ def run_demo(output_dir: str | Path = "demo-output", *, n_train: int = 400_000, 
     step(f"report on {len(test):,} held-out jets: {result.html}")
 
     store_uri = use_store(root=output_dir / "mlflow-store", experiment="skcal-demo")
-    logging.getLogger("mlflow").setLevel(logging.ERROR)  # after MLflow's import: the demo prints its own progress
+    logging.getLogger("mlflow").setLevel(
+        logging.ERROR
+    )  # after MLflow's import: the demo prints its own progress
     summaries = result.metrics["summary"]
     for name, model in models.items():
-        metrics = {"worst_closure": summaries[name]["worst_closure"],
-                   "median_resolution": summaries[name]["median_resolution"]}
+        metrics = {
+            "worst_closure": summaries[name]["worst_closure"],
+            "median_resolution": summaries[name]["median_resolution"],
+        }
         register = REGISTERED_NAME if name == "MDN" else None
         with warnings.catch_warnings():  # MLflow's hints about integer columns and pickling
             warnings.simplefilter("ignore", UserWarning)
-            logged = log_calibrator(model, test.head(), name=register, alias="champion" if register else None,
-                                    metrics=metrics, report_dir=output_dir / "report")
-        step(f"logged {name} to MLflow run {logged.run_id}" + (f" as {logged.registry_uri}" if register else ""))
+            logged = log_calibrator(
+                model,
+                test.head(),
+                name=register,
+                alias="champion" if register else None,
+                metrics=metrics,
+                report_dir=output_dir / "report",
+            )
+        step(
+            f"logged {name} to MLflow run {logged.run_id}"
+            + (f" as {logged.registry_uri}" if register else "")
+        )
 
     registry_uri = f"models:/{REGISTERED_NAME}@champion"
     loaded = load_calibrator(registry_uri)
     if not np.array_equal(loaded.predict(test[FEATURES]), models["MDN"].predict(test[FEATURES])):
-        raise RuntimeError(f"the model loaded from {registry_uri} predicts differently from the fitted one")
+        raise RuntimeError(
+            f"the model loaded from {registry_uri} predicts differently from the fitted one"
+        )
     step(f"loaded {registry_uri} back from the registry: identical predictions")
 
-    summary = pd.DataFrame({
-        name: {"worst closure |R-1|": s["worst_closure"], "median resolution": s["median_resolution"],
-               "bins outside +-1%": f"{s['n_outside_inner']}/{s['n_bins_usable']}"}
-        for name, s in summaries.items()
-    })
+    summary = pd.DataFrame(
+        {
+            name: {
+                "worst closure |R-1|": s["worst_closure"],
+                "median resolution": s["median_resolution"],
+                "bins outside +-1%": f"{s['n_outside_inner']}/{s['n_bins_usable']}",
+            }
+            for name, s in summaries.items()
+        }
+    )
     return DemoResult(data_dir, Path(result.html), store_uri, registry_uri, summary)

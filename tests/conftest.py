@@ -12,8 +12,10 @@ os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 # Any MLflow call without an explicit store (here, in Ray workers or subprocesses, which
 # inherit the environment) writes to a temporary store, never into the checkout.
-os.environ.setdefault("MLFLOW_TRACKING_URI",
-                      f"sqlite:///{Path(tempfile.mkdtemp(prefix='skcal-test-mlflow-')) / 'mlflow.db'}")
+os.environ.setdefault(
+    "MLFLOW_TRACKING_URI",
+    f"sqlite:///{Path(tempfile.mkdtemp(prefix='skcal-test-mlflow-')) / 'mlflow.db'}",
+)
 
 #: Real detector-simulation fixtures (``../shared/data``), beside the checkout.
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -25,4 +27,3 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.fail(f"the shared data fixtures are missing: {SHARED_DATA}")
     return SHARED_DATA
-

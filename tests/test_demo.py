@@ -4,21 +4,31 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import mlflow
 import pytest
 
+import mlflow
 from skcal.cli import main
 from skcal.tracking import load_calibrator, use_store
 
 
 @pytest.mark.slow
-def test_demo_fits_reports_logs_registers_and_loads_back(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_demo_fits_reports_logs_registers_and_loads_back(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "demo"
-    assert main(["demo", "-o", str(out), "--n-train", "120000", "--n-test", "40000", "--epochs", "1"]) == 0
+    assert (
+        main(["demo", "-o", str(out), "--n-train", "120000", "--n-test", "40000", "--epochs", "1"])
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "identical predictions" in printed and "models:/skcal-demo-mdn@champion" in printed
     assert sorted(p.name for p in (out / "data").iterdir()) == [
-        "test.root", "train_000.root", "train_001.root", "train_002.root", "train_003.root"]
+        "test.root",
+        "train_000.root",
+        "train_001.root",
+        "train_002.root",
+        "train_003.root",
+    ]
     assert (out / "report" / "index.html").is_file() and (out / "report" / "metrics.json").is_file()
     assert (out / "mlflow-store" / "mlflow.db").is_file()
     use_store(root=out / "mlflow-store", experiment=None)

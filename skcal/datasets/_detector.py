@@ -43,7 +43,9 @@ def region_scale(abs_eta: np.ndarray) -> np.ndarray:
 def eta_bias(eta: np.ndarray) -> np.ndarray:
     """Jets near a transition are reconstructed away from it (energy lost in the gap)."""
     a = np.abs(eta)
-    push = sum(np.tanh((a - c) / w) * gauss(a, c, 2 * w) for c, w in ((CRACK, 0.07), (FORWARD, 0.10)))
+    push = sum(
+        np.tanh((a - c) / w) * gauss(a, c, 2 * w) for c, w in ((CRACK, 0.07), (FORWARD, 0.10))
+    )
     return 0.03 * np.sign(eta) * push
 
 
@@ -75,8 +77,14 @@ def sample_event(rng: np.random.Generator, n: int, mu_range: tuple[float, float]
     return Event(mu, npv.astype(np.int32), rho)
 
 
-def calorimeter(rng: np.random.Generator, e_true: np.ndarray, pt_true: np.ndarray,
-                eta_true: np.ndarray, shower: Shower, radius: float) -> dict[str, np.ndarray]:
+def calorimeter(
+    rng: np.random.Generator,
+    e_true: np.ndarray,
+    pt_true: np.ndarray,
+    eta_true: np.ndarray,
+    shower: Shower,
+    radius: float,
+) -> dict[str, np.ndarray]:
     """Deterministic calorimeter response to the shower, before any stochastic smearing.
 
     Returns the detected energy, the EM and hadronic parts, the punch-through leak and
@@ -86,7 +94,9 @@ def calorimeter(rng: np.random.Generator, e_true: np.ndarray, pt_true: np.ndarra
     abs_eta = np.abs(eta_true)
     e_visible = e_true * (1.0 - shower.f_invisible)
     # Out-of-cone showering and charged particles bent out of the cone by the field.
-    ooc = 0.10 * (shower.width / (0.22 * radius)) * (25.0 / pt_true) ** 0.9 * (0.5 + shower.f_charged)
+    ooc = (
+        0.10 * (shower.width / (0.22 * radius)) * (25.0 / pt_true) ** 0.9 * (0.5 + shower.f_charged)
+    )
     e_in_cone = e_visible * (1.0 - np.minimum(ooc * (0.4 / radius), 0.3))
     # Non-compensation: pi/e = f_em + (1 - f_em) h/e; photons respond at the EM scale.
     hadronic = shower.f_charged + NEUTRAL_HADRON_SCALE * shower.f_neutral_had
@@ -96,15 +106,33 @@ def calorimeter(rng: np.random.Generator, e_true: np.ndarray, pt_true: np.ndarra
     # shallower central calorimeter, the hadronic shower's tail leaks out of the back.
     p_punch = np.minimum(0.25 * np.sqrt(e_true / 1000.0) / np.cosh(eta_true) ** 2, 0.8)
     punched = rng.random(n) < p_punch
-    leak = np.where(punched, np.minimum(rng.exponential(0.12, n), 0.6), 0.0) * (1.0 - shower.f_em_had)
+    leak = np.where(punched, np.minimum(rng.exponential(0.12, n), 0.6), 0.0) * (
+        1.0 - shower.f_em_had
+    )
     e_det = (e_em + e_had * (1.0 - leak)) * region_scale(abs_eta)
-    eta_reco = eta_true + eta_bias(eta_true) + rng.normal(0.0, 1.0, n) * np.minimum(0.005 + 0.5 / pt_true, 0.1)
-    return {"e_det": e_det, "e_em": e_em, "e_had": e_had, "leak": leak, "e_leaked": e_had * leak,
-            "eta_reco": eta_reco}
+    eta_reco = (
+        eta_true
+        + eta_bias(eta_true)
+        + rng.normal(0.0, 1.0, n) * np.minimum(0.005 + 0.5 / pt_true, 0.1)
+    )
+    return {
+        "e_det": e_det,
+        "e_em": e_em,
+        "e_had": e_had,
+        "leak": leak,
+        "e_leaked": e_had * leak,
+        "eta_reco": eta_reco,
+    }
 
 
-def smear(rng: np.random.Generator, e_det: np.ndarray, eta_reco: np.ndarray, offset_pt: np.ndarray,
-          area: np.ndarray, mu: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def smear(
+    rng: np.random.Generator,
+    e_det: np.ndarray,
+    eta_reco: np.ndarray,
+    offset_pt: np.ndarray,
+    area: np.ndarray,
+    mu: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
     """The reconstructed energy: oracle (noise-free) and measured (with stochastic terms).
 
     Calorimeter resolution a/sqrt(E) + b/E + c (in quadrature) and pile-up fluctuations
@@ -117,8 +145,10 @@ def smear(rng: np.random.Generator, e_det: np.ndarray, eta_reco: np.ndarray, off
     rel = np.sqrt(a**2 / e_pos + (NOISE / e_pos) ** 2 + CONSTANT**2)
     sigma_pileup_pt = 0.4 * np.sqrt(mu * area / 0.5)
     e_oracle = e_det + offset_pt * cosh
-    e_reco = e_det * (1.0 + np.clip(rel * rng.standard_normal(n), -0.8, None)) \
+    e_reco = (
+        e_det * (1.0 + np.clip(rel * rng.standard_normal(n), -0.8, None))
         + (offset_pt + sigma_pileup_pt * rng.standard_normal(n)) * cosh
+    )
     # A physical energy is positive; the clip touches far less than 1e-4 of jets.
     floor = 0.1 * np.maximum(e_oracle, e_det)
     return np.maximum(e_oracle, floor), np.maximum(e_reco, floor)

@@ -11,8 +11,9 @@ from skcal.datasets._detector import LAR_EDGE, TILE_EDGE, TRACK_EFFICIENCY, TRAC
 from skcal.datasets._shower import Shower
 
 
-def calorimeter_inputs(rng: np.random.Generator, calo: dict[str, np.ndarray], shower: Shower,
-                       npv: np.ndarray) -> dict[str, np.ndarray]:
+def calorimeter_inputs(
+    rng: np.random.Generator, calo: dict[str, np.ndarray], shower: Shower, npv: np.ndarray
+) -> dict[str, np.ndarray]:
     """EM fraction, layer fractions, width, N90, muon segments and detector eta."""
     n = shower.n_const.size
     eta_reco = calo["eta_reco"]
@@ -31,14 +32,21 @@ def calorimeter_inputs(rng: np.random.Generator, calo: dict[str, np.ndarray], sh
         "em3_frac": np.where(abs_eta < LAR_EDGE, np.clip(em3, 0.0, 1.0), 0.0),
         "tile0_frac": np.where(abs_eta < TILE_EDGE, np.clip(tile0, 0.0, 1.0), 0.0),
         "width": width,
-        "n90": np.maximum(1, np.rint(0.45 * shower.n_const * np.exp(0.15 * noise[4]))).astype(np.int32),
+        "n90": np.maximum(1, np.rint(0.45 * shower.n_const * np.exp(0.15 * noise[4]))).astype(
+            np.int32
+        ),
         "n_muon_segments": rng.poisson(0.1 * calo["e_leaked"] + 0.02).astype(np.int32),
         "detector_eta": eta_reco + 0.005 * noise[5],
     }
 
 
-def track_inputs(rng: np.random.Generator, shower: Shower, pt_true: np.ndarray, pt_reco: np.ndarray,
-                 eta_reco: np.ndarray) -> dict[str, np.ndarray]:
+def track_inputs(
+    rng: np.random.Generator,
+    shower: Shower,
+    pt_true: np.ndarray,
+    pt_reco: np.ndarray,
+    eta_reco: np.ndarray,
+) -> dict[str, np.ndarray]:
     """Track-based inputs inside the tracker (|eta| < 2.5); zero beyond, as in real files.
 
     The charged fraction is the tracks' pT over the jet's *reco* pT, so it carries the
@@ -50,7 +58,13 @@ def track_inputs(rng: np.random.Generator, shower: Shower, pt_true: np.ndarray, 
     mean_charged_pt = pt_true * shower.f_charged / np.maximum(n_charged, 1)
     above_1gev = 1.0 - np.exp(-mean_charged_pt / 1.0)
     n_trk = rng.binomial(n_charged, TRACK_EFFICIENCY * above_1gev)
-    charged = shower.f_charged * TRACK_EFFICIENCY * pt_true / pt_reco * np.exp(0.05 * rng.standard_normal(n))
+    charged = (
+        shower.f_charged
+        * TRACK_EFFICIENCY
+        * pt_true
+        / pt_reco
+        * np.exp(0.05 * rng.standard_normal(n))
+    )
     trk_width = shower.width * np.exp(0.15 * rng.standard_normal(n))
     has_tracks = inside & (n_trk > 0)
     return {

@@ -32,13 +32,16 @@ class Shower:
     f_invisible: np.ndarray  # fraction carried by neutrinos and muons of semileptonic decays
 
 
-def beta_with_mean(rng: np.random.Generator, mean: np.ndarray, concentration: np.ndarray) -> np.ndarray:
+def beta_with_mean(
+    rng: np.random.Generator, mean: np.ndarray, concentration: np.ndarray
+) -> np.ndarray:
     """Beta variates of the given mean; variance mean (1 - mean) / (concentration + 1)."""
     return rng.beta(mean * concentration, (1 - mean) * concentration)
 
 
-def sample_shower(rng: np.random.Generator, e_true: np.ndarray, pt: np.ndarray,
-                  flavour: np.ndarray, radius: float) -> Shower:
+def sample_shower(
+    rng: np.random.Generator, e_true: np.ndarray, pt: np.ndarray, flavour: np.ndarray, radius: float
+) -> Shower:
     """Draw the shower of each jet: multiplicity, width, composition, invisible energy."""
     n = e_true.size
     gluon = flavour == GLUON
@@ -65,7 +68,9 @@ def sample_shower(rng: np.random.Generator, e_true: np.ndarray, pt: np.ndarray,
 
     # Semileptonic b and c decays: a neutrino (and, half the time, a muon that leaves
     # only ~3 GeV in the calorimeter) carry a fraction of the hadron's energy away.
-    p_semi = np.select([flavour == BOTTOM, flavour == CHARM], [SEMILEPTONIC[BOTTOM], SEMILEPTONIC[CHARM]], 0.0)
+    p_semi = np.select(
+        [flavour == BOTTOM, flavour == CHARM], [SEMILEPTONIC[BOTTOM], SEMILEPTONIC[CHARM]], 0.0
+    )
     semi = rng.random(n) < p_semi
     x_hadron = np.where(flavour == BOTTOM, rng.beta(7.0, 2.0, n), rng.beta(4.0, 2.0, n))
     f_nu = x_hadron * rng.beta(1.5, 8.0, n)
@@ -73,5 +78,6 @@ def sample_shower(rng: np.random.Generator, e_true: np.ndarray, pt: np.ndarray,
     f_mu_lost = np.maximum(f_mu - 3.0 / e_true, 0.0)
     f_invisible = np.where(semi, np.clip(f_nu + f_mu_lost, 0.0, 0.8), 0.0)
 
-    return Shower(n_const.astype(np.int32), width, f_charged, f_photon, f_neutral_had,
-                  f_em_had, f_invisible)
+    return Shower(
+        n_const.astype(np.int32), width, f_charged, f_photon, f_neutral_had, f_em_had, f_invisible
+    )

@@ -11,9 +11,16 @@ from skcal.datasets._detector import TRACK_EFFICIENCY
 from skcal.datasets._shower import Shower, beta_with_mean
 
 
-def reco_mass(rng: np.random.Generator, m_true: np.ndarray, pt_true: np.ndarray, prongs: np.ndarray,
-              energy_scale: np.ndarray, shower: Shower, n_eff: np.ndarray,
-              mu: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def reco_mass(
+    rng: np.random.Generator,
+    m_true: np.ndarray,
+    pt_true: np.ndarray,
+    prongs: np.ndarray,
+    energy_scale: np.ndarray,
+    shower: Shower,
+    n_eff: np.ndarray,
+    mu: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
     """Oracle and measured jet mass.
 
     The mass follows the energy scale, is broadened by the angular resolution of the
@@ -37,9 +44,17 @@ def reco_mass(rng: np.random.Generator, m_true: np.ndarray, pt_true: np.ndarray,
     return m_oracle, m_reco
 
 
-def substructure_inputs(rng: np.random.Generator, prongs: np.ndarray, m_true: np.ndarray,
-                        m_reco: np.ndarray, pt_true: np.ndarray, pt_reco: np.ndarray, shower: Shower,
-                        n_eff: np.ndarray, mu: np.ndarray) -> dict[str, np.ndarray]:
+def substructure_inputs(
+    rng: np.random.Generator,
+    prongs: np.ndarray,
+    m_true: np.ndarray,
+    m_reco: np.ndarray,
+    pt_true: np.ndarray,
+    pt_reco: np.ndarray,
+    shower: Shower,
+    n_eff: np.ndarray,
+    mu: np.ndarray,
+) -> dict[str, np.ndarray]:
     """Table 2 of the ATLAS paper: groomed mass ratio, width, splitting scales, energy
     correlation ratios, N-subjettiness ratios, Qw, effective constituents, fractions."""
     n = m_true.size
@@ -58,6 +73,13 @@ def substructure_inputs(rng: np.random.Generator, prongs: np.ndarray, m_true: np
         "qw": m_reco * np.where(three, 0.47, 0.35) * np.exp(0.15 * noise[5]),
         "eff_n_consts": n_eff * np.exp(0.05 * noise[6]),
         "neutral_frac": np.clip(neutral + 0.02 * noise[7], 0.0, 1.0),
-        "charged_pt_frac": shower.f_charged * TRACK_EFFICIENCY * pt_true / pt_reco * np.exp(0.05 * noise[8]),
-        "charged_m_frac": shower.f_charged ** 0.7 * m_true / m_reco * np.exp(0.1 * rng.standard_normal(n)),
+        "charged_pt_frac": shower.f_charged
+        * TRACK_EFFICIENCY
+        * pt_true
+        / pt_reco
+        * np.exp(0.05 * noise[8]),
+        "charged_m_frac": shower.f_charged**0.7
+        * m_true
+        / m_reco
+        * np.exp(0.1 * rng.standard_normal(n)),
     }

@@ -21,8 +21,9 @@ RESONANCES = {"w": (80.4, 2.1), "z": (91.19, 2.5), "top": (172.5, 1.4), "higgs":
 PRONGS = {"w": 2, "z": 2, "higgs": 2, "top": 3}
 
 
-def sample_pt(rng: np.random.Generator, n: int, pt_range: tuple[float, float],
-              spectrum: str) -> tuple[np.ndarray, np.ndarray]:
+def sample_pt(
+    rng: np.random.Generator, n: int, pt_range: tuple[float, float], spectrum: str
+) -> tuple[np.ndarray, np.ndarray]:
     """True pT and the event weight that restores the physical spectrum."""
     lo, hi = pt_range
     k = SPECTRUM_INDEX
@@ -34,7 +35,7 @@ def sample_pt(rng: np.random.Generator, n: int, pt_range: tuple[float, float],
         return pt, np.ones(n)
     # Sliced samples are flat in log pT; the weight is p_physical / p_sliced, of mean 1.
     pt = lo * (hi / lo) ** u
-    weight = (pt ** -k / norm) * (pt * np.log(hi / lo))
+    weight = (pt**-k / norm) * (pt * np.log(hi / lo))
     return pt, weight
 
 
@@ -62,8 +63,9 @@ def sample_flavour(rng: np.random.Generator, pt: np.ndarray, topology: str) -> n
     ).astype(np.int32)
 
 
-def sample_mass(rng: np.random.Generator, pt: np.ndarray, flavour: np.ndarray, kind: str,
-                topology: str) -> tuple[np.ndarray, np.ndarray]:
+def sample_mass(
+    rng: np.random.Generator, pt: np.ndarray, flavour: np.ndarray, kind: str, topology: str
+) -> tuple[np.ndarray, np.ndarray]:
     """True jet mass and the number of hard prongs (1 for QCD jets)."""
     n = pt.size
     gluon = flavour == GLUON

@@ -103,16 +103,25 @@ from skcal.datasets._detector import calorimeter, pileup_residuals, sample_event
 from skcal.datasets._inputs import calorimeter_inputs, track_inputs
 from skcal.datasets._shower import sample_shower
 from skcal.datasets._substructure import reco_mass, substructure_inputs
-from skcal.datasets._truth import RADIUS, RESONANCES, sample_eta, sample_flavour, sample_mass, sample_pt
+from skcal.datasets._truth import (
+    RADIUS,
+    RESONANCES,
+    sample_eta,
+    sample_flavour,
+    sample_mass,
+    sample_pt,
+)
 from skcal.exceptions import DataError
 
 __all__ = ["BLOCK_SIZE", "iter_jets", "make_jets"]
 
 #: Jets generated per seed; any chunking of the output gives the same jets.
 BLOCK_SIZE = 1 << 16
-KINDS = {"small_r": {"pt_range": (20.0, 3000.0), "eta_max": 4.5, "pileup_fraction": 1.0},
-         # Trimming removes most pile-up from large-R jets.
-         "large_r": {"pt_range": (200.0, 3000.0), "eta_max": 2.0, "pileup_fraction": 0.1}}
+KINDS = {
+    "small_r": {"pt_range": (20.0, 3000.0), "eta_max": 4.5, "pileup_fraction": 1.0},
+    # Trimming removes most pile-up from large-R jets.
+    "large_r": {"pt_range": (200.0, 3000.0), "eta_max": 2.0, "pileup_fraction": 0.1},
+}
 TOPOLOGIES = ("dijet", *RESONANCES)
 SPECTRA = ("sliced", "physical")
 
@@ -171,8 +180,18 @@ def make_jets(
     >>> make_jets(10, kind="large_r", topology="top", random_state=0).shape[0]
     10
     """
-    return next(iter_jets(n_jets, chunk_size=None, kind=kind, topology=topology, spectrum=spectrum,
-                          mu_range=mu_range, pt_range=pt_range, random_state=random_state))
+    return next(
+        iter_jets(
+            n_jets,
+            chunk_size=None,
+            kind=kind,
+            topology=topology,
+            spectrum=spectrum,
+            mu_range=mu_range,
+            pt_range=pt_range,
+            random_state=random_state,
+        )
+    )
 
 
 def iter_jets(
@@ -205,8 +224,15 @@ def iter_jets(
     >>> bool((pd.concat(chunks) == make_jets(2500, random_state=1)).all().all())
     True
     """
-    config = _validate(n_jets, kind, topology, spectrum, mu_range, pt_range,
-                       n_jets if chunk_size is None else chunk_size)
+    config = _validate(
+        n_jets,
+        kind,
+        topology,
+        spectrum,
+        mu_range,
+        pt_range,
+        n_jets if chunk_size is None else chunk_size,
+    )
     chunk_size = n_jets if chunk_size is None else chunk_size
     if not isinstance(start, Integral) or start < 0:
         raise DataError(f"start must be a non-negative integer, got {start!r}")
@@ -232,8 +258,15 @@ def iter_jets(
         produced += size
 
 
-def _validate(n_jets: object, kind: str, topology: str, spectrum: str, mu_range: tuple[float, float],
-              pt_range: tuple[float, float] | None, chunk_size: object) -> dict:
+def _validate(
+    n_jets: object,
+    kind: str,
+    topology: str,
+    spectrum: str,
+    mu_range: tuple[float, float],
+    pt_range: tuple[float, float] | None,
+    chunk_size: object,
+) -> dict:
     for name, value in (("n_jets", n_jets), ("chunk_size", chunk_size)):
         if not isinstance(value, Integral) or isinstance(value, bool) or value <= 0:
             raise DataError(f"{name} must be a positive integer, got {value!r}")
@@ -242,12 +275,22 @@ def _validate(n_jets: object, kind: str, topology: str, spectrum: str, mu_range:
     if topology not in TOPOLOGIES:
         raise DataError(f"topology must be one of {list(TOPOLOGIES)}, got {topology!r}")
     if kind == "small_r" and topology != "dijet":
-        raise DataError(f"topology {topology!r} needs kind='large_r' (small-R jets are 'dijet' only)")
+        raise DataError(
+            f"topology {topology!r} needs kind='large_r' (small-R jets are 'dijet' only)"
+        )
     if spectrum not in SPECTRA:
         raise DataError(f"spectrum must be one of {list(SPECTRA)}, got {spectrum!r}")
     mu_range = _range("mu_range", mu_range, allow_zero=True)
-    pt_range = _range("pt_range", KINDS[kind]["pt_range"] if pt_range is None else pt_range, allow_zero=False)
-    return {"kind": kind, "topology": topology, "spectrum": spectrum, "mu_range": mu_range, "pt_range": pt_range}
+    pt_range = _range(
+        "pt_range", KINDS[kind]["pt_range"] if pt_range is None else pt_range, allow_zero=False
+    )
+    return {
+        "kind": kind,
+        "topology": topology,
+        "spectrum": spectrum,
+        "mu_range": mu_range,
+        "pt_range": pt_range,
+    }
 
 
 def _range(name: str, value: object, *, allow_zero: bool) -> tuple[float, float]:
@@ -255,8 +298,15 @@ def _range(name: str, value: object, *, allow_zero: bool) -> tuple[float, float]
         lo, hi = (float(v) for v in value)  # type: ignore[union-attr]
     except (TypeError, ValueError):
         raise DataError(f"{name} must be a pair (low, high) of numbers, got {value!r}") from None
-    if not (np.isfinite(lo) and np.isfinite(hi)) or lo > hi or lo < 0 or (lo == 0 and not allow_zero):
-        raise DataError(f"{name} must be finite with 0 {'<=' if allow_zero else '<'} low <= high, got {value!r}")
+    if (
+        not (np.isfinite(lo) and np.isfinite(hi))
+        or lo > hi
+        or lo < 0
+        or (lo == 0 and not allow_zero)
+    ):
+        raise DataError(
+            f"{name} must be finite with 0 {'<=' if allow_zero else '<'} low <= high, got {value!r}"
+        )
     return lo, hi
 
 
@@ -265,13 +315,27 @@ def _entropy(random_state: int | np.random.Generator | None) -> int:
         return int(random_state.integers(2**63))
     if random_state is None:
         return int(np.random.SeedSequence().entropy)
-    if isinstance(random_state, Integral) and not isinstance(random_state, bool) and random_state >= 0:
+    if (
+        isinstance(random_state, Integral)
+        and not isinstance(random_state, bool)
+        and random_state >= 0
+    ):
         return int(random_state)
-    raise DataError(f"random_state must be a non-negative int, a numpy Generator or None, got {random_state!r}")
+    raise DataError(
+        f"random_state must be a non-negative int, a numpy Generator or None, got {random_state!r}"
+    )
 
 
-def _generate_block(rng: np.random.Generator, n: int, *, kind: str, topology: str, spectrum: str,
-                    mu_range: tuple[float, float], pt_range: tuple[float, float]) -> pd.DataFrame:
+def _generate_block(
+    rng: np.random.Generator,
+    n: int,
+    *,
+    kind: str,
+    topology: str,
+    spectrum: str,
+    mu_range: tuple[float, float],
+    pt_range: tuple[float, float],
+) -> pd.DataFrame:
     radius = RADIUS[kind]
     pileup_fraction = KINDS[kind]["pileup_fraction"]
 
@@ -289,19 +353,35 @@ def _generate_block(rng: np.random.Generator, n: int, *, kind: str, topology: st
     eta_reco = calo["eta_reco"]
     alpha, beta = pileup_residuals(np.abs(eta_reco))
     offset_pt = pileup_fraction * (event.rho * area + alpha * (event.npv - 1) + beta * event.mu)
-    e_oracle, e_reco = smear(rng, calo["e_det"], eta_reco, offset_pt, pileup_fraction * area, event.mu)
+    e_oracle, e_reco = smear(
+        rng, calo["e_det"], eta_reco, offset_pt, pileup_fraction * area, event.mu
+    )
 
     n_eff = 1.0 + 0.35 * shower.n_const * np.exp(0.2 * rng.standard_normal(n))
-    m_oracle, m_reco = reco_mass(rng, m_true, pt_true, prongs, calo["e_det"] / e_true, shower, n_eff, event.mu)
+    m_oracle, m_reco = reco_mass(
+        rng, m_true, pt_true, prongs, calo["e_det"] / e_true, shower, n_eff, event.mu
+    )
     m_reco = np.minimum(m_reco, 0.9 * e_reco)  # a jet's mass cannot exceed its energy
     pt_reco = np.sqrt(e_reco**2 - m_reco**2) / np.cosh(eta_reco)
     phi_reco = np.angle(np.exp(1j * (phi_true + rng.normal(0.0, 0.01, n))))
 
     table = {
-        "e_reco": e_reco, "pt_reco": pt_reco, "eta": eta_reco, "phi": phi_reco, "m_reco": m_reco,
-        "e_true": e_true, "pt_true": pt_true, "eta_true": eta_true, "phi_true": phi_true, "m_true": m_true,
-        "mu": event.mu, "npv": event.npv, "rho": event.rho, "area": area,
-        "flavour": flavour, "weight": weight,
+        "e_reco": e_reco,
+        "pt_reco": pt_reco,
+        "eta": eta_reco,
+        "phi": phi_reco,
+        "m_reco": m_reco,
+        "e_true": e_true,
+        "pt_true": pt_true,
+        "eta_true": eta_true,
+        "phi_true": phi_true,
+        "m_true": m_true,
+        "mu": event.mu,
+        "npv": event.npv,
+        "rho": event.rho,
+        "area": area,
+        "flavour": flavour,
+        "weight": weight,
     }
     calo_inputs = calorimeter_inputs(rng, calo, shower, event.npv)
     if kind == "small_r":
@@ -310,7 +390,9 @@ def _generate_block(rng: np.random.Generator, n: int, *, kind: str, topology: st
         table["oracle_response"] = e_oracle / e_true
     else:
         table |= {name: calo_inputs[name] for name in ("em_frac", "em3_frac", "tile0_frac")}
-        table |= substructure_inputs(rng, prongs, m_true, m_reco, pt_true, pt_reco, shower, n_eff, event.mu)
+        table |= substructure_inputs(
+            rng, prongs, m_true, m_reco, pt_true, pt_reco, shower, n_eff, event.mu
+        )
         table = {name: table[name] for name in (*_base_columns(), *columns.LARGE_R_INPUTS)}
         table["oracle_response"] = e_oracle / e_true
         table["oracle_response_m"] = np.minimum(m_oracle, 0.9 * e_oracle) / m_true

@@ -11,7 +11,12 @@ quantities.
 """
 
 from skcal.evaluation._apply import apply_calibration
-from skcal.evaluation._closure import DEFAULT_RESPONSE_EDGES, closure_table, fill_histogram, table_from_histogram
+from skcal.evaluation._closure import (
+    DEFAULT_RESPONSE_EDGES,
+    closure_table,
+    fill_histogram,
+    table_from_histogram,
+)
 from skcal.evaluation._histogram import ResponseHistogram
 from skcal.evaluation._importance import feature_importance, shap_importance
 from skcal.evaluation._plots import PlotStyle

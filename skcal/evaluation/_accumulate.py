@@ -16,7 +16,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from skcal.evaluation._apply import check_prediction, density_predictor, model_features, predict_response
+from skcal.evaluation._apply import (
+    check_prediction,
+    density_predictor,
+    model_features,
+    predict_response,
+)
 from skcal.evaluation._checks import as_float_array, as_weights, column
 from skcal.evaluation._chunks import reduce_chunks
 from skcal.evaluation._closure import DEFAULT_RESPONSE_EDGES
@@ -24,7 +29,12 @@ from skcal.evaluation._histogram import ResponseHistogram, check_edges
 from skcal.exceptions import DataError
 
 #: Flavour classes of the report, in order, and the ``flavour`` codes of each.
-FLAVOURS: dict[str, tuple[int, ...]] = {"gluon": (21,), "light": (1, 2, 3), "charm": (4,), "bottom": (5,)}
+FLAVOURS: dict[str, tuple[int, ...]] = {
+    "gluon": (21,),
+    "light": (1, 2, 3),
+    "charm": (4,),
+    "bottom": (5,),
+}
 #: Jets per chosen bin and chunk whose predicted density is evaluated (a random subset beyond).
 _DENSITY_JETS = 2000
 
@@ -66,15 +76,43 @@ class ReportBins:
         their centres).
     """
 
-    pt: np.ndarray = field(default_factory=lambda: np.array(
-        [20, 25, 30, 40, 50, 60, 80, 100, 130, 170, 220, 300, 400, 550, 750, 1000, 1400, 2000, 3000], float))
+    pt: np.ndarray = field(
+        default_factory=lambda: np.array(
+            [
+                20,
+                25,
+                30,
+                40,
+                50,
+                60,
+                80,
+                100,
+                130,
+                170,
+                220,
+                300,
+                400,
+                550,
+                750,
+                1000,
+                1400,
+                2000,
+                3000,
+            ],
+            float,
+        )
+    )
     abs_eta: np.ndarray = field(default_factory=lambda: np.array([0.0, 0.8, 1.5, 2.5, 3.2, 4.5]))
     eta: np.ndarray = field(default_factory=lambda: np.linspace(-4.5, 4.5, 37))
     eta_pt: np.ndarray = field(default_factory=lambda: np.array([20.0, 40.0, 100.0, 300.0, 3000.0]))
     flavour_abs_eta: tuple[float, float] = (0.0, 2.5)
     pileup_pt: np.ndarray = field(default_factory=lambda: np.array([20.0, 60.0, 3000.0]))
-    pileup_abs_eta: np.ndarray = field(default_factory=lambda: np.array([0.0, 0.8, 1.5, 2.5, 3.2, 4.5]))
-    npv: np.ndarray = field(default_factory=lambda: np.array([0, 8, 12, 16, 20, 24, 28, 32, 36, 42, 50, 100.0]))
+    pileup_abs_eta: np.ndarray = field(
+        default_factory=lambda: np.array([0.0, 0.8, 1.5, 2.5, 3.2, 4.5])
+    )
+    npv: np.ndarray = field(
+        default_factory=lambda: np.array([0, 8, 12, 16, 20, 24, 28, 32, 36, 42, 50, 100.0])
+    )
     mu: np.ndarray = field(default_factory=lambda: np.linspace(0.0, 80.0, 9))
     spectrum: np.ndarray = field(default_factory=lambda: np.geomspace(10.0, 7000.0, 25))
     spectrum_column: str = "e_true"
@@ -82,21 +120,40 @@ class ReportBins:
     spectrum_response: np.ndarray = field(default_factory=lambda: np.linspace(0.4, 1.6, 241))
     pull: np.ndarray = field(default_factory=lambda: np.linspace(-5.0, 5.0, 201))
     density_bins: tuple[tuple[float, float, float, float], ...] = (
-        (20.0, 30.0, 0.0, 0.8), (100.0, 130.0, 0.0, 0.8), (1000.0, 1400.0, 0.0, 0.8), (100.0, 130.0, 3.2, 4.5))
+        (20.0, 30.0, 0.0, 0.8),
+        (100.0, 130.0, 0.0, 0.8),
+        (1000.0, 1400.0, 0.0, 0.8),
+        (100.0, 130.0, 3.2, 4.5),
+    )
     density_response: np.ndarray = field(default_factory=lambda: np.linspace(0.0, 2.5, 126))
 
     def checked(self) -> ReportBins:
         """A copy with every edge array validated (DataError naming the bad one)."""
         values: dict[str, Any] = {}
-        for name in ("pt", "abs_eta", "eta", "eta_pt", "pileup_pt", "pileup_abs_eta", "npv", "mu", "spectrum",
-                     "response", "spectrum_response", "pull", "density_response"):
+        for name in (
+            "pt",
+            "abs_eta",
+            "eta",
+            "eta_pt",
+            "pileup_pt",
+            "pileup_abs_eta",
+            "npv",
+            "mu",
+            "spectrum",
+            "response",
+            "spectrum_response",
+            "pull",
+            "density_response",
+        ):
             values[name] = check_edges(getattr(self, name), name)
         low, high = check_edges(self.flavour_abs_eta, "flavour_abs_eta")[[0, -1]]
         values["flavour_abs_eta"] = (float(low), float(high))
         boxes = []
         for box in self.density_bins:
             if len(box) != 4:
-                raise DataError(f"density_bins: each bin is (pt_low, pt_high, abs_eta_low, abs_eta_high), got {box!r}")
+                raise DataError(
+                    f"density_bins: each bin is (pt_low, pt_high, abs_eta_low, abs_eta_high), got {box!r}"
+                )
             check_edges(box[:2], "density_bins pT")
             check_edges(box[2:], "density_bins |eta|")
             boxes.append(tuple(float(v) for v in box))
@@ -152,7 +209,9 @@ class ReportFill:
     def __add__(self, other: ReportFill) -> ReportFill:
         sample = self.sample
         if len(sample) < self.max_sample and len(other.sample):
-            sample = pd.concat([sample, other.sample.iloc[:self.max_sample - len(sample)]], ignore_index=True)
+            sample = pd.concat(
+                [sample, other.sample.iloc[: self.max_sample - len(sample)]], ignore_index=True
+            )
         return ReportFill(
             models={k: v + other.models[k] for k, v in self.models.items()},
             spectrum_counts=self.spectrum_counts + other.spectrum_counts,
@@ -191,37 +250,66 @@ class _Chunk:
 
 def _truth(chunk: pd.DataFrame, bins: ReportBins, weights: str | None) -> _Chunk:
     n = len(chunk)
-    arrays = {name: as_float_array(column(chunk, name), name, n=n)
-              for name in ("e_reco", "e_true", "pt_true", "eta_true")}
+    arrays = {
+        name: as_float_array(column(chunk, name), name, n=n)
+        for name in ("e_reco", "e_true", "pt_true", "eta_true")
+    }
     for name in ("e_reco", "e_true", "pt_true"):
         if (arrays[name] <= 0).any():
-            raise DataError(f"column {name!r} must be > 0; the first bad value is "
-                            f"{arrays[name][arrays[name] <= 0][0]!r}")
+            raise DataError(
+                f"column {name!r} must be > 0; the first bad value is "
+                f"{arrays[name][arrays[name] <= 0][0]!r}"
+            )
     weight = None if weights is None else as_weights(column(chunk, weights), n, weights)
     flavour = None
     if "flavour" in chunk.columns:
         flavour = flavour_class(np.asarray(chunk["flavour"]))
-    pileup = {name: as_float_array(chunk[name], name, n=n) for name in ("npv", "mu") if name in chunk.columns}
+    pileup = {
+        name: as_float_array(chunk[name], name, n=n)
+        for name in ("npv", "mu")
+        if name in chunk.columns
+    }
     spectrum = as_float_array(column(chunk, bins.spectrum_column), bins.spectrum_column, n=n)
     return _Chunk(weight=weight, flavour=flavour, pileup=pileup, spectrum=spectrum, **arrays)
 
 
-def _empty_model(bins: ReportBins, flavour: bool, pileup: Sequence[str], density: bool) -> ModelFill:
+def _empty_model(
+    bins: ReportBins, flavour: bool, pileup: Sequence[str], density: bool
+) -> ModelFill:
     closure_bins = {"pt_true": bins.pt, "abs_eta_true": bins.abs_eta}
     fill = ModelFill(
         closure_pt=ResponseHistogram(closure_bins, bins.response),
-        closure_eta=ResponseHistogram({"pt_true": bins.eta_pt, "eta_true": bins.eta}, bins.response),
-        spectrum=ResponseHistogram({"spectrum_bin": np.arange(bins.spectrum.size, dtype=float), **closure_bins},
-                                   bins.spectrum_response),
-        density=[ResponseHistogram({"pt_true": box[:2], "abs_eta_true": box[2:]}, bins.density_response)
-                 for box in bins.density_bins],
+        closure_eta=ResponseHistogram(
+            {"pt_true": bins.eta_pt, "eta_true": bins.eta}, bins.response
+        ),
+        spectrum=ResponseHistogram(
+            {"spectrum_bin": np.arange(bins.spectrum.size, dtype=float), **closure_bins},
+            bins.spectrum_response,
+        ),
+        density=[
+            ResponseHistogram({"pt_true": box[:2], "abs_eta_true": box[2:]}, bins.density_response)
+            for box in bins.density_bins
+        ],
     )
     if flavour:
-        fill.flavour = ResponseHistogram({"flavour_class": np.arange(len(FLAVOURS) + 1, dtype=float),
-                                          "pt_true": bins.pt, "abs_eta_true": bins.flavour_abs_eta}, bins.response)
+        fill.flavour = ResponseHistogram(
+            {
+                "flavour_class": np.arange(len(FLAVOURS) + 1, dtype=float),
+                "pt_true": bins.pt,
+                "abs_eta_true": bins.flavour_abs_eta,
+            },
+            bins.response,
+        )
     for name in pileup:
-        fill.pileup[name] = ResponseHistogram({"pt_true": bins.pileup_pt, "abs_eta_true": bins.pileup_abs_eta,
-                                               name: getattr(bins, name)}, bins.response, extras=(name,))
+        fill.pileup[name] = ResponseHistogram(
+            {
+                "pt_true": bins.pileup_pt,
+                "abs_eta_true": bins.pileup_abs_eta,
+                name: getattr(bins, name),
+            },
+            bins.response,
+            extras=(name,),
+        )
     if density:
         fill.pulls = ResponseHistogram(closure_bins, bins.pull, extras=("pull", "pull2"))
         n_points = bins.density_response.size - 1
@@ -230,8 +318,14 @@ def _empty_model(bins: ReportBins, flavour: bool, pileup: Sequence[str], density
     return fill
 
 
-def _fill_model(fill: ModelFill, model: Any, chunk: pd.DataFrame, truth: _Chunk, bins: ReportBins,
-                rng: np.random.Generator) -> None:
+def _fill_model(
+    fill: ModelFill,
+    model: Any,
+    chunk: pd.DataFrame,
+    truth: _Chunk,
+    bins: ReportBins,
+    rng: np.random.Generator,
+) -> None:
     density = density_predictor(model) if fill.pulls is not None else None
     if density is not None:
         prediction = density(chunk)
@@ -256,7 +350,9 @@ def _fill_model(fill: ModelFill, model: Any, chunk: pd.DataFrame, truth: _Chunk,
     if fill.flavour is not None and truth.flavour is not None:
         fill.flavour.fill(r, {"flavour_class": truth.flavour, **common}, w)
     for name, hist in fill.pileup.items():
-        fill.pileup[name].fill(r, {**common, name: truth.pileup[name]}, w, extras={name: truth.pileup[name]})
+        fill.pileup[name].fill(
+            r, {**common, name: truth.pileup[name]}, w, extras={name: truth.pileup[name]}
+        )
     if prediction is not None:
         pull = (response - raw) / std
         hist = fill.pulls
@@ -264,21 +360,35 @@ def _fill_model(fill: ModelFill, model: Any, chunk: pd.DataFrame, truth: _Chunk,
         _fill_predicted_density(fill, prediction, response, truth, bins, rng)
 
 
-def _fill_predicted_density(fill: ModelFill, prediction: Any, response: np.ndarray, truth: _Chunk,
-                            bins: ReportBins, rng: np.random.Generator) -> None:
+def _fill_predicted_density(
+    fill: ModelFill,
+    prediction: Any,
+    response: np.ndarray,
+    truth: _Chunk,
+    bins: ReportBins,
+    rng: np.random.Generator,
+) -> None:
     """Sum over jets of the predicted density of the *calibrated* response, p(t R) R."""
     edges = bins.density_response
     grid = 0.5 * (edges[1:] + edges[:-1])
     grid = np.where(grid > 0, grid, 0.5 * edges[1])
     for k, (pt_lo, pt_hi, eta_lo, eta_hi) in enumerate(bins.density_bins):
-        rows = np.flatnonzero((truth.pt_true >= pt_lo) & (truth.pt_true < pt_hi)
-                              & (truth.abs_eta >= eta_lo) & (truth.abs_eta < eta_hi))
+        rows = np.flatnonzero(
+            (truth.pt_true >= pt_lo)
+            & (truth.pt_true < pt_hi)
+            & (truth.abs_eta >= eta_lo)
+            & (truth.abs_eta < eta_hi)
+        )
         if rows.size == 0:
             continue
         if rows.size > _DENSITY_JETS:
             rows = np.sort(rng.choice(rows, _DENSITY_JETS, replace=False))
-        subset = type(prediction)(prediction.raw[rows], prediction.build, target=prediction.target,
-                                  mode_space=prediction.mode_space)
+        subset = type(prediction)(
+            prediction.raw[rows],
+            prediction.build,
+            target=prediction.target,
+            mode_space=prediction.mode_space,
+        )
         w = np.ones(rows.size) if truth.weight is None else truth.weight[rows]
         points = grid[:, None] * response[rows][None, :]
         pdf = subset.pdf(points) * response[rows][None, :]
@@ -286,32 +396,59 @@ def _fill_predicted_density(fill: ModelFill, prediction: Any, response: np.ndarr
         fill.predicted_weight[k] += w.sum()
 
 
-def _fill_chunk(chunk: pd.DataFrame, models: Mapping[str, Any], bins: ReportBins, weights: str | None,
-                max_sample: int, seed: int) -> ReportFill:
+def _fill_chunk(
+    chunk: pd.DataFrame,
+    models: Mapping[str, Any],
+    bins: ReportBins,
+    weights: str | None,
+    max_sample: int,
+    seed: int,
+) -> ReportFill:
     if not isinstance(chunk, pd.DataFrame):
         raise DataError(f"the report needs a pandas or Dask DataFrame, got {type(chunk).__name__}")
     truth = _truth(chunk, bins, weights)
-    rng = np.random.default_rng([seed, len(chunk), int(truth.e_true[:1].sum() * 1e3) if len(chunk) else 0])
+    rng = np.random.default_rng(
+        [seed, len(chunk), int(truth.e_true[:1].sum() * 1e3) if len(chunk) else 0]
+    )
     pileup = [name for name in ("npv", "mu") if name in truth.pileup]
     fills = {}
     for name, model in models.items():
-        fill = _empty_model(bins, truth.flavour is not None, pileup, density_predictor(model) is not None)
+        fill = _empty_model(
+            bins, truth.flavour is not None, pileup, density_predictor(model) is not None
+        )
         if len(chunk):
             _fill_model(fill, model, chunk, truth, bins, rng)
         fills[name] = fill
     counts = np.histogram(truth.spectrum, bins=bins.spectrum)[0]
-    outside = int(((truth.spectrum < bins.spectrum[0]) | (truth.spectrum > bins.spectrum[-1])).sum())
+    outside = int(
+        ((truth.spectrum < bins.spectrum[0]) | (truth.spectrum > bins.spectrum[-1])).sum()
+    )
     features = sorted({f for model in models.values() for f in model_features(model)})
     take = min(len(chunk), max_sample)
     rows = np.sort(rng.choice(len(chunk), take, replace=False)) if take else np.array([], dtype=int)
     sample = chunk[features].iloc[rows].reset_index(drop=True)
-    return ReportFill(models=fills, spectrum_counts=counts, spectrum_outside=outside, sample=sample,
-                      n_jets=len(chunk), max_sample=max_sample)
+    return ReportFill(
+        models=fills,
+        spectrum_counts=counts,
+        spectrum_outside=outside,
+        sample=sample,
+        n_jets=len(chunk),
+        max_sample=max_sample,
+    )
 
 
-def fill_report(models: Mapping[str, Any], table: Any, bins: ReportBins, *, weights: str | None = None,
-                max_sample: int = 5000, random_state: int = 0, chunk_size: int = 1 << 18) -> ReportFill:
+def fill_report(
+    models: Mapping[str, Any],
+    table: Any,
+    bins: ReportBins,
+    *,
+    weights: str | None = None,
+    max_sample: int = 5000,
+    random_state: int = 0,
+    chunk_size: int = 1 << 18,
+) -> ReportFill:
     """Fill every histogram of the report in one pass over ``table``'s chunks (or partitions)."""
+
     def fill(chunk: pd.DataFrame) -> ReportFill:
         return _fill_chunk(chunk, models, bins, weights, max_sample, random_state)
 

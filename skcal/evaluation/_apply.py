@@ -12,7 +12,13 @@ from sklearn.pipeline import Pipeline
 from skcal._validation import _suggest, is_dask
 from skcal.exceptions import DataError, NotFittedError
 
-__all__ = ["apply_calibration", "check_prediction", "density_predictor", "model_features", "predict_response"]
+__all__ = [
+    "apply_calibration",
+    "check_prediction",
+    "density_predictor",
+    "model_features",
+    "predict_response",
+]
 
 
 def model_features(model: Any) -> list[str]:
@@ -28,7 +34,8 @@ def model_features(model: Any) -> list[str]:
     if names is None:
         raise NotFittedError(
             f"{type(model).__name__} has no feature_names_in_: fit it on a jet table (a DataFrame with "
-            "named columns) so that it can be applied to other tables by column name")
+            "named columns) so that it can be applied to other tables by column name"
+        )
     return [str(name) for name in names]
 
 
@@ -47,8 +54,10 @@ def select_features(model: Any, table: pd.DataFrame) -> pd.DataFrame:
     features = model_features(model)
     missing = [name for name in features if name not in table.columns]
     if missing:
-        raise DataError(f"the table lacks the model's input column {missing[0]!r}"
-                        f"{_suggest(missing[0], list(table.columns))}; the model reads {features}")
+        raise DataError(
+            f"the table lacks the model's input column {missing[0]!r}"
+            f"{_suggest(missing[0], list(table.columns))}; the model reads {features}"
+        )
     return table[features]
 
 
@@ -58,8 +67,10 @@ def check_prediction(model: Any, response: Any, n_rows: int, what: str = "respon
     bad = ~(np.isfinite(response) & (response > 0))
     if bad.any():
         row = int(np.argwhere(bad)[0][0])
-        raise DataError(f"{type(model).__name__} predicted {bad.sum()} non-positive or non-finite {what} "
-                        f"(first at row {row}: {response.reshape(n_rows, -1)[row]}); refusing to calibrate")
+        raise DataError(
+            f"{type(model).__name__} predicted {bad.sum()} non-positive or non-finite {what} "
+            f"(first at row {row}: {response.reshape(n_rows, -1)[row]}); refusing to calibrate"
+        )
     return response
 
 

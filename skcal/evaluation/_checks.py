@@ -15,8 +15,17 @@ import pandas as pd
 from skcal._validation import is_dask
 from skcal.exceptions import DataError
 
-__all__ = ["ABS_PREFIX", "as_float_array", "as_response", "as_table", "as_weights", "check_positive", "column",
-           "is_dask", "iter_row_chunks"]
+__all__ = [
+    "ABS_PREFIX",
+    "as_float_array",
+    "as_response",
+    "as_table",
+    "as_weights",
+    "check_positive",
+    "column",
+    "is_dask",
+    "iter_row_chunks",
+]
 
 #: A column called ``abs_<name>`` that is not in the table is read as ``|<name>|``.
 ABS_PREFIX = "abs_"
@@ -49,8 +58,9 @@ def check_positive(values: np.ndarray, name: str) -> np.ndarray:
     """``values`` if all are strictly positive (energies, responses), else DataError."""
     bad = values <= 0
     if bad.any():
-        raise DataError(f"{name} must be > 0 (Negative values in data are refused): "
-                        f"{_first_bad(values, bad)}")
+        raise DataError(
+            f"{name} must be > 0 (Negative values in data are refused): {_first_bad(values, bad)}"
+        )
     return values
 
 
@@ -66,8 +76,10 @@ def as_weights(weights: Any, n: int, name: str = "weights") -> np.ndarray | None
     array = as_float_array(weights, name, n=n)
     bad = array < 0
     if bad.any():
-        raise DataError(f"{name} must be >= 0 (negative event weights are not supported): "
-                        f"{_first_bad(array, bad)}")
+        raise DataError(
+            f"{name} must be >= 0 (negative event weights are not supported): "
+            f"{_first_bad(array, bad)}"
+        )
     return array
 
 
@@ -76,8 +88,8 @@ def column(table: Any, name: str) -> Any:
     columns = table.columns if hasattr(table, "columns") else table.keys()
     if name in columns:
         return table[name]
-    if name.startswith(ABS_PREFIX) and name[len(ABS_PREFIX):] in columns:
-        return abs(table[name[len(ABS_PREFIX):]])
+    if name.startswith(ABS_PREFIX) and name[len(ABS_PREFIX) :] in columns:
+        return abs(table[name[len(ABS_PREFIX) :]])
     raise DataError(f"column {name!r} is not in the table; its columns are {list(columns)}")
 
 
@@ -91,5 +103,7 @@ def as_table(data: Any, name: str = "data") -> pd.DataFrame | Mapping[str, Any]:
     """A pandas DataFrame or a mapping of columns, as given; anything else is refused."""
     if isinstance(data, pd.DataFrame | Mapping):
         return data
-    raise DataError(f"{name} must be a pandas DataFrame or a mapping of column name to "
-                    f"array, got {type(data).__name__}")
+    raise DataError(
+        f"{name} must be a pandas DataFrame or a mapping of column name to "
+        f"array, got {type(data).__name__}"
+    )

@@ -36,8 +36,13 @@ def _n_rows(obj: Any) -> int:
     return len(obj)
 
 
-def reduce_chunks(func: Callable[..., Any], table: Any, *aligned: Any, chunk_size: int = 1 << 20,
-                  combine: Callable[[Any, Any], Any] = operator.add) -> Any:
+def reduce_chunks(
+    func: Callable[..., Any],
+    table: Any,
+    *aligned: Any,
+    chunk_size: int = 1 << 20,
+    combine: Callable[[Any, Any], Any] = operator.add,
+) -> Any:
     """``combine``-reduce ``func(table_chunk, *aligned_chunks)`` over the chunks of ``table``.
 
     ``aligned`` are per-row arrays (or None) split the same way: row slices in memory,
@@ -47,8 +52,10 @@ def reduce_chunks(func: Callable[..., Any], table: Any, *aligned: Any, chunk_siz
     if is_dask(table):
         return _reduce_dask(func, table, *aligned, combine=combine)
     if any(is_dask(a) for a in aligned):
-        raise DataError("the table is in memory but an aligned argument is a Dask collection; "
-                        "pass both in memory or both as Dask collections")
+        raise DataError(
+            "the table is in memory but an aligned argument is a Dask collection; "
+            "pass both in memory or both as Dask collections"
+        )
     n = _n_rows(table)
     if n == 0:
         raise DataError("the input is empty: 0 rows")
@@ -59,8 +66,9 @@ def reduce_chunks(func: Callable[..., Any], table: Any, *aligned: Any, chunk_siz
     return total
 
 
-def _reduce_dask(func: Callable[..., Any], table: Any, *aligned: Any,
-                 combine: Callable[[Any, Any], Any]) -> Any:
+def _reduce_dask(
+    func: Callable[..., Any], table: Any, *aligned: Any, combine: Callable[[Any, Any], Any]
+) -> Any:
     import dask
 
     first, *rest = (dask.delayed(func)(*blocks) for blocks in partition_blocks(table, *aligned))

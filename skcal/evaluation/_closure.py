@@ -69,11 +69,20 @@ def fill_histogram(
         return reduce_chunks(fill, data, r_values, w_values)
     if is_dask(r_values) or is_dask(w_values):
         raise DataError("r or weights is a Dask collection but data is not")
-    r_values = np.asarray(r_values, dtype=np.float64) if not isinstance(r_values, pd.Series) else r_values.to_numpy()
+    r_values = (
+        np.asarray(r_values, dtype=np.float64)
+        if not isinstance(r_values, pd.Series)
+        else r_values.to_numpy()
+    )
     if w_values is not None and isinstance(w_values, pd.Series):
         w_values = w_values.to_numpy()
-    n_data = len(data) if hasattr(data, "__len__") and not isinstance(data, Mapping) else \
-        len(next(iter(data.values()))) if isinstance(data, Mapping) and data else 0
+    n_data = (
+        len(data)
+        if hasattr(data, "__len__") and not isinstance(data, Mapping)
+        else len(next(iter(data.values())))
+        if isinstance(data, Mapping) and data
+        else 0
+    )
     if r_values.ndim != 1 or r_values.shape[0] != n_data:
         raise DataError(f"r has shape {r_values.shape} but data has {n_data} rows")
     if isinstance(data, Mapping):
@@ -175,22 +184,48 @@ def closure_table(
         hist = r
     else:
         if bins is None:
-            raise DataError("bins is required (for example {'pt_true': [...], 'abs_eta_true': [...]})")
-        hist = fill_histogram(r, bins=bins, data=data, weights=weights, response_edges=response_edges,
-                              chunk_size=chunk_size)
-    return table_from_histogram(hist, method=method, resolution_kind=resolution_kind,
-                                min_entries=min_entries, n_sigma=n_sigma, n_iter=n_iter, smooth=smooth,
-                                n_bootstrap=n_bootstrap, random_state=random_state)
+            raise DataError(
+                "bins is required (for example {'pt_true': [...], 'abs_eta_true': [...]})"
+            )
+        hist = fill_histogram(
+            r,
+            bins=bins,
+            data=data,
+            weights=weights,
+            response_edges=response_edges,
+            chunk_size=chunk_size,
+        )
+    return table_from_histogram(
+        hist,
+        method=method,
+        resolution_kind=resolution_kind,
+        min_entries=min_entries,
+        n_sigma=n_sigma,
+        n_iter=n_iter,
+        smooth=smooth,
+        n_bootstrap=n_bootstrap,
+        random_state=random_state,
+    )
 
 
-def table_from_histogram(hist: ResponseHistogram, *, method: str = "gauss_iter",
-                         resolution_kind: str = "iqr68", min_entries: float = 50.0, n_sigma: float = 1.5,
-                         n_iter: int = 3, smooth: int | None = None, n_bootstrap: int = 50,
-                         random_state: int | np.random.Generator | None = 0) -> pd.DataFrame:
+def table_from_histogram(
+    hist: ResponseHistogram,
+    *,
+    method: str = "gauss_iter",
+    resolution_kind: str = "iqr68",
+    min_entries: float = 50.0,
+    n_sigma: float = 1.5,
+    n_iter: int = 3,
+    smooth: int | None = None,
+    n_bootstrap: int = 50,
+    random_state: int | np.random.Generator | None = 0,
+) -> pd.DataFrame:
     """The closure table of a filled :class:`ResponseHistogram` (see :func:`closure_table`)."""
     sumw, sumw2 = hist.flat()
     edges = hist.response_edges
-    options = dict(method=method, min_entries=min_entries, n_sigma=n_sigma, n_iter=n_iter, smooth=smooth)
+    options = dict(
+        method=method, min_entries=min_entries, n_sigma=n_sigma, n_iter=n_iter, smooth=smooth
+    )
     est = _modefit.estimate_modes(sumw, sumw2, edges, **options)
     res = _modefit.resolution_arrays(sumw, edges, est.mode, resolution_kind)
     res_err = np.full(res.shape, np.nan)
@@ -223,12 +258,14 @@ def table_from_histogram(hist: ResponseHistogram, *, method: str = "gauss_iter",
     out["fallback"] = est.fallback
     table = pd.DataFrame(out)
     total = sumw.sum()
-    table.attrs.update({
-        "n_outside": int(hist.n_outside),
-        "sumw_outside": float(hist.sumw_outside),
-        "response_underflow": float(sumw[:, 0].sum() / total) if total > 0 else 0.0,
-        "response_overflow": float(sumw[:, -1].sum() / total) if total > 0 else 0.0,
-        "method": method,
-        "resolution_kind": resolution_kind,
-    })
+    table.attrs.update(
+        {
+            "n_outside": int(hist.n_outside),
+            "sumw_outside": float(hist.sumw_outside),
+            "response_underflow": float(sumw[:, 0].sum() / total) if total > 0 else 0.0,
+            "response_overflow": float(sumw[:, -1].sum() / total) if total > 0 else 0.0,
+            "method": method,
+            "resolution_kind": resolution_kind,
+        }
+    )
     return table

@@ -32,8 +32,9 @@ def flavour_table(hist: ResponseHistogram, names: list[str], **options: Any) -> 
     return table.drop(columns="flavour_class_high")
 
 
-def pileup_slopes(hist: ResponseHistogram, variable: str, *, min_entries: float = 50.0,
-                  **options: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+def pileup_slopes(
+    hist: ResponseHistogram, variable: str, *, min_entries: float = 50.0, **options: Any
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Slope of the calibrated response mode against ``variable`` in each cell.
 
     Returns
@@ -50,22 +51,41 @@ def pileup_slopes(hist: ResponseHistogram, variable: str, *, min_entries: float 
     points = table_from_histogram(hist, min_entries=min_entries, **options)
     sumw = hist.sumw.sum(axis=-1).ravel()
     with np.errstate(invalid="ignore", divide="ignore"):
-        points[f"mean_{variable}"] = np.where(sumw > 0, hist.extra_sums[variable].ravel() / sumw, np.nan)
-    points["used"] = ((points["status"] == "ok") & (points["n_effective"] >= min_entries)
-                      & np.isfinite(points["mode_err"]) & (points["mode_err"] > 0))
+        points[f"mean_{variable}"] = np.where(
+            sumw > 0, hist.extra_sums[variable].ravel() / sumw, np.nan
+        )
+    points["used"] = (
+        (points["status"] == "ok")
+        & (points["n_effective"] >= min_entries)
+        & np.isfinite(points["mode_err"])
+        & (points["mode_err"] > 0)
+    )
     keys = ["pt_true_low", "pt_true_high", "abs_eta_true_low", "abs_eta_true_high"]
     rows = []
     for key, group in points.groupby(keys, sort=True):
         use = group[group["used"]]
-        rows.append(dict(zip(keys, key, strict=True)) | _line_fit(
-            use[f"mean_{variable}"].to_numpy(), use["mode"].to_numpy(), use["mode_err"].to_numpy()))
+        rows.append(
+            dict(zip(keys, key, strict=True))
+            | _line_fit(
+                use[f"mean_{variable}"].to_numpy(),
+                use["mode"].to_numpy(),
+                use["mode_err"].to_numpy(),
+            )
+        )
     return pd.DataFrame(rows), points
 
 
 def _line_fit(x: np.ndarray, y: np.ndarray, err: np.ndarray) -> dict[str, float]:
     """Weighted least-squares straight line, centred on the weighted mean of x."""
-    out = {"slope": np.nan, "slope_err": np.nan, "offset": np.nan, "chi2": np.nan, "ndf": 0,
-           "n_points": int(x.size), "significance": np.nan}
+    out = {
+        "slope": np.nan,
+        "slope_err": np.nan,
+        "offset": np.nan,
+        "chi2": np.nan,
+        "ndf": 0,
+        "n_points": int(x.size),
+        "significance": np.nan,
+    }
     if x.size < 2 or np.ptp(x) == 0:
         return out
     w = 1.0 / err**2
@@ -75,13 +95,20 @@ def _line_fit(x: np.ndarray, y: np.ndarray, err: np.ndarray) -> dict[str, float]
     slope = float(np.sum(w * dx * y) / sxx)
     offset = float(np.sum(w * y) / np.sum(w))
     resid = y - offset - slope * dx
-    out.update(slope=slope, slope_err=float(np.sqrt(1.0 / sxx)), offset=offset,
-               chi2=float(np.sum(w * resid**2)), ndf=int(x.size - 2))
+    out.update(
+        slope=slope,
+        slope_err=float(np.sqrt(1.0 / sxx)),
+        offset=offset,
+        chi2=float(np.sum(w * resid**2)),
+        ndf=int(x.size - 2),
+    )
     out["significance"] = out["slope"] / out["slope_err"]
     return out
 
 
-def spectrum_weights(counts: np.ndarray, edges: np.ndarray, clip: float | None = 1000.0) -> np.ndarray:
+def spectrum_weights(
+    counts: np.ndarray, edges: np.ndarray, clip: float | None = 1000.0
+) -> np.ndarray:
     """Per-bin weights that make a histogram with ``counts`` flat in the variable (mean 1 over jets).
 
     The weights of :func:`skcal.preprocessing.reweight_to_spectrum` with ``target="flat"``
@@ -99,8 +126,9 @@ def spectrum_weights(counts: np.ndarray, edges: np.ndarray, clip: float | None =
     return per_bin / ((counts * per_bin).sum() / counts.sum())
 
 
-def spectrum_tables(hist: ResponseHistogram, counts: np.ndarray, edges: np.ndarray,
-                    **options: Any) -> pd.DataFrame:
+def spectrum_tables(
+    hist: ResponseHistogram, counts: np.ndarray, edges: np.ndarray, **options: Any
+) -> pd.DataFrame:
     """Closure unweighted and re-weighted to a flat spectrum, per (pT_true, |eta_true|) bin.
 
     ``hist`` is binned in ``spectrum_bin`` (the index of each jet's truth-energy bin)

@@ -19,9 +19,16 @@ from skcal.exceptions import DataError
 def check_edges(edges: Any, name: str) -> np.ndarray:
     """Bin edges as a strictly increasing finite float64 array of at least two values."""
     array = np.asarray(edges, dtype=np.float64)
-    if array.ndim != 1 or array.size < 2 or not np.isfinite(array).all() or np.any(np.diff(array) <= 0):
-        raise DataError(f"bins of {name!r} must be at least two finite, strictly increasing "
-                        f"edges; got {edges!r}")
+    if (
+        array.ndim != 1
+        or array.size < 2
+        or not np.isfinite(array).all()
+        or np.any(np.diff(array) <= 0)
+    ):
+        raise DataError(
+            f"bins of {name!r} must be at least two finite, strictly increasing "
+            f"edges; got {edges!r}"
+        )
     return array
 
 
@@ -71,7 +78,9 @@ class ResponseHistogram:
     ([2, 1], 1)
     """
 
-    def __init__(self, bins: Mapping[str, Any], response_edges: Any, extras: Sequence[str] = ()) -> None:
+    def __init__(
+        self, bins: Mapping[str, Any], response_edges: Any, extras: Sequence[str] = ()
+    ) -> None:
         if not bins:
             raise DataError("bins must name at least one binning variable")
         self.edges = {str(name): check_edges(e, str(name)) for name, e in bins.items()}
@@ -104,8 +113,15 @@ class ResponseHistogram:
             return index.astype(np.intp) + 1
         return np.clip(_bin_index(response, edges), -1, n) + 1
 
-    def fill(self, response: Any, variables: Mapping[str, Any], weight: Any = None,
-             extras: Mapping[str, Any] | None = None, *, checked: bool = False) -> ResponseHistogram:
+    def fill(
+        self,
+        response: Any,
+        variables: Mapping[str, Any],
+        weight: Any = None,
+        extras: Mapping[str, Any] | None = None,
+        *,
+        checked: bool = False,
+    ) -> ResponseHistogram:
         """Add a chunk of jets; returns ``self``.
 
         Parameters
@@ -126,15 +142,23 @@ class ResponseHistogram:
         else:
             r = as_response(response, "response")
         n = r.shape[0]
-        w = None if weight is None else (np.asarray(weight, dtype=np.float64) if checked
-                                         else as_weights(weight, n, "weight"))
+        w = (
+            None
+            if weight is None
+            else (
+                np.asarray(weight, dtype=np.float64) if checked else as_weights(weight, n, "weight")
+            )
+        )
         cell = np.zeros(n, dtype=np.intp)
         inside = np.ones(n, dtype=bool)
         for name, edges in self.edges.items():
             if name not in variables:
                 raise DataError(f"binning variable {name!r} is missing from the chunk")
-            values = (np.asarray(variables[name], dtype=np.float64) if checked
-                      else as_float_array(variables[name], name, n=n))
+            values = (
+                np.asarray(variables[name], dtype=np.float64)
+                if checked
+                else as_float_array(variables[name], name, n=n)
+            )
             index = _bin_index(values, edges)
             inside &= (index >= 0) & (index < edges.size - 1)
             cell = cell * (edges.size - 1) + index
@@ -160,14 +184,19 @@ class ResponseHistogram:
             values = values if checked else as_float_array(values, name, n=n)
             values = values[inside] if values.shape[0] == n and not inside.all() else values
             contrib = values if w is None else values * w
-            self.extra_sums[name] += np.bincount(cell, weights=contrib, minlength=self._n_cells).reshape(self.shape)
+            self.extra_sums[name] += np.bincount(
+                cell, weights=contrib, minlength=self._n_cells
+            ).reshape(self.shape)
         return self
 
     def _check_compatible(self, other: ResponseHistogram) -> None:
-        same = (isinstance(other, ResponseHistogram) and self.extras == other.extras
-                and self.edges.keys() == other.edges.keys()
-                and all(np.array_equal(self.edges[k], other.edges[k]) for k in self.edges)
-                and np.array_equal(self.response_edges, other.response_edges))
+        same = (
+            isinstance(other, ResponseHistogram)
+            and self.extras == other.extras
+            and self.edges.keys() == other.edges.keys()
+            and all(np.array_equal(self.edges[k], other.edges[k]) for k in self.edges)
+            and np.array_equal(self.response_edges, other.response_edges)
+        )
         if not same:
             raise DataError("cannot add response histograms with different binnings")
 
@@ -199,8 +228,10 @@ class ResponseHistogram:
 
     def __repr__(self) -> str:
         axes = ", ".join(f"{k}: {v.size - 1}" for k, v in self.edges.items())
-        return (f"ResponseHistogram({axes}; response: {self.response_edges.size - 1} bins; "
-                f"{int(self.entries.sum())} jets, {self.n_outside} outside)")
+        return (
+            f"ResponseHistogram({axes}; response: {self.response_edges.size - 1} bins; "
+            f"{int(self.entries.sum())} jets, {self.n_outside} outside)"
+        )
 
 
 def tree_sum(histograms: Sequence[ResponseHistogram]) -> ResponseHistogram:
@@ -209,6 +240,8 @@ def tree_sum(histograms: Sequence[ResponseHistogram]) -> ResponseHistogram:
     if not items:
         raise DataError("no histograms to add: the input has no chunks")
     while len(items) > 1:
-        items = [items[i] + items[i + 1] if i + 1 < len(items) else items[i]
-                 for i in range(0, len(items), 2)]
+        items = [
+            items[i] + items[i + 1] if i + 1 < len(items) else items[i]
+            for i in range(0, len(items), 2)
+        ]
     return items[0]

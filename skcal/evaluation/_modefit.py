@@ -74,8 +74,9 @@ def quantiles(sumw: np.ndarray, edges: np.ndarray, probs: np.ndarray) -> np.ndar
     return out
 
 
-def shortest_width(sumw: np.ndarray, edges: np.ndarray, content: float = CONTENT_68,
-                   n_grid: int = 256) -> np.ndarray:
+def shortest_width(
+    sumw: np.ndarray, edges: np.ndarray, content: float = CONTENT_68, n_grid: int = 256
+) -> np.ndarray:
     """Width of the shortest interval holding ``content`` of each histogram; NaN if unknown."""
     cdf = _cdf_at_edges(sumw)
     out = np.full(sumw.shape[0], np.nan)
@@ -84,7 +85,9 @@ def shortest_width(sumw: np.ndarray, edges: np.ndarray, content: float = CONTENT
             continue
         keep = np.concatenate(([True], np.diff(row) > 0))
         p = np.linspace(row[0], row[-1] - content, n_grid)
-        width = np.interp(p + content, row[keep], edges[keep]) - np.interp(p, row[keep], edges[keep])
+        width = np.interp(p + content, row[keep], edges[keep]) - np.interp(
+            p, row[keep], edges[keep]
+        )
         out[i] = width.min()
     return out
 
@@ -109,8 +112,9 @@ def _effective_counts(sumw: np.ndarray, sumw2: np.ndarray) -> np.ndarray:
     return np.clip(sumw * scale, 0.0, None)
 
 
-def _normal_equations(design: np.ndarray, valid: np.ndarray, y: np.ndarray,
-                      beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _normal_equations(
+    design: np.ndarray, valid: np.ndarray, y: np.ndarray, beta: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """IRLS normal equations of the Poisson log-linear model at ``beta`` (one per row)."""
     eta = np.clip((design @ beta[:, :, None])[:, :, 0], -700.0, 700.0)
     mu = np.exp(eta)
@@ -120,8 +124,9 @@ def _normal_equations(design: np.ndarray, valid: np.ndarray, y: np.ndarray,
     return weighted.transpose(0, 2, 1) @ design, (weighted * z[:, :, None]).sum(axis=1)
 
 
-def _poisson_gauss_fit(y: np.ndarray, centers: np.ndarray, m: np.ndarray, s: np.ndarray,
-                       n_sigma: float) -> tuple[np.ndarray, ...]:
+def _poisson_gauss_fit(
+    y: np.ndarray, centers: np.ndarray, m: np.ndarray, s: np.ndarray, n_sigma: float
+) -> tuple[np.ndarray, ...]:
     """One binned-likelihood Gaussian fit in the window m +- n_sigma * s of every row."""
     lo = np.searchsorted(centers, m - n_sigma * s, side="left")
     hi = np.searchsorted(centers, m + n_sigma * s, side="right")
@@ -129,15 +134,25 @@ def _poisson_gauss_fit(y: np.ndarray, centers: np.ndarray, m: np.ndarray, s: np.
     order = np.argsort(hi - lo, kind="stable")
     out = [np.empty(y.shape[0]) for _ in range(3)] + [np.zeros(y.shape[0], dtype=bool)]
     for start in range(0, order.size, 256):
-        rows = order[start:start + 256]
-        for target, part in zip(out, _window_fit(y[rows], centers, m[rows], s[rows], lo[rows], hi[rows], n_sigma),
-                                strict=True):
+        rows = order[start : start + 256]
+        for target, part in zip(
+            out,
+            _window_fit(y[rows], centers, m[rows], s[rows], lo[rows], hi[rows], n_sigma),
+            strict=True,
+        ):
             target[rows] = part
     return tuple(out)
 
 
-def _window_fit(y: np.ndarray, centers: np.ndarray, m: np.ndarray, s: np.ndarray, lo: np.ndarray,
-                hi: np.ndarray, n_sigma: float) -> tuple[np.ndarray, ...]:
+def _window_fit(
+    y: np.ndarray,
+    centers: np.ndarray,
+    m: np.ndarray,
+    s: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    n_sigma: float,
+) -> tuple[np.ndarray, ...]:
     n_rows, n_bins = y.shape
     length = max(int((hi - lo).max(initial=0)), 1)
     idx = lo[:, None] + np.arange(length)[None, :]
@@ -182,8 +197,14 @@ def _window_fit(y: np.ndarray, centers: np.ndarray, m: np.ndarray, s: np.ndarray
     return m + s * mode_t, s * sigma_t, s * np.sqrt(np.where(ok, var_t, np.nan)), ok
 
 
-def _gauss_iter(y: np.ndarray, edges: np.ndarray, seed_mode: np.ndarray, seed_sigma: np.ndarray,
-                n_sigma: float, n_iter: int) -> tuple[np.ndarray, ...]:
+def _gauss_iter(
+    y: np.ndarray,
+    edges: np.ndarray,
+    seed_mode: np.ndarray,
+    seed_sigma: np.ndarray,
+    n_sigma: float,
+    n_iter: int,
+) -> tuple[np.ndarray, ...]:
     centers = 0.5 * (edges[1:] + edges[:-1])
     m, s = seed_mode.copy(), seed_sigma.copy()
     err = np.full_like(m, np.nan)
@@ -213,7 +234,9 @@ def _seed(y: np.ndarray, edges: np.ndarray, half_width: np.ndarray) -> np.ndarra
     return out
 
 
-def _kde_mode(y: np.ndarray, edges: np.ndarray, half_width: np.ndarray, n_eff: np.ndarray) -> np.ndarray:
+def _kde_mode(
+    y: np.ndarray, edges: np.ndarray, half_width: np.ndarray, n_eff: np.ndarray
+) -> np.ndarray:
     """Peak of a binned Gaussian kernel density estimate.
 
     The bandwidth ``0.9 * half_width * n_eff**(-1/7)`` follows the rate that is optimal
@@ -241,9 +264,17 @@ def _kde_mode(y: np.ndarray, edges: np.ndarray, half_width: np.ndarray, n_eff: n
     return out
 
 
-def estimate_modes(sumw: np.ndarray, sumw2: np.ndarray, edges: np.ndarray, *,
-                   method: str = "gauss_iter", min_entries: float = 50.0, n_sigma: float = 1.5,
-                   n_iter: int = 3, smooth: int | None = None) -> ModeArrays:
+def estimate_modes(
+    sumw: np.ndarray,
+    sumw2: np.ndarray,
+    edges: np.ndarray,
+    *,
+    method: str = "gauss_iter",
+    min_entries: float = 50.0,
+    n_sigma: float = 1.5,
+    n_iter: int = 3,
+    smooth: int | None = None,
+) -> ModeArrays:
     """Mode of every histogram, with the documented fallback to the median.
 
     ``gauss_iter`` falls back to the median (status ``few_entries``) where the
@@ -274,8 +305,8 @@ def estimate_modes(sumw: np.ndarray, sumw2: np.ndarray, edges: np.ndarray, *,
             y = _smooth(y, smooth)
         if method == "gauss_iter":
             for start in range(0, rows.size, _ROWS_PER_BATCH):
-                part = rows[start:start + _ROWS_PER_BATCH]
-                yp = y[start:start + _ROWS_PER_BATCH]
+                part = rows[start : start + _ROWS_PER_BATCH]
+                yp = y[start : start + _ROWS_PER_BATCH]
                 seed = _seed(yp, edges, half[part])
                 m, s, e, ok = _gauss_iter(yp, edges, seed, half[part], n_sigma, n_iter)
                 mode[part[ok]], sigma[part[ok]], error[part[ok]] = m[ok], s[ok], e[ok]
@@ -289,13 +320,18 @@ def estimate_modes(sumw: np.ndarray, sumw2: np.ndarray, edges: np.ndarray, *,
         else:
             raise ValueError(f"unknown method {method!r}")
         fallback = (status == FEW_ENTRIES) | (status == FIT_FAILED)
-        mode[fallback], error[fallback], sigma[fallback] = median[fallback], median_err[fallback], half[fallback]
+        mode[fallback], error[fallback], sigma[fallback] = (
+            median[fallback],
+            median_err[fallback],
+            half[fallback],
+        )
     mode[empty] = error[empty] = sigma[empty] = np.nan
     return ModeArrays(mode=mode, error=error, sigma=sigma, status=status)
 
 
-def poisson_replicas(sumw: np.ndarray, sumw2: np.ndarray, n_replicas: int,
-                     rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def poisson_replicas(
+    sumw: np.ndarray, sumw2: np.ndarray, n_replicas: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """Poisson-bootstrap replicas of weighted histograms, shape (n_replicas, *sumw.shape).
 
     Each bin holds :math:`n = (\\sum w)^2/\\sum w^2` effective entries of weight
@@ -309,8 +345,9 @@ def poisson_replicas(sumw: np.ndarray, sumw2: np.ndarray, n_replicas: int,
     return counts * unit, counts * unit**2
 
 
-def resolution_arrays(sumw: np.ndarray, edges: np.ndarray, mode: np.ndarray,
-                      kind: str = "iqr68") -> np.ndarray:
+def resolution_arrays(
+    sumw: np.ndarray, edges: np.ndarray, mode: np.ndarray, kind: str = "iqr68"
+) -> np.ndarray:
     """Relative resolution: the 68% width over twice the mode, per histogram."""
     if kind == "iqr68":
         q = quantiles(sumw, edges, np.array([P_LOW, P_HIGH]))

@@ -22,8 +22,18 @@ CLOSURE_LABEL = r"Mode of $E^{\mathrm{calib}} / E^{\mathrm{true}}$"
 RESOLUTION_LABEL = r"Resolution $\sigma_{R} / R$"
 MARKERS = ("o", "s", "^", "v", "D", "P", "X", "<", ">")
 #: The colour-blind-friendly Petroff 10 palette.
-COLOURS = ("#3f90da", "#ffa90e", "#bd1f01", "#94a4a2", "#832db6", "#a96b59", "#e76300", "#b9ac70",
-           "#717581", "#92dadd")
+COLOURS = (
+    "#3f90da",
+    "#ffa90e",
+    "#bd1f01",
+    "#94a4a2",
+    "#832db6",
+    "#a96b59",
+    "#e76300",
+    "#b9ac70",
+    "#717581",
+    "#92dadd",
+)
 
 
 @dataclass(frozen=True)
@@ -62,8 +72,13 @@ def _figure(style: PlotStyle, nrows: int = 1, height_ratios: Any = None) -> Iter
     # Mathtext tick labels cost a parse each (most of the drawing time); plain ones look the same.
     with matplotlib.style.context([rc, {"axes.formatter.use_mathtext": False}]):
         fig = Figure(figsize=(10, 8 if nrows == 1 else 10))
-        axes = fig.subplots(nrows, 1, sharex=True, squeeze=False,
-                            gridspec_kw={"height_ratios": height_ratios, "hspace": 0.05} if nrows > 1 else None)
+        axes = fig.subplots(
+            nrows,
+            1,
+            sharex=True,
+            squeeze=False,
+            gridspec_kw={"height_ratios": height_ratios, "hspace": 0.05} if nrows > 1 else None,
+        )
         yield fig, list(axes[:, 0])
 
 
@@ -73,11 +88,30 @@ def _label(ax: Any, style: PlotStyle) -> None:
     Drawn as two texts, the second anchored to the first at draw time (mplhep's own
     ``exp_label`` draws the figure once more to place them, which doubles the cost).
     """
-    name = ax.text(0.04, 0.955, style.experiment, transform=ax.transAxes, ha="left", va="top",
-                   fontweight="bold", fontstyle="italic", fontsize="large")
-    ax.annotate(f" {style.status}", xy=(1.0, 0.0), xycoords=name, ha="left", va="bottom", fontsize="large")
+    name = ax.text(
+        0.04,
+        0.955,
+        style.experiment,
+        transform=ax.transAxes,
+        ha="left",
+        va="top",
+        fontweight="bold",
+        fontstyle="italic",
+        fontsize="large",
+    )
+    ax.annotate(
+        f" {style.status}", xy=(1.0, 0.0), xycoords=name, ha="left", va="bottom", fontsize="large"
+    )
     if style.sample:
-        ax.text(1.0, 1.01, style.sample, transform=ax.transAxes, ha="right", va="bottom", fontsize="medium")
+        ax.text(
+            1.0,
+            1.01,
+            style.sample,
+            transform=ax.transAxes,
+            ha="right",
+            va="bottom",
+            fontsize="medium",
+        )
 
 
 def _save(fig: Any, path: Path) -> Path:
@@ -90,7 +124,9 @@ def _log_pt_axis(ax: Any, low: float, high: float) -> None:
 
     ax.set_xscale("log")
     ax.set_xlim(low, high)
-    ticks = [t for t in (20, 30, 50, 100, 200, 300, 500, 1000, 2000, 3000, 5000) if low <= t <= high]
+    ticks = [
+        t for t in (20, 30, 50, 100, 200, 300, 500, 1000, 2000, 3000, 5000) if low <= t <= high
+    ]
     ax.xaxis.set_major_locator(FixedLocator(ticks))
     ax.xaxis.set_major_formatter(ScalarFormatter())
     ax.xaxis.set_minor_formatter(NullFormatter())
@@ -98,8 +134,14 @@ def _log_pt_axis(ax: Any, low: float, high: float) -> None:
 
 def _bands(ax: Any, centre: float = 1.0, bands: tuple[float, ...] = (0.01, 0.05)) -> None:
     for width, alpha in zip(sorted(bands, reverse=True), (0.12, 0.28, 0.4), strict=False):
-        ax.axhspan(centre - width, centre + width, color="grey", alpha=alpha, lw=0,
-                   label=rf"$\pm{100 * width:g}\%$")
+        ax.axhspan(
+            centre - width,
+            centre + width,
+            color="grey",
+            alpha=alpha,
+            lw=0,
+            label=rf"$\pm{100 * width:g}\%$",
+        )
     ax.axhline(centre, color="black", ls="--", lw=1)
 
 
@@ -120,7 +162,10 @@ def _xerr(table: pd.DataFrame, var: str, x: np.ndarray) -> np.ndarray:
 
 
 def _slice_label(name: str, low: float, high: float, unit: str = "") -> str:
-    symbols = {"abs_eta_true": r"|\eta^{\mathrm{true}}|", "pt_true": r"p_{\mathrm{T}}^{\mathrm{true}}"}
+    symbols = {
+        "abs_eta_true": r"|\eta^{\mathrm{true}}|",
+        "pt_true": r"p_{\mathrm{T}}^{\mathrm{true}}",
+    }
     unit = rf"\ \mathrm{{{unit}}}" if unit else ""
     return rf"${low:g} \leq {symbols.get(name, name)} < {high:g}{unit}$"
 
@@ -136,19 +181,43 @@ def _points(table: pd.DataFrame) -> pd.DataFrame:
     return table[table["status"] != "empty"]
 
 
-def plot_binned(tables: Mapping[str, pd.DataFrame], *, x: str, y: str, yerr: str, slice_var: str,
-                slice_range: tuple[float, float], path: Path, style: PlotStyle, ylabel: str,
-                closure: bool, bands: tuple[float, ...] = (0.01, 0.05)) -> Path:
+def plot_binned(
+    tables: Mapping[str, pd.DataFrame],
+    *,
+    x: str,
+    y: str,
+    yerr: str,
+    slice_var: str,
+    slice_range: tuple[float, float],
+    path: Path,
+    style: PlotStyle,
+    ylabel: str,
+    closure: bool,
+    bands: tuple[float, ...] = (0.01, 0.05),
+) -> Path:
     """Closure (with bands) or resolution against ``x`` for each model, in one slice."""
     log = x == "pt_true"
     with _figure(style) as (fig, (ax,)):
         values = []
         for i, (name, table) in enumerate(tables.items()):
-            t = _points(table[(table[f"{slice_var}_low"] == slice_range[0])
-                              & (table[f"{slice_var}_high"] == slice_range[1])])
+            t = _points(
+                table[
+                    (table[f"{slice_var}_low"] == slice_range[0])
+                    & (table[f"{slice_var}_high"] == slice_range[1])
+                ]
+            )
             xc = _centres(t, x, log)
-            ax.errorbar(xc, t[y], xerr=_xerr(t, x, xc), yerr=t[yerr], fmt=MARKERS[i % len(MARKERS)],
-                        color=COLOURS[i % len(COLOURS)], label=name, ms=7, capsize=0)
+            ax.errorbar(
+                xc,
+                t[y],
+                xerr=_xerr(t, x, xc),
+                yerr=t[yerr],
+                fmt=MARKERS[i % len(MARKERS)],
+                color=COLOURS[i % len(COLOURS)],
+                label=name,
+                ms=7,
+                capsize=0,
+            )
             values.append(t[y].to_numpy())
         if closure:
             _bands(ax, bands=bands)
@@ -165,13 +234,20 @@ def plot_binned(tables: Mapping[str, pd.DataFrame], *, x: str, y: str, yerr: str
             ax.set_xlabel(ETA_LABEL)
         ax.set_ylabel(ylabel)
         unit = "GeV" if slice_var == "pt_true" else ""
-        ax.legend(title=_slice_label(slice_var, *slice_range, unit=unit), loc="upper right", ncol=2,
-                  fontsize="small", title_fontsize="small")
+        ax.legend(
+            title=_slice_label(slice_var, *slice_range, unit=unit),
+            loc="upper right",
+            ncol=2,
+            fontsize="small",
+            title_fontsize="small",
+        )
         _label(ax, style)
         return _save(fig, path)
 
 
-def _populated_range(edges: np.ndarray, densities: list[np.ndarray], tail: float = 1e-3) -> tuple[float, float]:
+def _populated_range(
+    edges: np.ndarray, densities: list[np.ndarray], tail: float = 1e-3
+) -> tuple[float, float]:
     """The x range holding all but ``tail`` of every density at each end (the core, not the empty tails)."""
     widths = np.diff(edges)
     lows, highs = [], []
@@ -187,9 +263,14 @@ def _populated_range(edges: np.ndarray, densities: list[np.ndarray], tail: float
     return float(min(lows)), float(max(highs))
 
 
-def plot_distribution(hists: Mapping[str, tuple[np.ndarray, np.ndarray]], predicted: Mapping[str, np.ndarray],
-                      edges: np.ndarray, box: tuple[float, float, float, float], path: Path,
-                      style: PlotStyle) -> Path:
+def plot_distribution(
+    hists: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    predicted: Mapping[str, np.ndarray],
+    edges: np.ndarray,
+    box: tuple[float, float, float, float],
+    path: Path,
+    style: PlotStyle,
+) -> Path:
     """Normalised calibrated-response histograms per model, with predicted densities (dashed)."""
     centres = 0.5 * (edges[1:] + edges[:-1])
     with _figure(style) as (fig, (ax,)):
@@ -200,30 +281,53 @@ def plot_distribution(hists: Mapping[str, tuple[np.ndarray, np.ndarray]], predic
             ax.errorbar(centres, density, yerr=err, fmt="none", color=colour, lw=1)
             top = max(top, _top(density))
             if name in predicted:
-                ax.plot(centres, predicted[name], color=colour, ls="--", lw=2, label=f"{name}: predicted density")
+                ax.plot(
+                    centres,
+                    predicted[name],
+                    color=colour,
+                    ls="--",
+                    lw=2,
+                    label=f"{name}: predicted density",
+                )
                 top = max(top, _top(predicted[name]))
         ax.axvline(1.0, color="black", ls=":", lw=1)
         ax.set_xlim(*_populated_range(edges, [density for density, _ in hists.values()]))
         ax.set_ylim(0, 1.5 * top if top > 0 else 1)
         ax.set_xlabel(r"$E^{\mathrm{calib}} / E^{\mathrm{true}}$")
         ax.set_ylabel("Probability density")
-        title = (_slice_label("pt_true", box[0], box[1], "GeV") + ", "
-                 + _slice_label("abs_eta_true", box[2], box[3]))
+        title = (
+            _slice_label("pt_true", box[0], box[1], "GeV")
+            + ", "
+            + _slice_label("abs_eta_true", box[2], box[3])
+        )
         ax.legend(title=title, loc="upper right", fontsize="small", title_fontsize="small")
         _label(ax, style)
         return _save(fig, path)
 
 
-def plot_flavour(table: pd.DataFrame, model: str, path: Path, style: PlotStyle,
-                 bands: tuple[float, ...] = (0.01, 0.05)) -> Path:
+def plot_flavour(
+    table: pd.DataFrame,
+    model: str,
+    path: Path,
+    style: PlotStyle,
+    bands: tuple[float, ...] = (0.01, 0.05),
+) -> Path:
     """Closure against pT_true per flavour class, for one model."""
     with _figure(style) as (fig, (ax,)):
         values = []
         for i, (flavour, t) in enumerate(table.groupby("flavour", sort=False)):
             t = _points(t)
             xc = _centres(t, "pt_true", True)
-            ax.errorbar(xc, t["mode"], xerr=_xerr(t, "pt_true", xc), yerr=t["mode_err"], fmt=MARKERS[i],
-                        color=COLOURS[i], label=flavour, ms=7)
+            ax.errorbar(
+                xc,
+                t["mode"],
+                xerr=_xerr(t, "pt_true", xc),
+                yerr=t["mode_err"],
+                fmt=MARKERS[i],
+                color=COLOURS[i],
+                label=flavour,
+                ms=7,
+            )
             values.append(t["mode"].to_numpy())
         _bands(ax, bands=bands)
         _closure_ylim(ax, values)
@@ -231,26 +335,46 @@ def plot_flavour(table: pd.DataFrame, model: str, path: Path, style: PlotStyle,
         ax.set_xlabel(PT_LABEL)
         ax.set_ylabel(CLOSURE_LABEL)
         eta = (float(table["abs_eta_true_low"].iloc[0]), float(table["abs_eta_true_high"].iloc[0]))
-        ax.legend(title=f"{model}, " + _slice_label("abs_eta_true", *eta), loc="upper right", ncol=2,
-                  fontsize="small", title_fontsize="small")
+        ax.legend(
+            title=f"{model}, " + _slice_label("abs_eta_true", *eta),
+            loc="upper right",
+            ncol=2,
+            fontsize="small",
+            title_fontsize="small",
+        )
         _label(ax, style)
         return _save(fig, path)
 
 
-def plot_pileup(slopes: Mapping[str, pd.DataFrame], variable: str, pt_range: tuple[float, float], path: Path,
-                style: PlotStyle) -> Path:
+def plot_pileup(
+    slopes: Mapping[str, pd.DataFrame],
+    variable: str,
+    pt_range: tuple[float, float],
+    path: Path,
+    style: PlotStyle,
+) -> Path:
     """Slope of the calibrated response against NPV or mu, per |eta_true| bin, per model."""
     symbol = {"npv": r"N_{\mathrm{PV}}", "mu": r"\langle\mu\rangle"}.get(variable, variable)
     with _figure(style) as (fig, (ax,)):
         n = len(slopes)
         top = 0.0
         for i, (name, table) in enumerate(slopes.items()):
-            t = table[(table["pt_true_low"] == pt_range[0]) & (table["pt_true_high"] == pt_range[1])]
+            t = table[
+                (table["pt_true_low"] == pt_range[0]) & (table["pt_true_high"] == pt_range[1])
+            ]
             low, high = t["abs_eta_true_low"].to_numpy(), t["abs_eta_true_high"].to_numpy()
             width = high - low
             xc = low + width * (i + 0.5) / n  # models side by side within each bin
-            ax.errorbar(xc, t["slope"], yerr=t["slope_err"], xerr=0.5 * width / n, fmt=MARKERS[i % len(MARKERS)],
-                        color=COLOURS[i % len(COLOURS)], label=name, ms=7)
+            ax.errorbar(
+                xc,
+                t["slope"],
+                yerr=t["slope_err"],
+                xerr=0.5 * width / n,
+                fmt=MARKERS[i % len(MARKERS)],
+                color=COLOURS[i % len(COLOURS)],
+                label=name,
+                ms=7,
+            )
             finite = np.abs(t["slope"].to_numpy()) + np.nan_to_num(t["slope_err"].to_numpy())
             top = max(top, _top(finite))
         ax.axhline(0.0, color="black", ls="--", lw=1)
@@ -258,15 +382,27 @@ def plot_pileup(slopes: Mapping[str, pd.DataFrame], variable: str, pt_range: tup
         top = max(top, 1e-4)
         ax.set_ylim(-1.3 * top, 2.2 * top)
         ax.set_xlabel(r"$|\eta^{\mathrm{true}}|$")
-        ax.set_ylabel(rf"$\partial R / \partial {symbol}$ (mode of $E^{{\mathrm{{calib}}}}/E^{{\mathrm{{true}}}}$)")
-        ax.legend(title=_slice_label("pt_true", *pt_range, unit="GeV"), loc="upper right", ncol=2,
-                  fontsize="small", title_fontsize="small")
+        ax.set_ylabel(
+            rf"$\partial R / \partial {symbol}$ (mode of $E^{{\mathrm{{calib}}}}/E^{{\mathrm{{true}}}}$)"
+        )
+        ax.legend(
+            title=_slice_label("pt_true", *pt_range, unit="GeV"),
+            loc="upper right",
+            ncol=2,
+            fontsize="small",
+            title_fontsize="small",
+        )
         _label(ax, style)
         return _save(fig, path)
 
 
-def plot_spectrum(table: pd.DataFrame, model: str, path: Path, style: PlotStyle,
-                  bands: tuple[float, ...] = (0.01,)) -> Path:
+def plot_spectrum(
+    table: pd.DataFrame,
+    model: str,
+    path: Path,
+    style: PlotStyle,
+    bands: tuple[float, ...] = (0.01,),
+) -> Path:
     """Shift of the closure when the sample is re-weighted to a flat energy spectrum."""
     with _figure(style) as (fig, (ax,)):
         values = []
@@ -274,8 +410,15 @@ def plot_spectrum(table: pd.DataFrame, model: str, path: Path, style: PlotStyle,
         for i, ((low, high), t) in enumerate(groups):
             t = t[(t["status"] == "ok") & (t["status_flat"] == "ok")]
             xc = _centres(t, "pt_true", True)
-            ax.errorbar(xc * (1 + 0.02 * i), t["shift"], yerr=t["mode_flat_err"], fmt=MARKERS[i % len(MARKERS)],
-                        color=COLOURS[i % len(COLOURS)], label=_slice_label("abs_eta_true", low, high), ms=6)
+            ax.errorbar(
+                xc * (1 + 0.02 * i),
+                t["shift"],
+                yerr=t["mode_flat_err"],
+                fmt=MARKERS[i % len(MARKERS)],
+                color=COLOURS[i % len(COLOURS)],
+                label=_slice_label("abs_eta_true", low, high),
+                ms=6,
+            )
             values.append(t["shift"].to_numpy() + 1.0)
         _bands(ax, centre=0.0, bands=bands)
         _closure_ylim(ax, values, span=0.02)
@@ -284,14 +427,20 @@ def plot_spectrum(table: pd.DataFrame, model: str, path: Path, style: PlotStyle,
         _log_pt_axis(ax, float(table["pt_true_low"].min()), float(table["pt_true_high"].max()))
         ax.set_xlabel(PT_LABEL)
         ax.set_ylabel(r"$R_{\mathrm{flat}\ E} - R_{\mathrm{nominal}}$ (closure shift)")
-        ax.legend(title=f"{model}: test sample re-weighted to a flat $E^{{\\mathrm{{true}}}}$ spectrum",
-                  loc="upper right", ncol=2, fontsize="x-small", title_fontsize="x-small")
+        ax.legend(
+            title=f"{model}: test sample re-weighted to a flat $E^{{\\mathrm{{true}}}}$ spectrum",
+            loc="upper right",
+            ncol=2,
+            fontsize="x-small",
+            title_fontsize="x-small",
+        )
         _label(ax, style)
         return _save(fig, path)
 
 
-def plot_pulls(table: pd.DataFrame, inclusive: Mapping[str, Any], model: str, path: Path,
-               style: PlotStyle) -> Path:
+def plot_pulls(
+    table: pd.DataFrame, inclusive: Mapping[str, Any], model: str, path: Path, style: PlotStyle
+) -> Path:
     """Pull mean and width against pT_true per |eta_true| slice (top), and the inclusive pull distribution."""
     import mplhep  # noqa: F401  (styles registered)
 
@@ -301,8 +450,15 @@ def plot_pulls(table: pd.DataFrame, inclusive: Mapping[str, Any], model: str, pa
             t = t[t["entries"] > 0]
             xc = _centres(t, "pt_true", True) * (1 + 0.02 * i)
             colour, marker = COLOURS[i % len(COLOURS)], MARKERS[i % len(MARKERS)]
-            top.errorbar(xc, t["mean"], yerr=t["mean_err"], fmt=marker, color=colour, ms=6,
-                         label=_slice_label("abs_eta_true", low, high))
+            top.errorbar(
+                xc,
+                t["mean"],
+                yerr=t["mean_err"],
+                fmt=marker,
+                color=colour,
+                ms=6,
+                label=_slice_label("abs_eta_true", low, high),
+            )
             bottom.plot(xc, t["width68"], marker=marker, color=colour, ls="none", ms=6)
         top.axhline(0.0, color="black", ls="--", lw=1)
         bottom.axhline(1.0, color="black", ls="--", lw=1)
@@ -312,25 +468,43 @@ def plot_pulls(table: pd.DataFrame, inclusive: Mapping[str, Any], model: str, pa
         top.set_ylabel("Pull mean")
         bottom.set_ylabel(r"Pull width (68% / 2)")
         bottom.set_xlabel(PT_LABEL)
-        top.legend(title=f"{model}: pull $(R_{{\\mathrm{{pred}}}} - r) / \\sigma_{{\\mathrm{{pred}}}}$, "
-                   f"inclusive mean {inclusive['mean']:.2f}, width {inclusive['width68']:.2f}",
-                   loc="upper right", ncol=3, fontsize="x-small", title_fontsize="x-small")
+        top.legend(
+            title=f"{model}: pull $(R_{{\\mathrm{{pred}}}} - r) / \\sigma_{{\\mathrm{{pred}}}}$, "
+            f"inclusive mean {inclusive['mean']:.2f}, width {inclusive['width68']:.2f}",
+            loc="upper right",
+            ncol=3,
+            fontsize="x-small",
+            title_fontsize="x-small",
+        )
         _label(top, style)
         return _save(fig, path)
 
 
-def plot_pull_distribution(inclusive: Mapping[str, Mapping[str, Any]], path: Path, style: PlotStyle) -> Path:
+def plot_pull_distribution(
+    inclusive: Mapping[str, Mapping[str, Any]], path: Path, style: PlotStyle
+) -> Path:
     """The inclusive pull distribution of each density model, with the unit normal."""
     with _figure(style) as (fig, (ax,)):
         edges = None
         top = 0.0
         for i, (name, pulls) in enumerate(inclusive.items()):
             edges = pulls["edges"]
-            ax.stairs(pulls["density"], edges, color=COLOURS[i % len(COLOURS)], lw=2,
-                      label=f"{name}: mean {pulls['mean']:.2f}, width {pulls['width68']:.2f}")
+            ax.stairs(
+                pulls["density"],
+                edges,
+                color=COLOURS[i % len(COLOURS)],
+                lw=2,
+                label=f"{name}: mean {pulls['mean']:.2f}, width {pulls['width68']:.2f}",
+            )
             top = max(top, _top(pulls["density"]))
         grid = np.linspace(edges[0], edges[-1], 400)
-        ax.plot(grid, np.exp(-0.5 * grid**2) / np.sqrt(2 * np.pi), color="black", ls="--", label="Normal(0, 1)")
+        ax.plot(
+            grid,
+            np.exp(-0.5 * grid**2) / np.sqrt(2 * np.pi),
+            color="black",
+            ls="--",
+            label="Normal(0, 1)",
+        )
         ax.set_xlim(edges[0], edges[-1])
         ax.set_ylim(0, 1.5 * max(top, 0.4))
         ax.set_xlabel(r"Pull $(R_{\mathrm{pred}} - r) / \sigma_{\mathrm{pred}}$")
@@ -342,8 +516,10 @@ def plot_pull_distribution(inclusive: Mapping[str, Mapping[str, Any]], path: Pat
 
 def plot_importance(importance: Mapping[str, pd.Series], path: Path, style: PlotStyle) -> Path:
     """Horizontal bars of each model's feature importance (mean relative change of the prediction)."""
-    features = sorted({f for s in importance.values() for f in s.index},
-                      key=lambda f: -max(s.get(f, 0.0) for s in importance.values()))
+    features = sorted(
+        {f for s in importance.values() for f in s.index},
+        key=lambda f: -max(s.get(f, 0.0) for s in importance.values()),
+    )
     from matplotlib.ticker import NullLocator
 
     n_models = len(importance)
@@ -353,13 +529,23 @@ def plot_importance(importance: Mapping[str, pd.Series], path: Path, style: Plot
         height = 0.8 / max(n_models, 1)
         for i, (name, series) in enumerate(importance.items()):
             values = [100 * series.get(f, np.nan) for f in features]  # in percent
-            ax.barh(y + (i - (n_models - 1) / 2) * height, values, height=height, color=COLOURS[i % len(COLOURS)],
-                    label=name)
+            ax.barh(
+                y + (i - (n_models - 1) / 2) * height,
+                values,
+                height=height,
+                color=COLOURS[i % len(COLOURS)],
+                label=name,
+            )
         ax.set_yticks(y, features)
         ax.yaxis.set_minor_locator(NullLocator())
         ax.invert_yaxis()
         values = np.array([v for s in importance.values() for v in s.to_numpy()], dtype=np.float64)
-        if values.size and np.isfinite(values).all() and (values > 0).all() and values.max() > 20 * values.min():
+        if (
+            values.size
+            and np.isfinite(values).all()
+            and (values > 0).all()
+            and values.max() > 20 * values.min()
+        ):
             ax.set_xscale("log")
         ax.set_xlabel(r"Mean $|\Delta R| / R$ [%], input moved by $\pm 1\%$ of its std. dev.")
         ax.legend(loc="lower right", fontsize="small")

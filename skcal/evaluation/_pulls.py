@@ -35,8 +35,14 @@ def pull_table(hist: ResponseHistogram) -> pd.DataFrame:
     for grid, (name, e) in zip(grids, hist.edges.items(), strict=True):
         out[f"{name}_low"] = e[grid.ravel()]
         out[f"{name}_high"] = e[grid.ravel() + 1]
-    out.update(entries=hist.entries.ravel(), n_effective=n_eff, mean=mean, mean_err=mean_err, std=std,
-               width68=0.5 * (q[:, 1] - q[:, 0]))
+    out.update(
+        entries=hist.entries.ravel(),
+        n_effective=n_eff,
+        mean=mean,
+        mean_err=mean_err,
+        std=std,
+        width68=0.5 * (q[:, 1] - q[:, 0]),
+    )
     return pd.DataFrame(out)
 
 
@@ -50,6 +56,12 @@ def inclusive_pulls(hist: ResponseHistogram) -> dict[str, object]:
     q = _modefit.quantiles(sumw[None, :], edges, np.array([_modefit.P_LOW, _modefit.P_HIGH]))[0]
     with np.errstate(invalid="ignore", divide="ignore"):
         density = sumw[1:-1] / (total * np.diff(edges))
-    return {"edges": edges, "density": density, "mean": mean, "std": float(np.sqrt(max(second - mean**2, 0.0))),
-            "width68": float(0.5 * (q[1] - q[0])), "underflow": float(sumw[0] / total) if total else 0.0,
-            "overflow": float(sumw[-1] / total) if total else 0.0}
+    return {
+        "edges": edges,
+        "density": density,
+        "mean": mean,
+        "std": float(np.sqrt(max(second - mean**2, 0.0))),
+        "width68": float(0.5 * (q[1] - q[0])),
+        "underflow": float(sumw[0] / total) if total else 0.0,
+        "overflow": float(sumw[-1] / total) if total else 0.0,
+    }

@@ -75,7 +75,9 @@ def _as_models(models: Any) -> dict[str, Any]:
 
 def _columns(table: Any) -> list[str]:
     if not hasattr(table, "columns"):
-        raise DataError(f"table must be a pandas or Dask DataFrame (a jet table), got {type(table).__name__}")
+        raise DataError(
+            f"table must be a pandas or Dask DataFrame (a jet table), got {type(table).__name__}"
+        )
     return [str(c) for c in table.columns]
 
 
@@ -189,8 +191,10 @@ def report(
     columns = _columns(table)
     missing = [c for c in _REQUIRED if c not in columns]
     if missing:
-        raise DataError(f"the table lacks the truth column {missing[0]!r} that the report needs "
-                        f"(it needs {list(_REQUIRED)})")
+        raise DataError(
+            f"the table lacks the truth column {missing[0]!r} that the report needs "
+            f"(it needs {list(_REQUIRED)})"
+        )
     if weights is not None and weights not in columns:
         raise DataError(f"weights={weights!r} is not a column of the table")
     low, high = (float(t) for t in tolerances)
@@ -201,8 +205,15 @@ def report(
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
 
-    filled = fill_report(named, table, bins, weights=weights, max_sample=max(int(importance_jets), 1),
-                         random_state=random_state, chunk_size=chunk_size)
+    filled = fill_report(
+        named,
+        table,
+        bins,
+        weights=weights,
+        max_sample=max(int(importance_jets), 1),
+        random_state=random_state,
+        chunk_size=chunk_size,
+    )
     options = dict(min_entries=min_entries, n_bootstrap=n_bootstrap, random_state=random_state)
     tables = _tables(filled, bins, options)
     importance = {}
@@ -212,8 +223,17 @@ def report(
             importance[name] = feature_importance(model, filled.sample)
             if shap:
                 shap_values[name] = shap_importance(model, filled.sample.iloc[:500])
-    metrics = _metrics(filled, tables, bins, (low, high), flag_sigma, pileup_sigma, min_entries, importance,
-                       shap_values)
+    metrics = _metrics(
+        filled,
+        tables,
+        bins,
+        (low, high),
+        flag_sigma,
+        pileup_sigma,
+        min_entries,
+        importance,
+        shap_values,
+    )
     result = CalibrationReport(output_dir=out, metrics=metrics, tables=tables)
     if plots:
         result.figures = _draw(result, filled, bins, style, (low, high), importance)
@@ -222,10 +242,23 @@ def report(
     return result
 
 
-def _tables(filled: ReportFill, bins: ReportBins, options: dict[str, Any]) -> dict[str, dict[str, pd.DataFrame]]:
-    tables: dict[str, dict[str, pd.DataFrame]] = {key: {} for key in (
-        "closure_pt", "closure_eta", "flavour", "pileup_npv", "pileup_npv_points", "pileup_mu",
-        "pileup_mu_points", "spectrum", "pulls")}
+def _tables(
+    filled: ReportFill, bins: ReportBins, options: dict[str, Any]
+) -> dict[str, dict[str, pd.DataFrame]]:
+    tables: dict[str, dict[str, pd.DataFrame]] = {
+        key: {}
+        for key in (
+            "closure_pt",
+            "closure_eta",
+            "flavour",
+            "pileup_npv",
+            "pileup_npv_points",
+            "pileup_mu",
+            "pileup_mu_points",
+            "spectrum",
+            "pulls",
+        )
+    }
     no_boot = {**options, "n_bootstrap": 0}
     for name, fill in filled.models.items():
         tables["closure_pt"][name] = table_from_histogram(fill.closure_pt, **options)
@@ -236,7 +269,9 @@ def _tables(filled: ReportFill, bins: ReportBins, options: dict[str, Any]) -> di
             slopes, points = pileup_slopes(hist, variable, **no_boot)
             tables[f"pileup_{variable}"][name] = slopes
             tables[f"pileup_{variable}_points"][name] = points
-        tables["spectrum"][name] = spectrum_tables(fill.spectrum, filled.spectrum_counts, bins.spectrum, **no_boot)
+        tables["spectrum"][name] = spectrum_tables(
+            fill.spectrum, filled.spectrum_counts, bins.spectrum, **no_boot
+        )
         if fill.pulls is not None:
             tables["pulls"][name] = pull_table(fill.pulls)
     return {k: v for k, v in tables.items() if v}
@@ -246,16 +281,25 @@ def _usable(table: pd.DataFrame, min_entries: float) -> pd.DataFrame:
     return table[(table["status"] == "ok") & (table["n_effective"] >= min_entries)]
 
 
-def _summary(name: str, filled: ReportFill, tables: dict[str, dict[str, pd.DataFrame]],
-             tolerances: tuple[float, float], flag_sigma: float, pileup_sigma: float,
-             min_entries: float) -> dict[str, Any]:
+def _summary(
+    name: str,
+    filled: ReportFill,
+    tables: dict[str, dict[str, pd.DataFrame]],
+    tolerances: tuple[float, float],
+    flag_sigma: float,
+    pileup_sigma: float,
+    min_entries: float,
+) -> dict[str, Any]:
     closure = tables["closure_pt"][name]
     usable = _usable(closure, min_entries)
     deviation = (usable["mode"] - 1.0).abs()
     flagged = usable[deviation - tolerances[0] > flag_sigma * usable["mode_err"]]
-    flags = [f"closure {row.mode:.3f} +- {row.mode_err:.3f} outside +-{100 * tolerances[0]:g}% at "
-             f"pT_true [{row.pt_true_low:g}, {row.pt_true_high:g}) GeV, |eta_true| "
-             f"[{row.abs_eta_true_low:g}, {row.abs_eta_true_high:g})" for row in flagged.itertuples()]
+    flags = [
+        f"closure {row.mode:.3f} +- {row.mode_err:.3f} outside +-{100 * tolerances[0]:g}% at "
+        f"pT_true [{row.pt_true_low:g}, {row.pt_true_high:g}) GeV, |eta_true| "
+        f"[{row.abs_eta_true_low:g}, {row.abs_eta_true_high:g})"
+        for row in flagged.itertuples()
+    ]
     summary: dict[str, Any] = {
         "n_bins": int(len(closure)),
         "n_bins_usable": int(len(usable)),
@@ -273,9 +317,12 @@ def _summary(name: str, filled: ReportFill, tables: dict[str, dict[str, pd.DataF
         significant = slopes[slopes["significance"].abs() > pileup_sigma]
         summary[f"pileup_{variable}_max_significance"] = float(slopes["significance"].abs().max())
         summary[f"pileup_{variable}_n_significant"] = int(len(significant))
-        flags += [f"pile-up slope dR/d{variable} = {row.slope:.2e} +- {row.slope_err:.1e} at pT_true "
-                  f"[{row.pt_true_low:g}, {row.pt_true_high:g}) GeV, |eta_true| [{row.abs_eta_true_low:g}, "
-                  f"{row.abs_eta_true_high:g})" for row in significant.itertuples()]
+        flags += [
+            f"pile-up slope dR/d{variable} = {row.slope:.2e} +- {row.slope_err:.1e} at pT_true "
+            f"[{row.pt_true_low:g}, {row.pt_true_high:g}) GeV, |eta_true| [{row.abs_eta_true_low:g}, "
+            f"{row.abs_eta_true_high:g})"
+            for row in significant.itertuples()
+        ]
     spectrum = tables["spectrum"][name]
     ok = spectrum[(spectrum["status"] == "ok") & (spectrum["status_flat"] == "ok")]
     summary["spectrum_max_shift"] = float(ok["shift"].abs().max()) if len(ok) else float("nan")
@@ -287,9 +334,17 @@ def _summary(name: str, filled: ReportFill, tables: dict[str, dict[str, pd.DataF
     return summary
 
 
-def _metrics(filled: ReportFill, tables: dict[str, dict[str, pd.DataFrame]], bins: ReportBins,
-             tolerances: tuple[float, float], flag_sigma: float, pileup_sigma: float, min_entries: float,
-             importance: dict[str, pd.Series], shap_values: dict[str, pd.Series]) -> dict[str, Any]:
+def _metrics(
+    filled: ReportFill,
+    tables: dict[str, dict[str, pd.DataFrame]],
+    bins: ReportBins,
+    tolerances: tuple[float, float],
+    flag_sigma: float,
+    pileup_sigma: float,
+    min_entries: float,
+    importance: dict[str, pd.Series],
+    shap_values: dict[str, pd.Series],
+) -> dict[str, Any]:
     names = list(filled.models)
     metrics: dict[str, Any] = {
         "models": names,
@@ -304,14 +359,21 @@ def _metrics(filled: ReportFill, tables: dict[str, dict[str, pd.DataFrame]], bin
         },
         "tolerances": list(tolerances),
         "binning": {k: np.asarray(v).tolist() for k, v in vars(bins).items()},
-        "summary": {name: _summary(name, filled, tables, tolerances, flag_sigma, pileup_sigma, min_entries)
-                    for name in names},
+        "summary": {
+            name: _summary(name, filled, tables, tolerances, flag_sigma, pileup_sigma, min_entries)
+            for name in names
+        },
     }
     for section, per_model in tables.items():
-        metrics[section] = {name: table.to_dict(orient="records") for name, table in per_model.items()}
+        metrics[section] = {
+            name: table.to_dict(orient="records") for name, table in per_model.items()
+        }
     metrics["response_distributions"] = _distributions(filled, bins)
-    metrics["pulls_inclusive"] = {name: inclusive_pulls(fill.pulls) for name, fill in filled.models.items()
-                                  if fill.pulls is not None}
+    metrics["pulls_inclusive"] = {
+        name: inclusive_pulls(fill.pulls)
+        for name, fill in filled.models.items()
+        if fill.pulls is not None
+    }
     metrics["importance"] = {name: series.to_dict() for name, series in importance.items()}
     if shap_values:
         metrics["shap"] = {name: series.to_dict() for name, series in shap_values.items()}
@@ -322,8 +384,14 @@ def _distributions(filled: ReportFill, bins: ReportBins) -> list[dict[str, Any]]
     edges = bins.density_response
     out = []
     for k, box in enumerate(bins.density_bins):
-        entry: dict[str, Any] = {"pt_true": list(box[:2]), "abs_eta_true": list(box[2:]), "edges": edges,
-                                 "density": {}, "density_err": {}, "predicted_density": {}}
+        entry: dict[str, Any] = {
+            "pt_true": list(box[:2]),
+            "abs_eta_true": list(box[2:]),
+            "edges": edges,
+            "density": {},
+            "density_err": {},
+            "predicted_density": {},
+        }
         for name, fill in filled.models.items():
             hist = fill.density[k]
             sumw, sumw2 = hist.sumw.reshape(-1)[1:-1], hist.sumw2.reshape(-1)[1:-1]
@@ -332,7 +400,9 @@ def _distributions(filled: ReportFill, bins: ReportBins) -> list[dict[str, Any]]
             entry["density"][name] = sumw / norm
             entry["density_err"][name] = np.sqrt(sumw2) / norm
             if fill.predicted_density is not None and fill.predicted_weight[k] > 0:
-                entry["predicted_density"][name] = fill.predicted_density[k] / fill.predicted_weight[k]
+                entry["predicted_density"][name] = (
+                    fill.predicted_density[k] / fill.predicted_weight[k]
+                )
         out.append(entry)
     return out
 
@@ -341,37 +411,99 @@ def _slices(edges: np.ndarray) -> list[tuple[float, float]]:
     return [(float(a), float(b)) for a, b in zip(edges[:-1], edges[1:], strict=True)]
 
 
-def _draw(result: CalibrationReport, filled: ReportFill, bins: ReportBins, style: _plots.PlotStyle,
-          tolerances: tuple[float, float], importance: dict[str, pd.Series]) -> list[Path]:
+def _draw(
+    result: CalibrationReport,
+    filled: ReportFill,
+    bins: ReportBins,
+    style: _plots.PlotStyle,
+    tolerances: tuple[float, float],
+    importance: dict[str, pd.Series],
+) -> list[Path]:
     out, tables, figures = result.output_dir, result.tables, []
     for i, sl in enumerate(_slices(bins.abs_eta)):
-        figures.append(_plots.plot_binned(tables["closure_pt"], x="pt_true", y="mode", yerr="mode_err",
-                                          slice_var="abs_eta_true", slice_range=sl, path=out / f"closure_pt_eta{i}.png",
-                                          style=style, ylabel=_plots.CLOSURE_LABEL, closure=True, bands=tolerances))
-        figures.append(_plots.plot_binned(tables["closure_pt"], x="pt_true", y="resolution", yerr="resolution_err",
-                                          slice_var="abs_eta_true", slice_range=sl,
-                                          path=out / f"resolution_pt_eta{i}.png", style=style,
-                                          ylabel=_plots.RESOLUTION_LABEL, closure=False))
+        figures.append(
+            _plots.plot_binned(
+                tables["closure_pt"],
+                x="pt_true",
+                y="mode",
+                yerr="mode_err",
+                slice_var="abs_eta_true",
+                slice_range=sl,
+                path=out / f"closure_pt_eta{i}.png",
+                style=style,
+                ylabel=_plots.CLOSURE_LABEL,
+                closure=True,
+                bands=tolerances,
+            )
+        )
+        figures.append(
+            _plots.plot_binned(
+                tables["closure_pt"],
+                x="pt_true",
+                y="resolution",
+                yerr="resolution_err",
+                slice_var="abs_eta_true",
+                slice_range=sl,
+                path=out / f"resolution_pt_eta{i}.png",
+                style=style,
+                ylabel=_plots.RESOLUTION_LABEL,
+                closure=False,
+            )
+        )
     for i, sl in enumerate(_slices(bins.eta_pt)):
-        figures.append(_plots.plot_binned(tables["closure_eta"], x="eta_true", y="mode", yerr="mode_err",
-                                          slice_var="pt_true", slice_range=sl, path=out / f"closure_eta_pt{i}.png",
-                                          style=style, ylabel=_plots.CLOSURE_LABEL, closure=True, bands=tolerances))
+        figures.append(
+            _plots.plot_binned(
+                tables["closure_eta"],
+                x="eta_true",
+                y="mode",
+                yerr="mode_err",
+                slice_var="pt_true",
+                slice_range=sl,
+                path=out / f"closure_eta_pt{i}.png",
+                style=style,
+                ylabel=_plots.CLOSURE_LABEL,
+                closure=True,
+                bands=tolerances,
+            )
+        )
     for i, entry in enumerate(result.metrics["response_distributions"]):
-        hists = {name: (entry["density"][name], entry["density_err"][name]) for name in entry["density"]}
-        figures.append(_plots.plot_distribution(hists, entry["predicted_density"], bins.density_response,
-                                                bins.density_bins[i], out / f"response_{i}.png", style))
+        hists = {
+            name: (entry["density"][name], entry["density_err"][name]) for name in entry["density"]
+        }
+        figures.append(
+            _plots.plot_distribution(
+                hists,
+                entry["predicted_density"],
+                bins.density_response,
+                bins.density_bins[i],
+                out / f"response_{i}.png",
+                style,
+            )
+        )
     for k, (name, table) in enumerate(tables.get("flavour", {}).items()):
-        figures.append(_plots.plot_flavour(table, name, out / f"flavour_{k}.png", style, bands=tolerances))
+        figures.append(
+            _plots.plot_flavour(table, name, out / f"flavour_{k}.png", style, bands=tolerances)
+        )
     for variable in ("npv", "mu"):
         slopes = tables.get(f"pileup_{variable}")
         if slopes:
             for i, sl in enumerate(_slices(bins.pileup_pt)):
-                figures.append(_plots.plot_pileup(slopes, variable, sl, out / f"pileup_{variable}_pt{i}.png", style))
+                figures.append(
+                    _plots.plot_pileup(
+                        slopes, variable, sl, out / f"pileup_{variable}_pt{i}.png", style
+                    )
+                )
     for k, (name, table) in enumerate(tables["spectrum"].items()):
-        figures.append(_plots.plot_spectrum(table, name, out / f"spectrum_{k}.png", style, bands=(tolerances[0],)))
+        figures.append(
+            _plots.plot_spectrum(
+                table, name, out / f"spectrum_{k}.png", style, bands=(tolerances[0],)
+            )
+        )
     inclusive = result.metrics["pulls_inclusive"]
     for k, (name, table) in enumerate(tables.get("pulls", {}).items()):
-        figures.append(_plots.plot_pulls(table, inclusive[name], name, out / f"pulls_{k}.png", style))
+        figures.append(
+            _plots.plot_pulls(table, inclusive[name], name, out / f"pulls_{k}.png", style)
+        )
     if inclusive:
         figures.append(_plots.plot_pull_distribution(inclusive, out / "pulls.png", style))
     if importance:
@@ -413,31 +545,39 @@ def _write_html(result: CalibrationReport, style: _plots.PlotStyle) -> Path:
     summary = result.metrics["summary"]
     keys = [k for k in next(iter(summary.values())) if k != "flags"]
     rows = "".join(
-        f"<tr><th>{html.escape(name)}</th>" + "".join(f"<td>{_fmt(s.get(k))}</td>" for k in keys) + "</tr>"
-        for name, s in summary.items())
+        f"<tr><th>{html.escape(name)}</th>"
+        + "".join(f"<td>{_fmt(s.get(k))}</td>" for k in keys)
+        + "</tr>"
+        for name, s in summary.items()
+    )
     head = "<tr><th>model</th>" + "".join(f"<th>{html.escape(k)}</th>" for k in keys) + "</tr>"
     flags = "".join(
         f"<h3>{html.escape(name)}: {len(s['flags'])} finding(s)</h3><ul>"
         + "".join(f"<li>{html.escape(f)}</li>" for f in s["flags"][:50])
-        + ("<li>...</li>" if len(s["flags"]) > 50 else "") + "</ul>"
-        for name, s in summary.items())
+        + ("<li>...</li>" if len(s["flags"]) > 50 else "")
+        + "</ul>"
+        for name, s in summary.items()
+    )
     names = sorted(p.name for p in result.figures)
     body = []
     for title, prefix in _SECTIONS:
         shown = [n for n in names if n.startswith(prefix)]
         if shown:
-            body.append(f"<h2>{html.escape(title)}</h2><div class='grid'>"
-                        + "".join(f"<a href='{n}'><img src='{n}' alt='{n}'></a>" for n in shown) + "</div>")
+            body.append(
+                f"<h2>{html.escape(title)}</h2><div class='grid'>"
+                + "".join(f"<a href='{n}'><img src='{n}' alt='{n}'></a>" for n in shown)
+                + "</div>"
+            )
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>skcal calibration report</title>
 <style>body{{font-family:sans-serif;margin:2em}} table{{border-collapse:collapse}}
 td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}} .grid img{{width:32%;min-width:380px}}</style>
 </head><body>
-<h1>Calibration report: {html.escape(', '.join(result.metrics['models']))}</h1>
-<p>{result.metrics['n_jets']:,} jets. {html.escape(style.sample)} Definitions and every number in the plots:
+<h1>Calibration report: {html.escape(", ".join(result.metrics["models"]))}</h1>
+<p>{result.metrics["n_jets"]:,} jets. {html.escape(style.sample)} Definitions and every number in the plots:
 <a href="metrics.json">metrics.json</a>.</p>
 <h2>Summary</h2><table>{head}{rows}</table>{flags}
-{''.join(body)}
+{"".join(body)}
 </body></html>
 """
     path = result.html

@@ -99,7 +99,9 @@ def weighted_quantiles(values: np.ndarray, weights: np.ndarray | None, probs: An
 
 def auto_edges(r: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
     """Bins of a twentieth of the central 68% half-width, over the 0.05-99.95% range."""
-    lo, q16, q84, hi = weighted_quantiles(r, weights, [5e-4, _modefit.P_LOW, _modefit.P_HIGH, 1 - 5e-4])
+    lo, q16, q84, hi = weighted_quantiles(
+        r, weights, [5e-4, _modefit.P_LOW, _modefit.P_HIGH, 1 - 5e-4]
+    )
     half = 0.5 * (q84 - q16)
     if not half > 0:
         half = max(abs(q16) * 1e-3, 1e-9)
@@ -108,7 +110,9 @@ def auto_edges(r: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
     return np.linspace(lo, hi, n + 1)
 
 
-def histogram_with_flow(r: np.ndarray, weights: np.ndarray | None, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def histogram_with_flow(
+    r: np.ndarray, weights: np.ndarray | None, edges: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """``sumw`` and ``sumw2`` with an underflow and an overflow bin (shape ``(1, n + 2)``)."""
     index = np.clip(np.searchsorted(edges, r, side="right") - 1, -1, edges.size - 1) + 1
     w = np.ones_like(r) if weights is None else weights
@@ -124,7 +128,9 @@ def _prepare(r: Any, weights: Any, bins: Any) -> tuple[np.ndarray, np.ndarray | 
     w = as_weights(weights, r.size, "weights")
     if w is not None and not w.sum() > 0:
         raise DataError("weights sum to zero: no responses to estimate from")
-    edges = auto_edges(r, w) if isinstance(bins, str) and bins == "auto" else check_edges(bins, "bins")
+    edges = (
+        auto_edges(r, w) if isinstance(bins, str) and bins == "auto" else check_edges(bins, "bins")
+    )
     return r, w, edges
 
 
@@ -133,20 +139,38 @@ def _check_method(method: str) -> None:
         raise DataError(f"method must be one of {_modefit.METHODS}, got {method!r}")
 
 
-def _mode_from_hist(sumw: np.ndarray, sumw2: np.ndarray, edges: np.ndarray, n_entries: int, *,
-                    method: str, min_entries: float, n_sigma: float, n_iter: int, smooth: int | None,
-                    n_bootstrap: int | None, rng: np.random.Generator) -> ModeEstimate:
-    options = dict(method=method, min_entries=min_entries, n_sigma=n_sigma, n_iter=n_iter, smooth=smooth)
+def _mode_from_hist(
+    sumw: np.ndarray,
+    sumw2: np.ndarray,
+    edges: np.ndarray,
+    n_entries: int,
+    *,
+    method: str,
+    min_entries: float,
+    n_sigma: float,
+    n_iter: int,
+    smooth: int | None,
+    n_bootstrap: int | None,
+    rng: np.random.Generator,
+) -> ModeEstimate:
+    options = dict(
+        method=method, min_entries=min_entries, n_sigma=n_sigma, n_iter=n_iter, smooth=smooth
+    )
     est = _modefit.estimate_modes(sumw, sumw2, edges, **options)
     error = float(est.error[0])
     if n_bootstrap or (method == "kde" and est.status[0] == _modefit.OK):
         reps = _modefit.poisson_replicas(sumw[0], sumw2[0], n_bootstrap or 100, rng)
         boot = _modefit.estimate_modes(reps[0], reps[1], edges, **options).mode
         error = float(np.nanstd(boot, ddof=1))
-    return ModeEstimate(value=float(est.mode[0]), error=error, method=method,
-                        status=_modefit.STATUS[est.status[0]], n_entries=n_entries,
-                        n_effective=float(_modefit.effective_entries(sumw, sumw2)[0]),
-                        sigma=float(est.sigma[0]))
+    return ModeEstimate(
+        value=float(est.mode[0]),
+        error=error,
+        method=method,
+        status=_modefit.STATUS[est.status[0]],
+        n_entries=n_entries,
+        n_effective=float(_modefit.effective_entries(sumw, sumw2)[0]),
+        sigma=float(est.sigma[0]),
+    )
 
 
 def response_mode(
@@ -226,9 +250,19 @@ def response_mode(
     _check_method(method)
     r, w, edges = _prepare(r, weights, bins)
     sumw, sumw2 = histogram_with_flow(r, w, edges)
-    return _mode_from_hist(sumw, sumw2, edges, r.size, method=method, min_entries=min_entries,
-                           n_sigma=n_sigma, n_iter=n_iter, smooth=smooth, n_bootstrap=n_bootstrap,
-                           rng=np.random.default_rng(random_state))
+    return _mode_from_hist(
+        sumw,
+        sumw2,
+        edges,
+        r.size,
+        method=method,
+        min_entries=min_entries,
+        n_sigma=n_sigma,
+        n_iter=n_iter,
+        smooth=smooth,
+        n_bootstrap=n_bootstrap,
+        rng=np.random.default_rng(random_state),
+    )
 
 
 def resolution(
@@ -296,22 +330,34 @@ def resolution(
     rng = np.random.default_rng(random_state)
     options = {"min_entries": 50.0, "n_sigma": 1.5, "n_iter": 3, "smooth": None, **mode_options}
     if mode is None:
-        mode_est = _mode_from_hist(sumw, sumw2, edges, r.size, method=mode_method, n_bootstrap=None,
-                                   rng=rng, **options)
+        mode_est = _mode_from_hist(
+            sumw, sumw2, edges, r.size, method=mode_method, n_bootstrap=None, rng=rng, **options
+        )
     else:
         if not (np.isfinite(mode) and mode > 0):
             raise DataError(f"mode must be finite and positive, got {mode!r}")
-        mode_est = ModeEstimate(float(mode), 0.0, "given", "ok", r.size,
-                                float(_modefit.effective_entries(sumw, sumw2)[0]), float("nan"))
+        mode_est = ModeEstimate(
+            float(mode),
+            0.0,
+            "given",
+            "ok",
+            r.size,
+            float(_modefit.effective_entries(sumw, sumw2)[0]),
+            float("nan"),
+        )
     value = _modefit.resolution_arrays(sumw, edges, np.array([mode_est.value]), kind)[0]
     error = float("nan")
     if n_bootstrap:
         reps_w, reps_w2 = _modefit.poisson_replicas(sumw[0], sumw2[0], n_bootstrap, rng)
         if mode is None:
-            modes = _modefit.estimate_modes(reps_w, reps_w2, edges, method=mode_method, **options).mode
+            modes = _modefit.estimate_modes(
+                reps_w, reps_w2, edges, method=mode_method, **options
+            ).mode
         else:
             modes = np.full(n_bootstrap, float(mode))
         boot = _modefit.resolution_arrays(reps_w, edges, modes, kind)
         error = float(np.nanstd(boot, ddof=1))
     width = value * 2 * mode_est.value
-    return ResolutionEstimate(value=float(value), error=error, kind=kind, width=float(width), mode=mode_est)
+    return ResolutionEstimate(
+        value=float(value), error=error, kind=kind, width=float(width), mode=mode_est
+    )

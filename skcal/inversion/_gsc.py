@@ -15,7 +15,14 @@ from skcal.inversion._numerical import NumericalInversion
 from skcal.inversion._stage import ColumnSpec, Frame, StageMixin, check_edges_param, check_momentum
 
 #: The standard GSC variables, in the order of the ATLAS small-R chain.
-DEFAULT_VARIABLES = ("charged_frac", "tile0_frac", "em3_frac", "n_trk", "trk_width", "n_muon_segments")
+DEFAULT_VARIABLES = (
+    "charged_frac",
+    "tile0_frac",
+    "em3_frac",
+    "n_trk",
+    "trk_width",
+    "n_muon_segments",
+)
 #: Default bins of the standard variables (values beyond the edges use the outermost bins).
 DEFAULT_VARIABLE_BINS: dict[str, np.ndarray] = {
     "charged_frac": np.array([0.0, 0.05, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.2]),
@@ -151,7 +158,9 @@ class GlobalSequentialCalibration(RegressorMixin, TransformerMixin, StageMixin, 
         return [self.pt, self.eta, *self._variables(), *check_momentum(self.momentum)]
 
     def _variables(self) -> list[ColumnSpec]:
-        variables = [self.variables] if isinstance(self.variables, str | int) else list(self.variables)
+        variables = (
+            [self.variables] if isinstance(self.variables, str | int) else list(self.variables)
+        )
         if not variables:
             raise DataError("variables must name at least one column")
         return variables
@@ -165,30 +174,48 @@ class GlobalSequentialCalibration(RegressorMixin, TransformerMixin, StageMixin, 
         raise DataError(f"variable {spec!r} has no default bins: give them in variable_bins")
 
     def _step(self, spec: ColumnSpec) -> NumericalInversion:
-        eta_edges = check_edges_param(DEFAULT_ABS_ETA_BINS if self.abs_eta_bins is None else self.abs_eta_bins,
-                                      "abs_eta_bins")
+        eta_edges = check_edges_param(
+            DEFAULT_ABS_ETA_BINS if self.abs_eta_bins is None else self.abs_eta_bins, "abs_eta_bins"
+        )
         pt_edges = DEFAULT_PT_BINS if self.pt_bins is None else self.pt_bins
         condition = {f"abs_{_name(self.eta)}": eta_edges, _name(spec): self._variable_edges(spec)}
         return NumericalInversion(
-            _name(self.pt), condition=condition, target_bins=pt_edges, poly_order=self.poly_order,
-            method=self.method, min_entries=self.min_entries, min_points=self.min_points,
-            response_edges=self.response_edges, momentum=tuple(_name(m) for m in check_momentum(self.momentum)),
-            scale_column=self._scale_name(), clip_condition=True, chunk_size=self.chunk_size)
+            _name(self.pt),
+            condition=condition,
+            target_bins=pt_edges,
+            poly_order=self.poly_order,
+            method=self.method,
+            min_entries=self.min_entries,
+            min_points=self.min_points,
+            response_edges=self.response_edges,
+            momentum=tuple(_name(m) for m in check_momentum(self.momentum)),
+            scale_column=self._scale_name(),
+            clip_condition=True,
+            chunk_size=self.chunk_size,
+        )
 
     def _scale_name(self) -> str:
         return "calib_scale" if self.scale_column is None else self.scale_column
 
     def _light(self, X: Any) -> Any:
         """The columns the corrections need, named ``x<i>`` where given by position."""
-        columns = list(dict.fromkeys([self.pt, self.eta, *self._variables(), *check_momentum(self.momentum)]))
-        has_scale = hasattr(X, "columns") and self.scale_column is not None and self.scale_column in X.columns
+        columns = list(
+            dict.fromkeys([self.pt, self.eta, *self._variables(), *check_momentum(self.momentum)])
+        )
+        has_scale = (
+            hasattr(X, "columns")
+            and self.scale_column is not None
+            and self.scale_column in X.columns
+        )
         if is_dask(X):
             names = [c for c in columns if isinstance(c, str)]
             if len(names) != len(columns):
                 raise DataError("Dask input must name the columns (pt, eta, variables, momentum)")
             missing = [c for c in names if c not in X.columns]
             if missing:
-                raise DataError(f"columns {missing} are not in X, whose columns are {list(X.columns)}")
+                raise DataError(
+                    f"columns {missing} are not in X, whose columns are {list(X.columns)}"
+                )
             return X[names + ([self.scale_column] if has_scale else [])]
         frame = Frame(X)
         data = {_name(c): frame.get(c, "column") for c in columns}
@@ -257,6 +284,7 @@ class GlobalSequentialCalibration(RegressorMixin, TransformerMixin, StageMixin, 
         -------
         ndarray of shape (n_jets,), or Dask Series
         """
+
         def func(frame: Frame) -> Any:
             values = 1.0 / (self._run(frame)[1] * frame.scale(self.scale_column))
             return pd.Series(values, index=frame.X.index) if frame.is_frame else values
@@ -275,6 +303,7 @@ class GlobalSequentialCalibration(RegressorMixin, TransformerMixin, StageMixin, 
         -------
         DataFrame, ndarray or Dask DataFrame
         """
+
         def func(frame: Frame) -> Any:
             return self._apply_factor(frame, self._run(frame)[1])
 

@@ -34,7 +34,9 @@ _TARGET = "__target_true"
 _LOG = "__log_target_true"
 
 
-def _add_parts(a: tuple[ResponseHistogram, int], b: tuple[ResponseHistogram, int]) -> tuple[ResponseHistogram, int]:
+def _add_parts(
+    a: tuple[ResponseHistogram, int], b: tuple[ResponseHistogram, int]
+) -> tuple[ResponseHistogram, int]:
     """Add two chunks' (histogram, number of clipped jets)."""
     return a[0] + b[0], a[1] + b[1]
 
@@ -208,14 +210,20 @@ class NumericalInversion(RegressorMixin, TransformerMixin, StageMixin, BaseEstim
         return condition_items(DEFAULT_CONDITION if self.condition is None else self.condition)
 
     def _required_columns(self) -> list[ColumnSpec]:
-        return [self.target, *(spec for spec, _ in self._condition()), *check_momentum(self.momentum)]
+        return [
+            self.target,
+            *(spec for spec, _ in self._condition()),
+            *check_momentum(self.momentum),
+        ]
 
     def _check_params(self) -> None:
         if self.method not in _modefit.METHODS:
             raise DataError(f"method must be one of {_modefit.METHODS}, got {self.method!r}")
         if not isinstance(self.poly_order, int | np.integer) or self.poly_order < 0:
             raise DataError(f"poly_order must be a non-negative integer, got {self.poly_order!r}")
-        if self.fit_function is not None and (not callable(self.fit_function) or self.fit_p0 is None):
+        if self.fit_function is not None and (
+            not callable(self.fit_function) or self.fit_p0 is None
+        ):
             raise DataError("fit_function must be callable f(log_t, *params), with fit_p0 given")
         if not isinstance(self.min_points, int | np.integer) or self.min_points < 1:
             raise DataError(f"min_points must be a positive integer, got {self.min_points!r}")
@@ -227,14 +235,17 @@ class NumericalInversion(RegressorMixin, TransformerMixin, StageMixin, BaseEstim
             raise DataError(f"chunk_size must be a positive integer, got {self.chunk_size!r}")
 
     def _target_edges(self) -> np.ndarray:
-        edges = check_edges_param(DEFAULT_TARGET_BINS if self.target_bins is None else self.target_bins,
-                                  "target_bins")
+        edges = check_edges_param(
+            DEFAULT_TARGET_BINS if self.target_bins is None else self.target_bins, "target_bins"
+        )
         if edges[0] <= 0:
             raise DataError(f"target_bins must be positive (they bin log t_true), got {edges[0]!r}")
         return edges
 
     # ---- fit -------------------------------------------------------------------------------
-    def _cells(self, frame: Frame, condition: list[tuple[ColumnSpec, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    def _cells(
+        self, frame: Frame, condition: list[tuple[ColumnSpec, np.ndarray]]
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Flat condition-cell index of each jet (clipped) and whether it was outside."""
         cell = np.zeros(frame.n, dtype=np.intp)
         outside = np.zeros(frame.n, dtype=bool)
@@ -244,34 +255,47 @@ class NumericalInversion(RegressorMixin, TransformerMixin, StageMixin, BaseEstim
             outside |= out
         return cell, outside
 
-    def _fill(self, frame: Frame, y: np.ndarray, w: np.ndarray | None) -> tuple[ResponseHistogram, int]:
+    def _fill(
+        self, frame: Frame, y: np.ndarray, w: np.ndarray | None
+    ) -> tuple[ResponseHistogram, int]:
         condition = self._condition()
         t = frame.get(self.target, "target")
         if np.any(t <= 0):
             bad = int(np.flatnonzero(t <= 0)[0])
-            raise DataError(f"target column {spec_name(self.target)!r} must be > 0 (Negative values "
-                            f"in data are refused): {t[bad]!r} at row {bad}")
+            raise DataError(
+                f"target column {spec_name(self.target)!r} must be > 0 (Negative values "
+                f"in data are refused): {t[bad]!r} at row {bad}"
+            )
         response = y * frame.scale(self.scale_column)
         t_true = t / response
         cell, outside = self._cells(frame, condition)
         keep = ~outside if not self.clip_condition else np.ones(frame.n, dtype=bool)
         n_clipped = int(outside.sum()) if self.clip_condition else 0
         n_cells = int(np.prod([e.size - 1 for _, e in condition])) if condition else 1
-        hist = ResponseHistogram({"cell": np.arange(n_cells + 1, dtype=np.float64) - 0.5,
-                                  _TARGET: self._target_edges()},
-                                 self._response_edges(), extras=(_LOG,))
+        hist = ResponseHistogram(
+            {"cell": np.arange(n_cells + 1, dtype=np.float64) - 0.5, _TARGET: self._target_edges()},
+            self._response_edges(),
+            extras=(_LOG,),
+        )
         dropped = int((~keep).sum())
         if dropped:
             response, t_true, cell = response[keep], t_true[keep], cell[keep]
             w = None if w is None else w[keep]
-        hist.fill(response, {"cell": cell.astype(np.float64), _TARGET: t_true}, w,
-                  {_LOG: np.log(t_true)}, checked=True)
+        hist.fill(
+            response,
+            {"cell": cell.astype(np.float64), _TARGET: t_true},
+            w,
+            {_LOG: np.log(t_true)},
+            checked=True,
+        )
         hist.n_outside += dropped
         return hist, n_clipped
 
     def _response_edges(self) -> np.ndarray:
-        return check_edges_param(DEFAULT_RESPONSE_EDGES if self.response_edges is None else self.response_edges,
-                                 "response_edges")
+        return check_edges_param(
+            DEFAULT_RESPONSE_EDGES if self.response_edges is None else self.response_edges,
+            "response_edges",
+        )
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> NumericalInversion:
         """Fit the response curves and their inversion.
@@ -293,8 +317,9 @@ class NumericalInversion(RegressorMixin, TransformerMixin, StageMixin, BaseEstim
         condition = self._condition()
         self._target_edges()
 
-        hist, n_clipped = self._reduce(self._fill, X, y, sample_weight, combine=_add_parts,
-                                       chunk_size=int(self.chunk_size))
+        hist, n_clipped = self._reduce(
+            self._fill, X, y, sample_weight, combine=_add_parts, chunk_size=int(self.chunk_size)
+        )
         self.n_outside_ = int(hist.n_outside)
         self.n_clipped_ = int(n_clipped)
         self.condition_edges_ = [edges for _, edges in condition]
@@ -302,19 +327,31 @@ class NumericalInversion(RegressorMixin, TransformerMixin, StageMixin, BaseEstim
         self._fit_curves(hist, condition)
         return self
 
-    def _fit_curves(self, hist: ResponseHistogram, condition: list[tuple[ColumnSpec, np.ndarray]]) -> None:
+    def _fit_curves(
+        self, hist: ResponseHistogram, condition: list[tuple[ColumnSpec, np.ndarray]]
+    ) -> None:
         sumw, sumw2 = hist.flat()
         n_cells, n_t = hist.shape
-        est = _modefit.estimate_modes(sumw, sumw2, hist.response_edges, method=self.method,
-                                      min_entries=float(self.min_entries))
+        est = _modefit.estimate_modes(
+            sumw,
+            sumw2,
+            hist.response_edges,
+            method=self.method,
+            min_entries=float(self.min_entries),
+        )
         total = sumw.sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
-            mean_log = (hist.extra_sums[_LOG].ravel() / np.where(total > 0, total, 1.0))
+            mean_log = hist.extra_sums[_LOG].ravel() / np.where(total > 0, total, 1.0)
         n_eff = _modefit.effective_entries(sumw, sumw2)
         error = est.error
         if self.method == "kde":  # the kde has no analytic error: use the median's
             error = np.sqrt(np.pi / 2) * est.sigma / np.sqrt(np.maximum(n_eff, 1.0))
-        usable = (est.status == _modefit.OK) & (n_eff >= self.min_entries) & np.isfinite(error) & (error > 0)
+        usable = (
+            (est.status == _modefit.OK)
+            & (n_eff >= self.min_entries)
+            & np.isfinite(error)
+            & (error > 0)
+        )
         self.bin_table_ = self._bin_table(hist, condition, est, error, mean_log, n_eff, usable)
 
         mode = est.mode.reshape(n_cells, n_t)
@@ -334,7 +371,9 @@ class NumericalInversion(RegressorMixin, TransformerMixin, StageMixin, BaseEstim
             if p is None:
                 continue
             lo, hi = x[c, use].min(), x[c, use].max()
-            grid = np.linspace(lo, hi, int(self.n_grid)) if hi > lo else np.full(int(self.n_grid), lo)
+            grid = (
+                np.linspace(lo, hi, int(self.n_grid)) if hi > lo else np.full(int(self.n_grid), lo)
+            )
             r = self._curve(p, grid)
             if not (np.isfinite(r).all() and (r > 0).all()):
                 continue
@@ -349,16 +388,22 @@ class NumericalInversion(RegressorMixin, TransformerMixin, StageMixin, BaseEstim
             log_reco[c], response[c] = reco, r
         fitted = np.flatnonzero(status != "borrowed")
         if fitted.size == 0:
-            raise DataError(f"no condition cell has {self.min_points} bins with {self.min_entries} "
-                            f"effective jets: the sample is too small for this binning "
-                            f"({hist.entries.sum()} jets used, {hist.n_outside} outside the target bins)")
+            raise DataError(
+                f"no condition cell has {self.min_points} bins with {self.min_entries} "
+                f"effective jets: the sample is too small for this binning "
+                f"({hist.entries.sum()} jets used, {hist.n_outside} outside the target bins)"
+            )
         source = np.arange(n_cells)
         shape = [e.size - 1 for _, e in condition] or [1]
         coords = np.stack(np.unravel_index(np.arange(n_cells), shape), axis=1).astype(np.float64)
         for c in np.flatnonzero(status == "borrowed"):
             distance = np.linalg.norm(coords[fitted] - coords[c], axis=1)
             source[c] = fitted[int(np.argmin(distance))]  # ties: the lower index
-            log_reco[c], response[c], fit_range[c] = log_reco[source[c]], response[source[c]], fit_range[source[c]]
+            log_reco[c], response[c], fit_range[c] = (
+                log_reco[source[c]],
+                response[source[c]],
+                fit_range[source[c]],
+            )
         self.cell_status_ = status.astype(str)
         self.cell_source_ = source
         self.fit_range_ = fit_range
@@ -374,8 +419,15 @@ class NumericalInversion(RegressorMixin, TransformerMixin, StageMixin, BaseEstim
             poly = np.polynomial.Polynomial.fit(x, mode, order, w=1.0 / err)
             return poly.convert().coef
         try:
-            p, _ = curve_fit(self.fit_function, x, mode, p0=np.asarray(self.fit_p0, dtype=np.float64),
-                             sigma=err, absolute_sigma=True, maxfev=20_000)
+            p, _ = curve_fit(
+                self.fit_function,
+                x,
+                mode,
+                p0=np.asarray(self.fit_p0, dtype=np.float64),
+                sigma=err,
+                absolute_sigma=True,
+                maxfev=20_000,
+            )
         except (RuntimeError, ValueError, TypeError):
             return None
         return np.asarray(p, dtype=np.float64)
@@ -385,9 +437,16 @@ class NumericalInversion(RegressorMixin, TransformerMixin, StageMixin, BaseEstim
             return np.polynomial.polynomial.polyval(log_t, params)
         return np.asarray(self.fit_function(log_t, *params), dtype=np.float64) * np.ones_like(log_t)
 
-    def _bin_table(self, hist: ResponseHistogram, condition: list[tuple[ColumnSpec, np.ndarray]],
-                   est: _modefit.ModeArrays, error: np.ndarray, mean_log: np.ndarray, n_eff: np.ndarray,
-                   usable: np.ndarray) -> pd.DataFrame:
+    def _bin_table(
+        self,
+        hist: ResponseHistogram,
+        condition: list[tuple[ColumnSpec, np.ndarray]],
+        est: _modefit.ModeArrays,
+        error: np.ndarray,
+        mean_log: np.ndarray,
+        n_eff: np.ndarray,
+        usable: np.ndarray,
+    ) -> pd.DataFrame:
         n_cells, n_t = hist.shape
         shape = [e.size - 1 for _, e in condition] or [1]
         cell_idx = np.repeat(np.arange(n_cells), n_t)
@@ -411,19 +470,24 @@ class NumericalInversion(RegressorMixin, TransformerMixin, StageMixin, BaseEstim
     # ---- predict ---------------------------------------------------------------------------
     def _stage_response(self, frame: Frame) -> tuple[np.ndarray, np.ndarray]:
         """This stage's response at the jet's current value, and the outside-range flags."""
-        condition = [(spec, edges) for (spec, _), edges in zip(self._condition(), self.condition_edges_, strict=True)]
+        condition = [
+            (spec, edges)
+            for (spec, _), edges in zip(self._condition(), self.condition_edges_, strict=True)
+        ]
         cell, outside = self._cells(frame, condition)
         t = frame.get(self.target, "target")
         if np.any(t <= 0):
             bad = int(np.flatnonzero(t <= 0)[0])
-            raise DataError(f"target column {spec_name(self.target)!r} must be > 0 (Negative values "
-                            f"in data are refused): {t[bad]!r} at row {bad}")
+            raise DataError(
+                f"target column {spec_name(self.target)!r} must be > 0 (Negative values "
+                f"in data are refused): {t[bad]!r} at row {bad}"
+            )
         log_t = np.log(t)
         out = np.empty(frame.n)
         order = np.argsort(cell, kind="stable")
         bounds = np.searchsorted(cell[order], np.arange(self.log_reco_grid_.shape[0] + 1))
         for c in np.unique(cell):
-            rows = order[bounds[c]:bounds[c + 1]]
+            rows = order[bounds[c] : bounds[c + 1]]
             grid = self.log_reco_grid_[c]
             out[rows] = np.interp(log_t[rows], grid, self.response_grid_[c])
             outside[rows] |= (log_t[rows] < grid[0]) | (log_t[rows] > grid[-1])
@@ -443,6 +507,7 @@ class NumericalInversion(RegressorMixin, TransformerMixin, StageMixin, BaseEstim
             ``R_stage / scale``: this stage's response divided by the earlier
             corrections' product (1 when there are none).
         """
+
         def func(frame: Frame) -> Any:
             values = self._stage_response(frame)[0] / frame.scale(self.scale_column)
             return pd.Series(values, index=frame.X.index) if frame.is_frame else values
@@ -462,6 +527,7 @@ class NumericalInversion(RegressorMixin, TransformerMixin, StageMixin, BaseEstim
         DataFrame, ndarray or Dask DataFrame
             A copy of X; the scale column is added or updated for DataFrames.
         """
+
         def func(frame: Frame) -> Any:
             return self._apply_factor(frame, 1.0 / self._stage_response(frame)[0])
 
@@ -480,6 +546,7 @@ class NumericalInversion(RegressorMixin, TransformerMixin, StageMixin, BaseEstim
         -------
         ndarray of bool of shape (n_jets,), or Dask Series
         """
+
         def func(frame: Frame) -> Any:
             flags = self._stage_response(frame)[1]
             return pd.Series(flags, index=frame.X.index) if frame.is_frame else flags

@@ -9,7 +9,14 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from skcal.exceptions import DataError
-from skcal.inversion._stage import ColumnSpec, Frame, StageMixin, bin_lookup, check_edges_param, check_momentum
+from skcal.inversion._stage import (
+    ColumnSpec,
+    Frame,
+    StageMixin,
+    bin_lookup,
+    check_edges_param,
+    check_momentum,
+)
 
 #: Default |eta| bins of alpha and beta: 0 to 4.5 in steps of 0.5.
 DEFAULT_ABS_ETA_BINS = np.linspace(0.0, 4.5, 10)
@@ -136,14 +143,24 @@ class PileupOffset(TransformerMixin, StageMixin, BaseEstimator):
         return tags
 
     def _required_columns(self) -> list[ColumnSpec]:
-        specs = [self.pt, self.eta, self.rho, self.area, self.npv, self.mu, *check_momentum(self.momentum)]
+        specs = [
+            self.pt,
+            self.eta,
+            self.rho,
+            self.area,
+            self.npv,
+            self.mu,
+            *check_momentum(self.momentum),
+        ]
         return [s for s in specs if s is not None]
 
     def _edges(self) -> tuple[np.ndarray, np.ndarray]:
-        eta = check_edges_param(DEFAULT_ABS_ETA_BINS if self.abs_eta_bins is None else self.abs_eta_bins,
-                                "abs_eta_bins")
-        pt = check_edges_param(DEFAULT_PT_TRUE_BINS if self.pt_true_bins is None else self.pt_true_bins,
-                               "pt_true_bins")
+        eta = check_edges_param(
+            DEFAULT_ABS_ETA_BINS if self.abs_eta_bins is None else self.abs_eta_bins, "abs_eta_bins"
+        )
+        pt = check_edges_param(
+            DEFAULT_PT_TRUE_BINS if self.pt_true_bins is None else self.pt_true_bins, "pt_true_bins"
+        )
         return eta, pt
 
     def _check_params(self) -> None:
@@ -158,7 +175,9 @@ class PileupOffset(TransformerMixin, StageMixin, BaseEstimator):
     def _offset_terms(self, frame: Frame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``rho * A``, ``NPV - 1`` and ``mu`` (zeros for the terms not used)."""
         zeros = np.zeros(frame.n)
-        area_term = zeros if self.rho is None else frame.get(self.rho, "rho") * frame.get(self.area, "area")
+        area_term = (
+            zeros if self.rho is None else frame.get(self.rho, "rho") * frame.get(self.area, "area")
+        )
         n = zeros if self.npv is None else frame.get(self.npv, "npv") - 1.0
         m = zeros if self.mu is None else frame.get(self.mu, "mu")
         return area_term, n, m
@@ -167,8 +186,10 @@ class PileupOffset(TransformerMixin, StageMixin, BaseEstimator):
         pt = frame.get(self.pt, "pt")
         if np.any(pt <= 0):
             bad = int(np.flatnonzero(pt <= 0)[0])
-            raise DataError(f"column {self.pt!r} (pt) must be > 0 (Negative values in data are "
-                            f"refused): {pt[bad]!r} at row {bad}")
+            raise DataError(
+                f"column {self.pt!r} (pt) must be > 0 (Negative values in data are "
+                f"refused): {pt[bad]!r} at row {bad}"
+            )
         return pt
 
     def _stats(self, frame: Frame, y: np.ndarray, w: np.ndarray | None) -> dict[str, Any]:
@@ -187,10 +208,19 @@ class PileupOffset(TransformerMixin, StageMixin, BaseEstimator):
         e_bin = e_bin[keep]
         weight, n, m, d = weight[keep], n[keep], m[keep], d[keep]
         stats: dict[str, Any] = {"n_outside": int(outside.sum())}
-        for name, values in zip(_PER_BIN, (weight, weight * n, weight * m, weight * d), strict=True):
+        for name, values in zip(
+            _PER_BIN, (weight, weight * n, weight * m, weight * d), strict=True
+        ):
             stats[name] = np.bincount(cell, weights=values, minlength=n_e * n_k).reshape(n_e, n_k)
-        per_eta = (weight * n * n, weight * n * m, weight * m * m, weight * n * d, weight * m * d,
-                   weight * d * d, np.ones_like(d))
+        per_eta = (
+            weight * n * n,
+            weight * n * m,
+            weight * m * m,
+            weight * n * d,
+            weight * m * d,
+            weight * d * d,
+            np.ones_like(d),
+        )
         for name, values in zip(_PER_ETA, per_eta, strict=True):
             stats[name] = np.bincount(e_bin, weights=values, minlength=n_e)
         return stats
@@ -216,8 +246,9 @@ class PileupOffset(TransformerMixin, StageMixin, BaseEstimator):
         self
         """
         self._check_params()
-        stats = self._reduce(self._stats, X, y, sample_weight, combine=self._add,
-                             chunk_size=int(self.chunk_size))
+        stats = self._reduce(
+            self._stats, X, y, sample_weight, combine=self._add, chunk_size=int(self.chunk_size)
+        )
         eta_edges, _ = self._edges()
         self.abs_eta_edges_ = eta_edges
         self.n_outside_ = int(stats["n_outside"])
@@ -242,7 +273,9 @@ class PileupOffset(TransformerMixin, StageMixin, BaseEstimator):
         for e in range(n_e):
             n_jets = s["count"][e]
             n_groups = int((s["w"][e] > 0).sum())
-            matrix = np.array([[snn[e], snm[e]], [snm[e], smm[e]]])[np.ix_([use_n, use_m], [use_n, use_m])]
+            matrix = np.array([[snn[e], snm[e]], [snm[e], smm[e]]])[
+                np.ix_([use_n, use_m], [use_n, use_m])
+            ]
             rhs = np.array([snd[e], smd[e]])[[use_n, use_m]]
             dof = n_jets - n_groups - matrix.shape[0]
             if matrix.size == 0:
@@ -262,7 +295,9 @@ class PileupOffset(TransformerMixin, StageMixin, BaseEstimator):
                 beta[e], beta_err[e] = next(values)
             fitted[e] = True
         if not fitted.any():
-            raise DataError("no |eta| bin has enough jets with spread in NPV and mu to fit alpha and beta")
+            raise DataError(
+                "no |eta| bin has enough jets with spread in NPV and mu to fit alpha and beta"
+            )
         status = np.where(fitted, "fitted", "borrowed")
         for e in np.flatnonzero(~fitted):
             source = np.flatnonzero(fitted)[np.argmin(np.abs(np.flatnonzero(fitted) - e))]
@@ -291,6 +326,7 @@ class PileupOffset(TransformerMixin, StageMixin, BaseEstimator):
         DataFrame, ndarray or Dask DataFrame
             A copy of X; ``scale_column`` is added or updated for DataFrames.
         """
+
         def func(frame: Frame) -> Any:
             return self._apply_factor(frame, self._factor(frame))
 
@@ -309,6 +345,7 @@ class PileupOffset(TransformerMixin, StageMixin, BaseEstimator):
         -------
         ndarray of shape (n_jets,)
         """
+
         def func(frame: Frame) -> Any:
             e_bin, _ = bin_lookup(np.abs(frame.get(self.eta, "eta")), self.abs_eta_edges_)
             area_term, n, m = self._offset_terms(frame)

@@ -52,21 +52,33 @@ class Frame:
                 values = self.X[spec].to_numpy()
             elif isinstance(spec, int | np.integer) and -self.X.shape[1] <= spec < self.X.shape[1]:
                 values = self.X.iloc[:, int(spec)].to_numpy()
-            elif isinstance(spec, str) and spec.startswith(ABS_PREFIX) and spec[len(ABS_PREFIX):] in self.X.columns:
-                values = np.abs(self.X[spec[len(ABS_PREFIX):]].to_numpy())
+            elif (
+                isinstance(spec, str)
+                and spec.startswith(ABS_PREFIX)
+                and spec[len(ABS_PREFIX) :] in self.X.columns
+            ):
+                values = np.abs(self.X[spec[len(ABS_PREFIX) :]].to_numpy())
             else:
-                also = (f" (nor {spec[len(ABS_PREFIX):]!r}, whose absolute value it means)"
-                        if isinstance(spec, str) and spec.startswith(ABS_PREFIX) else "")
-                raise DataError(f"{role}: column {spec!r}{also} is not in X, which has "
-                                f"{self.X.shape[1]} feature(s): {list(self.X.columns)}")
+                also = (
+                    f" (nor {spec[len(ABS_PREFIX) :]!r}, whose absolute value it means)"
+                    if isinstance(spec, str) and spec.startswith(ABS_PREFIX)
+                    else ""
+                )
+                raise DataError(
+                    f"{role}: column {spec!r}{also} is not in X, which has "
+                    f"{self.X.shape[1]} feature(s): {list(self.X.columns)}"
+                )
             values = as_float_array(values, f"column {spec!r}")
         else:
             if not isinstance(spec, int | np.integer):
-                raise DataError(f"{role}: column {spec!r} is given by name, but X is an array "
-                                f"without column names; pass a DataFrame or a column position")
+                raise DataError(
+                    f"{role}: column {spec!r} is given by name, but X is an array "
+                    f"without column names; pass a DataFrame or a column position"
+                )
             if not -self.X.shape[1] <= spec < self.X.shape[1]:
-                raise DataError(f"{role}: column {spec} is out of range: X has "
-                                f"{self.X.shape[1]} feature(s)")
+                raise DataError(
+                    f"{role}: column {spec} is out of range: X has {self.X.shape[1]} feature(s)"
+                )
             values = self.X[:, spec]
         self._cache[spec] = values
         return values
@@ -107,13 +119,17 @@ class StageMixin:
                 del self.feature_names_in_
             return X
         if hasattr(self, "feature_names_in_"):
-            raise DataError(f"{type(self).__name__} was fitted on a jet table with named "
-                            f"columns; pass a DataFrame with the columns "
-                            f"{[c for c in self._required_columns() if isinstance(c, str)]}")
+            raise DataError(
+                f"{type(self).__name__} was fitted on a jet table with named "
+                f"columns; pass a DataFrame with the columns "
+                f"{[c for c in self._required_columns() if isinstance(c, str)]}"
+            )
         X = check_array(X, dtype=np.float64, ensure_min_samples=1, estimator=self)
         if X.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {X.shape[1]} features, but {type(self).__name__} is "
-                             f"expecting {self.n_features_in_} features as input.")
+            raise ValueError(
+                f"X has {X.shape[1]} features, but {type(self).__name__} is "
+                f"expecting {self.n_features_in_} features as input."
+            )
         return X
 
     def _required_columns(self) -> list[ColumnSpec]:
@@ -123,39 +139,59 @@ class StageMixin:
         try:
             check_is_fitted(self)
         except Exception as exc:
-            raise NotFittedError(f"This {type(self).__name__} instance is not fitted yet; "
-                                 f"call 'fit' first.") from exc
+            raise NotFittedError(
+                f"This {type(self).__name__} instance is not fitted yet; call 'fit' first."
+            ) from exc
 
     # ---- streaming fit ----------------------------------------------------------------
-    def _reduce(self, func: Callable[[Frame, np.ndarray, np.ndarray | None], Any], X: Any, y: Any,
-                sample_weight: Any, combine: Callable[[Any, Any], Any], chunk_size: int = 1 << 20) -> Any:
+    def _reduce(
+        self,
+        func: Callable[[Frame, np.ndarray, np.ndarray | None], Any],
+        X: Any,
+        y: Any,
+        sample_weight: Any,
+        combine: Callable[[Any, Any], Any],
+        chunk_size: int = 1 << 20,
+    ) -> Any:
         """Apply ``func(frame, y, w)`` to each chunk (or partition) and combine the results."""
 
         if y is None:
-            raise DataError(f"{type(self).__name__} requires y to be passed, but the target y is None "
-                            f"(y is the response E_reco / E_true of the uncalibrated jets)")
+            raise DataError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None "
+                f"(y is the response E_reco / E_true of the uncalibrated jets)"
+            )
 
         def on_chunk(x_chunk: Any, y_chunk: Any, w_chunk: Any) -> Any:
             if isinstance(x_chunk, pd.DataFrame):
                 frame = Frame(x_chunk)
             else:
                 frame = Frame(np.asarray(x_chunk, dtype=np.float64))
-            yy = as_response(np.asarray(y_chunk, dtype=np.float64).ravel(), "y (the response)", n=frame.n)
-            ww = as_weights(None if w_chunk is None else np.asarray(w_chunk).ravel(), frame.n, "sample_weight")
+            yy = as_response(
+                np.asarray(y_chunk, dtype=np.float64).ravel(), "y (the response)", n=frame.n
+            )
+            ww = as_weights(
+                None if w_chunk is None else np.asarray(w_chunk).ravel(), frame.n, "sample_weight"
+            )
             return func(frame, yy, ww)
 
         if is_dask(X):
             if not hasattr(X, "columns"):
-                raise DataError("Dask input must be a Dask DataFrame (a jet table with named columns)")
+                raise DataError(
+                    "Dask input must be a Dask DataFrame (a jet table with named columns)"
+                )
             self.feature_names_in_ = np.asarray(X.columns, dtype=object)
             self.n_features_in_ = len(X.columns)
             y = _as_dask_series(y, "y")
-            sample_weight = None if sample_weight is None else _as_dask_series(sample_weight, "sample_weight")
+            sample_weight = (
+                None if sample_weight is None else _as_dask_series(sample_weight, "sample_weight")
+            )
             return reduce_chunks(on_chunk, X, y, sample_weight, combine=combine)
         X = self._check_X(X, reset=True)
         n = X.shape[0]
         if n < 2:
-            raise DataError(f"{type(self).__name__} needs at least 2 jets to fit; got n_samples={n}")
+            raise DataError(
+                f"{type(self).__name__} needs at least 2 jets to fit; got n_samples={n}"
+            )
         y = np.asarray(y.to_numpy() if hasattr(y, "to_numpy") else y)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
@@ -171,7 +207,9 @@ class StageMixin:
         self._check_fitted()
         if is_dask(X):
             if not hasattr(X, "map_partitions"):
-                raise DataError("Dask input must be a Dask DataFrame (a jet table with named columns)")
+                raise DataError(
+                    "Dask input must be a Dask DataFrame (a jet table with named columns)"
+                )
             return X.map_partitions(lambda part: func(Frame(part)), meta=meta)
         return func(Frame(self._check_X(X, reset=False)))
 
@@ -214,8 +252,10 @@ class StageMixin:
             return np.asarray(names, dtype=object)
         if input_features is not None:
             if len(input_features) != self.n_features_in_:
-                raise ValueError(f"input_features should have length equal to "
-                                 f"n_features_in_ ({self.n_features_in_})")
+                raise ValueError(
+                    f"input_features should have length equal to "
+                    f"n_features_in_ ({self.n_features_in_})"
+                )
             return np.asarray(input_features, dtype=object)
         return np.asarray([f"x{i}" for i in range(self.n_features_in_)], dtype=object)
 
@@ -223,15 +263,24 @@ class StageMixin:
 def _as_dask_series(values: Any, name: str) -> Any:
     if is_dask(values):
         return values
-    raise DataError(f"X is a Dask DataFrame: {name} must be a Dask Series with the same partitions "
-                    f"(for example jets['e_reco'] / jets['e_true'])")
+    raise DataError(
+        f"X is a Dask DataFrame: {name} must be a Dask Series with the same partitions "
+        f"(for example jets['e_reco'] / jets['e_true'])"
+    )
 
 
 def check_edges_param(edges: Any, name: str) -> np.ndarray:
     """Edges given as a parameter: strictly increasing finite values, at least two."""
     array = np.asarray(edges, dtype=np.float64)
-    if array.ndim != 1 or array.size < 2 or not np.isfinite(array).all() or np.any(np.diff(array) <= 0):
-        raise DataError(f"{name} must be at least two finite, strictly increasing edges; got {edges!r}")
+    if (
+        array.ndim != 1
+        or array.size < 2
+        or not np.isfinite(array).all()
+        or np.any(np.diff(array) <= 0)
+    ):
+        raise DataError(
+            f"{name} must be at least two finite, strictly increasing edges; got {edges!r}"
+        )
     return array
 
 
@@ -242,9 +291,14 @@ def bin_lookup(values: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, np.nd
     return np.clip(index, 0, edges.size - 2), outside
 
 
-def condition_items(condition: Mapping[ColumnSpec, Any] | None) -> list[tuple[ColumnSpec, np.ndarray]]:
+def condition_items(
+    condition: Mapping[ColumnSpec, Any] | None,
+) -> list[tuple[ColumnSpec, np.ndarray]]:
     if condition is None:
         return []
     if not isinstance(condition, Mapping):
         raise DataError(f"condition must map columns to bin edges, got {type(condition).__name__}")
-    return [(spec, check_edges_param(edges, f"condition[{spec!r}]")) for spec, edges in condition.items()]
+    return [
+        (spec, check_edges_param(edges, f"condition[{spec!r}]"))
+        for spec, edges in condition.items()
+    ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping as AbcMapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any
 
 import awkward as ak
 import numpy as np
@@ -183,7 +183,9 @@ class BinOp(Expr):
 
     def __post_init__(self) -> None:
         if self.op not in _OPS:
-            raise DataError(f"unknown operator {self.op!r} in a mapping expression; use one of {list(_OPS)}")
+            raise DataError(
+                f"unknown operator {self.op!r} in a mapping expression; use one of {list(_OPS)}"
+            )
 
     def branches(self) -> frozenset[str]:
         return self.left.branches() | self.right.branches()
@@ -435,21 +437,28 @@ def _to_numpy(values: ArrayLike) -> ArrayLike:
 
 
 Section = dict[str, Expr]
-MappingInput = AbcMapping[str, Union[str, Expr, float]]
+MappingInput = AbcMapping[str, str | Expr | float]
 
 #: Derived energies: column -> (pt, eta, m) columns of the same object.
-DERIVED_ENERGY = {"e_reco": ("pt_reco", "eta", "m_reco"), "e_true": ("pt_true", "eta_true", "m_true")}
+DERIVED_ENERGY = {
+    "e_reco": ("pt_reco", "eta", "m_reco"),
+    "e_true": ("pt_true", "eta_true", "m_true"),
+}
 
 
 def _section(values: MappingInput | None, what: str) -> Section:
     if values is None:
         return {}
     if not isinstance(values, AbcMapping):
-        raise DataError(f"JetMapping.{what} must be a dict of column -> branch or expression, not {values!r}")
+        raise DataError(
+            f"JetMapping.{what} must be a dict of column -> branch or expression, not {values!r}"
+        )
     out = {}
     for column, value in values.items():
         if not isinstance(column, str) or not column:
-            raise DataError(f"JetMapping.{what}: column names must be non-empty strings, not {column!r}")
+            raise DataError(
+                f"JetMapping.{what}: column names must be non-empty strings, not {column!r}"
+            )
         out[column] = as_expr(value)
     return out
 
@@ -516,14 +525,22 @@ class JetMapping:
         for s, values in sections.items():
             for column in values:
                 if column in seen:
-                    raise DataError(f"JetMapping: column {column!r} is mapped in both {seen[column]!r} and {s!r}")
+                    raise DataError(
+                        f"JetMapping: column {column!r} is mapped in both {seen[column]!r} and {s!r}"
+                    )
                 seen[column] = s
         if not sections["jets"]:
-            raise DataError("JetMapping: the 'jets' section is empty; map at least one column of the reco jets")
+            raise DataError(
+                "JetMapping: the 'jets' section is empty; map at least one column of the reco jets"
+            )
         if self.match is not None and not isinstance(self.match, (IndexMatch, DeltaRMatch)):
-            raise DataError(f"JetMapping.match must be an IndexMatch or a DeltaRMatch, not {self.match!r}")
+            raise DataError(
+                f"JetMapping.match must be an IndexMatch or a DeltaRMatch, not {self.match!r}"
+            )
         if sections["truth"] and self.match is None:
-            raise DataError("JetMapping: a 'truth' section needs a match (IndexMatch or DeltaRMatch)")
+            raise DataError(
+                "JetMapping: a 'truth' section needs a match (IndexMatch or DeltaRMatch)"
+            )
 
     def sections(self) -> dict[str, Section]:
         """The three sections, ``{"jets": ..., "truth": ..., "event": ...}``, with derived
@@ -544,8 +561,13 @@ class JetMapping:
         """Every column this mapping provides, derived ones included."""
         return [c for s in self.sections().values() for c in s]
 
-    def with_columns(self, *, jets: MappingInput | None = None, truth: MappingInput | None = None,
-                     event: MappingInput | None = None) -> JetMapping:
+    def with_columns(
+        self,
+        *,
+        jets: MappingInput | None = None,
+        truth: MappingInput | None = None,
+        event: MappingInput | None = None,
+    ) -> JetMapping:
         """A copy with more (or replaced) columns.
 
         Examples
@@ -570,9 +592,13 @@ class JetMapping:
         >>> "flavour" in NANOAOD.without("flavour").columns()
         False
         """
-        unknown = [c for c in columns if c not in self.jets and c not in self.truth and c not in self.event]
+        unknown = [
+            c for c in columns if c not in self.jets and c not in self.truth and c not in self.event
+        ]
         if unknown:
-            raise DataError(f"JetMapping.without: {unknown} are not columns of the mapping {self.name!r}")
+            raise DataError(
+                f"JetMapping.without: {unknown} are not columns of the mapping {self.name!r}"
+            )
         return dataclasses.replace(
             self,
             jets={c: e for c, e in self.jets.items() if c not in columns},

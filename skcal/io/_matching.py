@@ -104,8 +104,12 @@ class DeltaRMatch:
         >>> DeltaRMatch.atlas(radius=1.0).truth_isolation
         2.5
         """
-        return cls(max_dr=max_dr, truth_isolation=2.5 * radius, reco_isolation=1.5 * radius,
-                   isolation_min_pt=min_pt)
+        return cls(
+            max_dr=max_dr,
+            truth_isolation=2.5 * radius,
+            reco_isolation=1.5 * radius,
+            isolation_min_pt=min_pt,
+        )
 
     @property
     def needs_pt(self) -> bool:
@@ -128,7 +132,9 @@ def _offsets(counts: np.ndarray) -> np.ndarray:
     return np.concatenate(([0], np.cumsum(counts, dtype=np.int64)))
 
 
-def index_match(index: np.ndarray, reco_counts: np.ndarray, truth_counts: np.ndarray) -> MatchResult:
+def index_match(
+    index: np.ndarray, reco_counts: np.ndarray, truth_counts: np.ndarray
+) -> MatchResult:
     """Match by stored index.
 
     Parameters
@@ -157,7 +163,9 @@ def index_match(index: np.ndarray, reco_counts: np.ndarray, truth_counts: np.nda
     valid = (index >= 0) & (index < truth_counts[event])
     reco = np.flatnonzero(valid)
     truth = _offsets(truth_counts)[event[reco]] + index[reco]
-    return MatchResult(reco=reco, truth=truth, n_unmatched=int(len(index) - len(reco)), n_not_isolated=0)
+    return MatchResult(
+        reco=reco, truth=truth, n_unmatched=int(len(index) - len(reco)), n_not_isolated=0
+    )
 
 
 def _pairs(counts_a: np.ndarray, counts_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -215,8 +223,13 @@ def _greedy(reco: np.ndarray, truth: np.ndarray, d2: np.ndarray) -> tuple[np.nda
     return np.concatenate(kept_reco), np.concatenate(kept_truth)
 
 
-def nearest_neighbour_dr(eta: np.ndarray, phi: np.ndarray, counts: np.ndarray,
-                         pt: np.ndarray | None = None, min_pt: float = 0.0) -> np.ndarray:
+def nearest_neighbour_dr(
+    eta: np.ndarray,
+    phi: np.ndarray,
+    counts: np.ndarray,
+    pt: np.ndarray | None = None,
+    min_pt: float = 0.0,
+) -> np.ndarray:
     """For each object, the distance to the closest other object of its event (above
     ``min_pt`` when ``pt`` is given); ``inf`` where there is none.
 
@@ -244,7 +257,7 @@ def nearest_neighbour_dr(eta: np.ndarray, phi: np.ndarray, counts: np.ndarray,
         d2[ignore] = np.inf
         # Pairs are grouped by a, with n_event entries each (itself included).
         if d2.size:
-            out[offset:offset + int(c.sum())] = np.minimum.reduceat(d2, _group_starts(c))
+            out[offset : offset + int(c.sum())] = np.minimum.reduceat(d2, _group_starts(c))
     return np.sqrt(out)
 
 
@@ -257,10 +270,17 @@ def _group_starts(counts: np.ndarray) -> np.ndarray:
     return first_pair_of_event[event] + local * counts[event]
 
 
-def delta_r_match(reco_eta: np.ndarray, reco_phi: np.ndarray, reco_counts: np.ndarray,
-                  truth_eta: np.ndarray, truth_phi: np.ndarray, truth_counts: np.ndarray,
-                  match: DeltaRMatch, reco_pt: np.ndarray | None = None,
-                  truth_pt: np.ndarray | None = None) -> MatchResult:
+def delta_r_match(
+    reco_eta: np.ndarray,
+    reco_phi: np.ndarray,
+    reco_counts: np.ndarray,
+    truth_eta: np.ndarray,
+    truth_phi: np.ndarray,
+    truth_counts: np.ndarray,
+    match: DeltaRMatch,
+    reco_pt: np.ndarray | None = None,
+    truth_pt: np.ndarray | None = None,
+) -> MatchResult:
     """Match by angular distance (see :class:`DeltaRMatch`).
 
     Returns
@@ -303,10 +323,14 @@ def delta_r_match(reco_eta: np.ndarray, reco_phi: np.ndarray, reco_counts: np.nd
 
     isolated = np.ones(n_matched, dtype=bool)
     if match.truth_isolation is not None:
-        near = nearest_neighbour_dr(truth_eta, truth_phi, truth_counts, truth_pt, match.isolation_min_pt)
+        near = nearest_neighbour_dr(
+            truth_eta, truth_phi, truth_counts, truth_pt, match.isolation_min_pt
+        )
         isolated &= near[truth] >= match.truth_isolation
     if match.reco_isolation is not None:
-        near = nearest_neighbour_dr(reco_eta, reco_phi, reco_counts, reco_pt, match.isolation_min_pt)
+        near = nearest_neighbour_dr(
+            reco_eta, reco_phi, reco_counts, reco_pt, match.isolation_min_pt
+        )
         isolated &= near[reco] >= match.reco_isolation
     return MatchResult(
         reco=reco[isolated],

@@ -39,8 +39,18 @@ NANOAOD = JetMapping(
         "n_constituents": "Jet_nConstituents",
         "pt_ref": "Jet_pt",
     },
-    truth={"pt_true": "GenJet_pt", "eta_true": "GenJet_eta", "phi_true": "GenJet_phi", "m_true": "GenJet_mass"},
-    event={"mu": "Pileup_nTrueInt", "npv": "PV_npvs", "rho": "fixedGridRhoFastjetAll", "weight": "genWeight"},
+    truth={
+        "pt_true": "GenJet_pt",
+        "eta_true": "GenJet_eta",
+        "phi_true": "GenJet_phi",
+        "m_true": "GenJet_mass",
+    },
+    event={
+        "mu": "Pileup_nTrueInt",
+        "npv": "PV_npvs",
+        "rho": "fixedGridRhoFastjetAll",
+        "weight": "genWeight",
+    },
     match=IndexMatch("Jet_genJetIdx"),
 )
 
@@ -71,13 +81,16 @@ PHYSLITE = JetMapping(
         "phi": _jet + "JetConstitScaleMomentum_phi",
         "m_reco": Branch(_jet + "JetConstitScaleMomentum_m") * _MEV,
         "area": _jet + "ActiveArea4vec_pt",
-        "flavour": Flavour(_jet + "HadronConeExclTruthLabelID", _jet + "PartonTruthLabelID", signed=False),
+        "flavour": Flavour(
+            _jet + "HadronConeExclTruthLabelID", _jet + "PartonTruthLabelID", signed=False
+        ),
         "em_frac": _jet + "EMFrac",
         "width": _jet + "Width",
         "detector_eta": _jet + "DetectorEta",
         "n_trk": At(_jet + "NumTrkPt1000", 0, default=0),
         "trk_width": Clip(At(_jet + "TrackWidthPt1000", 0, default=0.0), lower=0.0),
-        "charged_frac": At(_jet + "SumPtTrkPt500", 0, default=0.0) / Branch(_jet + "JetConstitScaleMomentum_pt"),
+        "charged_frac": At(_jet + "SumPtTrkPt500", 0, default=0.0)
+        / Branch(_jet + "JetConstitScaleMomentum_pt"),
         "em3_frac": InnerSum(_eps, (3, 7)) / InnerSum(_eps),
         "tile0_frac": InnerSum(_eps, (12, 18)) / InnerSum(_eps),
         "n_muon_segments": _jet + "GhostMuonSegmentCount",
@@ -114,6 +127,8 @@ def get_preset(preset: str | JetMapping) -> JetMapping:
     if isinstance(preset, JetMapping):
         return preset
     if not isinstance(preset, str) or preset.lower() not in PRESETS:
-        raise DataError(f"unknown preset {preset!r}; the presets are {sorted(PRESETS)}"
-                        f"{closest(str(preset).lower(), list(PRESETS))}")
+        raise DataError(
+            f"unknown preset {preset!r}; the presets are {sorted(PRESETS)}"
+            f"{closest(str(preset).lower(), list(PRESETS))}"
+        )
     return PRESETS[preset.lower()]

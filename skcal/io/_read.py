@@ -67,8 +67,12 @@ class ReadSummary:
     n_jets: int = 0
 
     def __add__(self, other: ReadSummary) -> ReadSummary:
-        return ReadSummary(**{f.name: getattr(self, f.name) + getattr(other, f.name)
-                              for f in dataclasses.fields(self)})
+        return ReadSummary(
+            **{
+                f.name: getattr(self, f.name) + getattr(other, f.name)
+                for f in dataclasses.fields(self)
+            }
+        )
 
 
 @dataclass(frozen=True)
@@ -108,17 +112,23 @@ def _as_column(values: Any, n: int, column: str, path: str) -> np.ndarray:
             ) from exc
     values = np.asarray(values)
     if values.ndim != 1:
-        raise DataError(f"{path}: column {column!r} holds {values.shape[1:]} values per row, not one number")
+        raise DataError(
+            f"{path}: column {column!r} holds {values.shape[1:]} values per row, not one number"
+        )
     if len(values) != n:
         raise DataError(f"{path}: column {column!r} has {len(values)} values for {n} rows")
     return values
 
 
-def _evaluate(section: dict[str, Expr], arrays: Mapping[str, Any], n: int, path: str) -> dict[str, np.ndarray]:
+def _evaluate(
+    section: dict[str, Expr], arrays: Mapping[str, Any], n: int, path: str
+) -> dict[str, np.ndarray]:
     return {c: _as_column(e.evaluate(arrays), n, c, path) for c, e in section.items()}
 
 
-def _flatten_section(plan: _Plan, arrays: Any, section: str, path: str) -> tuple[dict[str, Any], np.ndarray | None]:
+def _flatten_section(
+    plan: _Plan, arrays: Any, section: str, path: str
+) -> tuple[dict[str, Any], np.ndarray | None]:
     """One entry per object of the section's collection, and the objects per event."""
     flat, counts, first = {}, None, None
     for name in plan.section_branches(section):
@@ -135,19 +145,37 @@ def _flatten_section(plan: _Plan, arrays: Any, section: str, path: str) -> tuple
     return flat, counts
 
 
-def _match(plan: _Plan, jets: dict[str, np.ndarray], truth: dict[str, np.ndarray], jets_ctx: Mapping[str, Any],
-           reco_counts: np.ndarray, truth_counts: np.ndarray, path: str) -> MatchResult:
+def _match(
+    plan: _Plan,
+    jets: dict[str, np.ndarray],
+    truth: dict[str, np.ndarray],
+    jets_ctx: Mapping[str, Any],
+    reco_counts: np.ndarray,
+    truth_counts: np.ndarray,
+    path: str,
+) -> MatchResult:
     if isinstance(plan.match, IndexMatch):
         n = int(reco_counts.sum())
         index = _as_column(plan.match.index.evaluate(jets_ctx), n, "the match index", path)  # type: ignore[union-attr]
         return index_match(index, reco_counts, truth_counts)
     assert isinstance(plan.match, DeltaRMatch)
     pts = (jets["pt_reco"], truth["pt_true"]) if plan.match.needs_pt else (None, None)
-    return delta_r_match(jets["eta"], jets["phi"], reco_counts, truth["eta_true"], truth["phi_true"],
-                         truth_counts, plan.match, reco_pt=pts[0], truth_pt=pts[1])
+    return delta_r_match(
+        jets["eta"],
+        jets["phi"],
+        reco_counts,
+        truth["eta_true"],
+        truth["phi_true"],
+        truth_counts,
+        plan.match,
+        reco_pt=pts[0],
+        truth_pt=pts[1],
+    )
 
 
-def _process(plan: _Plan, arrays: Any, n_entries: int, path: str) -> tuple[dict[str, np.ndarray], ReadSummary]:
+def _process(
+    plan: _Plan, arrays: Any, n_entries: int, path: str
+) -> tuple[dict[str, np.ndarray], ReadSummary]:
     """The jet-table columns of one chunk of raw branch arrays."""
     if plan.layout == "flat":
         table: dict[str, np.ndarray] = {}
@@ -177,7 +205,9 @@ def _process(plan: _Plan, arrays: Any, n_entries: int, path: str) -> tuple[dict[
         table.update({c: v[truth_rows] for c, v in truth.items()})
         event_rows = jet_event[rows]
         table.update({c: v[event_rows] for c, v in event.items()})
-        summary = ReadSummary(n_events=n_entries, n_reco=n_reco, n_unmatched=unmatched, n_not_isolated=not_isolated)
+        summary = ReadSummary(
+            n_events=n_entries, n_reco=n_reco, n_unmatched=unmatched, n_not_isolated=not_isolated
+        )
 
     n_rows = summary.n_reco - summary.n_unmatched - summary.n_not_isolated
     if plan.cuts:
@@ -202,8 +232,14 @@ def _read_ranges(plan: _Plan, obj: Any, path: str, tree: str, ranges: Sequence[t
         yield _process(plan, arrays, stop - start, path)
 
 
-def _read_file(plan: _Plan, obj: Any, path: str, tree: str, ranges: Sequence[tuple[int, int]],
-               parts: dict[str, list[np.ndarray]]) -> ReadSummary:
+def _read_file(
+    plan: _Plan,
+    obj: Any,
+    path: str,
+    tree: str,
+    ranges: Sequence[tuple[int, int]],
+    parts: dict[str, list[np.ndarray]],
+) -> ReadSummary:
     """Read the chunks of one open file and append its columns to ``parts``."""
     summary = ReadSummary()
     n_rows = sum(stop - start for start, stop in ranges)
@@ -217,7 +253,7 @@ def _read_file(plan: _Plan, obj: Any, path: str, tree: str, ranges: Sequence[tup
                 filled = {c: np.empty(n_rows, dtype=v.dtype) for c, v in table.items()}
             offset = summary.n_jets - part.n_jets
             for c, v in table.items():
-                filled[c][offset:offset + len(v)] = v
+                filled[c][offset : offset + len(v)] = v
         else:
             for c in plan.output:
                 parts.setdefault(c, []).append(table[c])
@@ -260,8 +296,11 @@ def _identity_mapping(obj: Any, path: str, tree: str) -> JetMapping:
     """A mapping of every numeric branch to a column of the same name (a flat file)."""
     # A branch that uproot cannot interpret (a custom class) is no column of a flat table.
     branch_names(obj, path)  # a damaged file fails here, with its name
-    names = [n for n in obj.keys(recursive=False)
-             if not isinstance(getattr(obj[n], "interpretation", None), UnknownInterpretation)]
+    names = [
+        n
+        for n in obj.keys(recursive=False)
+        if not isinstance(getattr(obj[n], "interpretation", None), UnknownInterpretation)
+    ]
     # A TTree's jagged branches show without reading anything (NanoAOD has ~1500 branches).
     lists = [n for n in names if isinstance(getattr(obj[n], "interpretation", None), AsJagged)]
     types = {} if lists else _branch_types(obj, path, tree, names)
@@ -274,17 +313,26 @@ def _identity_mapping(obj: Any, path: str, tree: str) -> JetMapping:
     numbers = [n for n, t in types.items() if _kind(t) == "number"]
     if not numbers:
         raise ROOTFileError(f"{path}: tree {tree!r} has no numeric branch to read as a column")
-    return JetMapping(jets={n: Branch(n) for n in numbers}, tree=tree, name="flat",
-                      description="a flat tree of jets")
+    return JetMapping(
+        jets={n: Branch(n) for n in numbers},
+        tree=tree,
+        name="flat",
+        description="a flat tree of jets",
+    )
 
 
 def _resolve_mapping(preset: Any, mapping: Any) -> tuple[JetMapping | None, str]:
     if preset is not None and mapping is not None:
-        raise DataError("pass either preset= or mapping=, not both; to extend a preset use "
-                        "NANOAOD.with_columns(jets={...})")
+        raise DataError(
+            "pass either preset= or mapping=, not both; to extend a preset use "
+            "NANOAOD.with_columns(jets={...})"
+        )
     if preset is not None:
         chosen = get_preset(preset)
-        return chosen, f" (the preset {chosen.name!r} is for {chosen.description} files; is this one?)"
+        return (
+            chosen,
+            f" (the preset {chosen.name!r} is for {chosen.description} files; is this one?)",
+        )
     if mapping is None:
         return None, ""
     if isinstance(mapping, JetMapping):
@@ -294,12 +342,18 @@ def _resolve_mapping(preset: Any, mapping: Any) -> tuple[JetMapping | None, str]
     raise DataError(f"mapping must be a JetMapping or a dict of column -> branch, not {mapping!r}")
 
 
-def _select(sections: dict[str, dict[str, Expr]], match: Any, columns: Sequence[str] | None,
-            cuts: Cuts | None) -> tuple[dict[str, dict[str, Expr]], tuple[str, ...], tuple]:
+def _select(
+    sections: dict[str, dict[str, Expr]],
+    match: Any,
+    columns: Sequence[str] | None,
+    cuts: Cuts | None,
+) -> tuple[dict[str, dict[str, Expr]], tuple[str, ...], tuple]:
     """Keep the sections' columns that are asked for, cut on, or matched on."""
     available = [c for s in sections.values() for c in s]
     if columns is None:
-        output = [c for c in _CANONICAL_ORDER if c in available] + [c for c in available if c not in _CANONICAL_ORDER]
+        output = [c for c in _CANONICAL_ORDER if c in available] + [
+            c for c in available if c not in _CANONICAL_ORDER
+        ]
     else:
         if isinstance(columns, str):
             columns = [columns]
@@ -309,7 +363,9 @@ def _select(sections: dict[str, dict[str, Expr]], match: Any, columns: Sequence[
         try:
             lo, hi = bounds
         except (TypeError, ValueError):
-            raise DataError(f"cuts[{column!r}] must be a (low, high) pair, None for no limit; got {bounds!r}") from None
+            raise DataError(
+                f"cuts[{column!r}] must be a (low, high) pair, None for no limit; got {bounds!r}"
+            ) from None
         if lo is not None and hi is not None and not lo < hi:
             raise DataError(f"cuts[{column!r}] = {bounds!r} keeps nothing: low must be below high")
         cut_list.append((column, lo, hi))
@@ -320,14 +376,24 @@ def _select(sections: dict[str, dict[str, Expr]], match: Any, columns: Sequence[
             needed |= {"pt_reco", "pt_true"}
     for column in sorted(needed):
         if column not in available:
-            role = "asked for" if column in output else "cut on" if column in dict(cuts or {}) else "needed to match"
-            raise DataError(f"column {column!r} ({role}) is not provided by the mapping"
-                            f"{closest(column, available)}; it provides {available}")
+            role = (
+                "asked for"
+                if column in output
+                else "cut on"
+                if column in dict(cuts or {})
+                else "needed to match"
+            )
+            raise DataError(
+                f"column {column!r} ({role}) is not provided by the mapping"
+                f"{closest(column, available)}; it provides {available}"
+            )
     chosen = {name: {c: e for c, e in sec.items() if c in needed} for name, sec in sections.items()}
     return chosen, tuple(output), tuple(cut_list)
 
 
-def _entry_ranges(obj: Any, n_entries: int, step_size: int | str, branches: Sequence[str]) -> list[tuple[int, int]]:
+def _entry_ranges(
+    obj: Any, n_entries: int, step_size: int | str, branches: Sequence[str]
+) -> list[tuple[int, int]]:
     """Chunks of whole baskets (clusters), at most ``step_size`` entries where they fit.
 
     A basket is decompressed whole, so a chunk boundary inside one costs a second
@@ -338,7 +404,7 @@ def _entry_ranges(obj: Any, n_entries: int, step_size: int | str, branches: Sequ
     if isinstance(step_size, str):
         try:
             step = int(obj.num_entries_for(step_size, list(branches)))
-        except Exception:  # noqa: BLE001 - an estimate; fall back to a fixed number
+        except Exception:
             step = 100_000
     else:
         step = int(step_size)
@@ -364,12 +430,27 @@ def _entry_ranges(obj: Any, n_entries: int, step_size: int | str, branches: Sequ
 class _Planner:
     """Checks each file of a dataset as it is opened; the first one fixes the plan."""
 
-    def __init__(self, mapping: JetMapping | None, hint: str, tree: str | None, columns: Sequence[str] | None,
-                 cuts: Cuts | None, match: Any) -> None:
+    def __init__(
+        self,
+        mapping: JetMapping | None,
+        hint: str,
+        tree: str | None,
+        columns: Sequence[str] | None,
+        cuts: Cuts | None,
+        match: Any,
+    ) -> None:
         if match is not None and not isinstance(match, (IndexMatch, DeltaRMatch)):
             raise DataError(f"match must be an IndexMatch or a DeltaRMatch, not {match!r}")
-        self.mapping, self.hint, self.columns, self.cuts, self.match = mapping, hint, columns, cuts, match
-        self.default_tree = tree if tree is not None else (mapping.tree if mapping is not None else None)
+        self.mapping, self.hint, self.columns, self.cuts, self.match = (
+            mapping,
+            hint,
+            columns,
+            cuts,
+            match,
+        )
+        self.default_tree = (
+            tree if tree is not None else (mapping.tree if mapping is not None else None)
+        )
         self.plan: _Plan | None = None
         self.reference: tuple[str, dict[str, Any]] = ("", {})
         self.empty: Any = None  # the first file's branches with no entries: the schema
@@ -378,11 +459,15 @@ class _Planner:
         mapping = self.mapping if self.mapping is not None else _identity_mapping(obj, path, name)
         if self.match is not None:
             mapping = dataclasses.replace(mapping, match=self.match)
-        sections, output, cut_list = _select(mapping.sections(), mapping.match, self.columns, self.cuts)
+        sections, output, cut_list = _select(
+            mapping.sections(), mapping.match, self.columns, self.cuts
+        )
         probe = _Plan(sections, mapping.match, "flat", (), output, cut_list, self.hint)
         branches = sorted({b for s in sections for b in probe.section_branches(s)})
         if not branches:
-            raise DataError(f"the columns {list(output)} read no branch; ask for at least one stored column")
+            raise DataError(
+                f"the columns {list(output)} read no branch; ask for at least one stored column"
+            )
         self._check_branches(path, name, obj, dataclasses.replace(probe, branches=tuple(branches)))
         layout = _layout(path, self.reference[1], sections, probe, mapping)
         return dataclasses.replace(probe, layout=layout, branches=tuple(branches))
@@ -396,8 +481,10 @@ class _Planner:
                 for column, expr in section.items():
                     for b in expr.branches():
                         needed_by.setdefault(b, column)
-            details = "; ".join(f"no branch {b!r} (for column {needed_by.get(b, 'match')!r})"
-                                f"{closest(b, available)}" for b in missing[:5])
+            details = "; ".join(
+                f"no branch {b!r} (for column {needed_by.get(b, 'match')!r}){closest(b, available)}"
+                for b in missing[:5]
+            )
             other = f"; the first file {self.reference[0]} has them" if self.reference[0] else ""
             raise ROOTFileError(f"{path}: tree {name!r}: {details}{other}{self.hint}")
         empty = empty_arrays(obj, path, name, plan.branches)
@@ -421,14 +508,21 @@ class _Planner:
         return self.plan
 
 
-def _layout(path: str, types: dict[str, Any], sections: dict[str, dict[str, Expr]], probe: _Plan,
-            mapping: JetMapping) -> Layout:
+def _layout(
+    path: str,
+    types: dict[str, Any],
+    sections: dict[str, dict[str, Expr]],
+    probe: _Plan,
+    mapping: JetMapping,
+) -> Layout:
     kinds = {b: _kind(types[b]) for b in probe.section_branches("jets")}
     if kinds and all(k == "list" for k in kinds.values()):
         for b in probe.section_branches("truth"):
             if _kind(types[b]) != "list":
-                raise ROOTFileError(f"{path}: branch {b!r} of the truth section is not a list per event "
-                                    f"(type {types[b]}); the truth jets must be a per-event collection")
+                raise ROOTFileError(
+                    f"{path}: branch {b!r} of the truth section is not a list per event "
+                    f"(type {types[b]}); the truth jets must be a per-event collection"
+                )
         return "jagged"
     lists = [b for b, k in kinds.items() if k == "list"]
     if lists:
@@ -531,9 +625,14 @@ def read_jets(
     """
     pairs = resolve_sources(source)
     chosen, hint = _resolve_mapping(preset, mapping)
-    if isinstance(step_size, bool) or not isinstance(step_size, (int, str)) or (
-            isinstance(step_size, int) and step_size < 1):
-        raise DataError(f"step_size must be a positive number of entries or a size like '100 MB', not {step_size!r}")
+    if (
+        isinstance(step_size, bool)
+        or not isinstance(step_size, (int, str))
+        or (isinstance(step_size, int) and step_size < 1)
+    ):
+        raise DataError(
+            f"step_size must be a positive number of entries or a size like '100 MB', not {step_size!r}"
+        )
     planner = _Planner(chosen, hint, tree, columns, cuts, match)
     parts: dict[str, list[np.ndarray]] = {}
     chunks: list[Chunk] = []
@@ -544,7 +643,9 @@ def read_jets(
             ranges = _entry_ranges(obj, num_entries(obj, path), step_size, plan.branches)
             if dask:  # only plan: the chunks are read when the collection is computed
                 # an empty dataset still needs one (empty) partition to carry its columns
-                chunks += [(path, name, start, stop) for start, stop in ranges] or [(path, name, 0, 0)]
+                chunks += [(path, name, start, stop) for start, stop in ranges] or [
+                    (path, name, 0, 0)
+                ]
                 continue
             summary += _read_file(plan, obj, path, name, ranges, parts)
     assert planner.plan is not None
@@ -559,13 +660,25 @@ def read_jets(
 
         chunks = [c for c in chunks if c[3] > c[2]] or chunks[:1]
         meta = pd.DataFrame(schema, copy=False)
-        return dd.from_map(_ChunkTask(plan), chunks, meta=meta, label="read-jets", enforce_metadata=False)
+        return dd.from_map(
+            _ChunkTask(plan), chunks, meta=meta, label="read-jets", enforce_metadata=False
+        )
 
-    data = {c: (v[0] if len(v) == 1 else np.concatenate(v)) if v else schema[c]
-            for c in plan.output for v in [parts.get(c, [])]}
+    data = {
+        c: (v[0] if len(v) == 1 else np.concatenate(v)) if v else schema[c]
+        for c in plan.output
+        for v in [parts.get(c, [])]
+    }
     frame = pd.DataFrame(data, copy=False)
     frame.attrs["read_summary"] = dataclasses.asdict(summary)
-    logger.info("read %d jets from %d events in %d files (%d reco jets: %d unmatched, %d not isolated, %d cut)",
-                summary.n_jets, summary.n_events, len(pairs), summary.n_reco, summary.n_unmatched,
-                summary.n_not_isolated, summary.n_cut)
+    logger.info(
+        "read %d jets from %d events in %d files (%d reco jets: %d unmatched, %d not isolated, %d cut)",
+        summary.n_jets,
+        summary.n_events,
+        len(pairs),
+        summary.n_reco,
+        summary.n_unmatched,
+        summary.n_not_isolated,
+        summary.n_cut,
+    )
     return frame

@@ -40,7 +40,10 @@ def closest(name: str, candidates: Sequence[str], n: int = 3) -> str:
     matches = difflib.get_close_matches(name, list(candidates), n=n, cutoff=0.6)
     if not matches:
         lowered = {c.lower(): c for c in candidates}
-        matches = [lowered[m] for m in difflib.get_close_matches(name.lower(), list(lowered), n=n, cutoff=0.6)]
+        matches = [
+            lowered[m]
+            for m in difflib.get_close_matches(name.lower(), list(lowered), n=n, cutoff=0.6)
+        ]
     return f"; closest: {', '.join(repr(m) for m in matches)}" if matches else ""
 
 
@@ -90,7 +93,9 @@ def resolve_sources(source: Source) -> list[tuple[str, str | None]]:
     elif isinstance(source, Sequence) and not isinstance(source, (bytes, bytearray)):
         pairs = [(path, None) for item in source for path in _expand(item)]
     else:
-        raise ROOTFileError(f"source must be a path, a glob, a list of paths or a dict of path -> tree, not {source!r}")
+        raise ROOTFileError(
+            f"source must be a path, a glob, a list of paths or a dict of path -> tree, not {source!r}"
+        )
     if not pairs:
         raise ROOTFileError(f"source {source!r} names no file")
     return pairs
@@ -142,7 +147,9 @@ def find_tree(handle: Any, path: str, tree: str | None, *, hint: str = "") -> tu
         elif not available:
             raise ROOTFileError(f"{path}: the file holds no TTree or RNTuple{hint}")
         else:
-            raise ROOTFileError(f"{path}: the file holds several trees {available}; name one with tree=...{hint}")
+            raise ROOTFileError(
+                f"{path}: the file holds several trees {available}; name one with tree=...{hint}"
+            )
     elif tree not in available:
         raise ROOTFileError(
             f"{path}: no tree {tree!r} in the file; it holds {available or 'no TTree or RNTuple'}"
@@ -179,13 +186,18 @@ def open_tree(path: str, tree: str | None, *, hint: str = "") -> Iterator[tuple[
         yield find_tree(handle, path, tree, hint=hint)
 
 
-def read_arrays(obj: Any, path: str, tree: str, branches: Sequence[str], start: int, stop: int,
-                library: str) -> Any:
+def read_arrays(
+    obj: Any, path: str, tree: str, branches: Sequence[str], start: int, stop: int, library: str
+) -> Any:
     """Entries ``[start, stop)`` of ``branches``; damage in the file is a ROOTFileError."""
     try:
         return obj.arrays(list(branches), entry_start=start, entry_stop=stop, library=library)
     except Exception as exc:
-        doing = f"read entries {start}-{stop} of {tree!r}" if stop > start else f"read the branches of {tree!r}"
+        doing = (
+            f"read entries {start}-{stop} of {tree!r}"
+            if stop > start
+            else f"read the branches of {tree!r}"
+        )
         raise _corrupt(path, exc, doing) from exc
 
 
@@ -202,8 +214,11 @@ def empty_arrays(obj: Any, path: str, tree: str, branches: Sequence[str]) -> dic
             form = obj.to_akform()
             form = form[0] if isinstance(form, tuple) else form
             return {b: ak.Array(form.content(b).length_zero_array()) for b in branches}
-        return {b: ak.Array(obj[b].interpretation.awkward_form(obj.file).length_zero_array()) for b in branches}
-    except Exception:  # noqa: BLE001 - unusual metadata: let uproot read no entries instead
+        return {
+            b: ak.Array(obj[b].interpretation.awkward_form(obj.file).length_zero_array())
+            for b in branches
+        }
+    except Exception:
         empty = read_arrays(obj, path, tree, branches, 0, 0, "ak")
         return {b: empty[b] for b in branches}
 
@@ -217,8 +232,10 @@ def cluster_offsets(obj: Any, branches: Sequence[str], n_entries: int) -> list[i
             offsets = [int(c.num_first_entry) for c in obj.cluster_summaries] + [n_entries]
         else:
             wanted = set(branches)
-            offsets = [int(x) for x in obj.common_entry_offsets(filter_branch=lambda b: b.name in wanted)]
-    except Exception:  # noqa: BLE001 - only an optimisation
+            offsets = [
+                int(x) for x in obj.common_entry_offsets(filter_branch=lambda b: b.name in wanted)
+            ]
+    except Exception:
         offsets = []
     if len(offsets) < 2 or offsets[0] != 0 or offsets[-1] != n_entries:
         return [0, n_entries] if n_entries else [0]

@@ -86,8 +86,14 @@ def write_root(
     return path
 
 
-def _write_chunks(file: uproot.WritableDirectory, tree: str, chunks: Iterable[pd.DataFrame],
-                  format: Format, chunk_size: int, path: Path) -> None:
+def _write_chunks(
+    file: uproot.WritableDirectory,
+    tree: str,
+    chunks: Iterable[pd.DataFrame],
+    format: Format,
+    chunk_size: int,
+    path: Path,
+) -> None:
     output = None
     columns: list[str] | None = None
     for chunk in chunks:
@@ -97,10 +103,12 @@ def _write_chunks(file: uproot.WritableDirectory, tree: str, chunks: Iterable[pd
             make = file.mktree if format == "ttree" else file.mkrntuple
             output = make(tree, types)
         elif list(chunk.columns) != columns:
-            raise DataError(f"cannot write {path}: a chunk has columns {list(chunk.columns)}, "
-                            f"the first had {columns}")
+            raise DataError(
+                f"cannot write {path}: a chunk has columns {list(chunk.columns)}, "
+                f"the first had {columns}"
+            )
         for start in range(0, len(chunk), chunk_size):
-            part = chunk.iloc[start:start + chunk_size]
+            part = chunk.iloc[start : start + chunk_size]
             output.extend({name: part[name].to_numpy() for name in columns})
     if columns is None:
         raise DataError(f"cannot write {path}: the table has no chunks")

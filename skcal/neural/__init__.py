@@ -18,13 +18,19 @@ the response ``r = E_reco / E_true`` (``E_calib = E_reco / predict(X)``).
 3
 """
 
-from skcal.neural.callbacks import ClosureMonitor
-from skcal.neural.energy_mass import EnergyMassCalibrator, EnergyMassNetwork
-from skcal.neural.schedule import PAPER_SCHEDULE, Stage, paper_schedule
-from skcal.neural._estimators import GDNCalibrator, MDNCalibrator, PointCalibrator, TrainingDivergedError, nll_loss
+from skcal.neural._estimators import (
+    GDNCalibrator,
+    MDNCalibrator,
+    PointCalibrator,
+    TrainingDivergedError,
+    nll_loss,
+)
 from skcal.neural._prediction import DensityPrediction
+from skcal.neural.callbacks import ClosureMonitor
 from skcal.neural.distributions import AsymmetricNormal, Truncated, find_mode, mixture_mode
+from skcal.neural.energy_mass import EnergyMassCalibrator, EnergyMassNetwork
 from skcal.neural.modules import MLP, DensityNetwork, PointNetwork
+from skcal.neural.schedule import PAPER_SCHEDULE, Stage, paper_schedule
 
 __all__ = [
     "MLP",

@@ -84,18 +84,31 @@ class DaskStream(Dataset):
     10
     """
 
-    def __init__(self, X: Any, y: Any, sample_weight: Any, prepare: Callable[..., Batch],
-                 buffer_partitions: int = 4, partitions: Sequence[int] | None = None) -> None:
+    def __init__(
+        self,
+        X: Any,
+        y: Any,
+        sample_weight: Any,
+        prepare: Callable[..., Batch],
+        buffer_partitions: int = 4,
+        partitions: Sequence[int] | None = None,
+    ) -> None:
         self.X, self.y, self.sample_weight = X, y, sample_weight
         self.prepare, self.buffer_partitions = prepare, int(buffer_partitions)
         total = _n_parts(X)
         for name, other in (("y", y), ("sample_weight", sample_weight)):
             if other is not None and _n_parts(other) != total:
-                raise ValueError(f"{name} has {_n_parts(other)} partitions but X has "
-                                 f"{total}; they must be partitioned alike")
-        self.partitions = np.arange(total) if partitions is None else np.asarray(partitions, dtype=np.int64)
+                raise ValueError(
+                    f"{name} has {_n_parts(other)} partitions but X has "
+                    f"{total}; they must be partitioned alike"
+                )
+        self.partitions = (
+            np.arange(total) if partitions is None else np.asarray(partitions, dtype=np.int64)
+        )
         if self.partitions.size == 0 or self.partitions.min() < 0 or self.partitions.max() >= total:
-            raise ValueError(f"partitions must be a non-empty selection of 0..{total - 1}, got {partitions!r}")
+            raise ValueError(
+                f"partitions must be a non-empty selection of 0..{total - 1}, got {partitions!r}"
+            )
         self.n_partitions = int(self.partitions.size)
 
     def __len__(self) -> int:  # unknown without computing; skorch does not need it
@@ -113,9 +126,15 @@ class DaskStream(Dataset):
         else:
             order = self.partitions[torch.randperm(self.n_partitions, generator=generator).numpy()]
         for start in range(0, self.n_partitions, self.buffer_partitions):
-            idx = order[start:start + self.buffer_partitions]
-            parts = [(_part(self.X, i), _part(self.y, i),
-                      None if self.sample_weight is None else _part(self.sample_weight, i)) for i in idx]
+            idx = order[start : start + self.buffer_partitions]
+            parts = [
+                (
+                    _part(self.X, i),
+                    _part(self.y, i),
+                    None if self.sample_weight is None else _part(self.sample_weight, i),
+                )
+                for i in idx
+            ]
             computed = dask.compute(*parts)
             chunks = [self.prepare(*c) for c in computed]
             X = torch.cat([c[0] for c in chunks])
@@ -164,8 +183,15 @@ class BatchIterator:
     [[0.0, 1.0, 2.0, 3.0], [4.0, 5.0]]
     """
 
-    def __init__(self, data: TensorData | DaskStream, batch_size: int, *, shuffle: bool,
-                 generator: torch.Generator | None = None, device: str | torch.device = "cpu") -> None:
+    def __init__(
+        self,
+        data: TensorData | DaskStream,
+        batch_size: int,
+        *,
+        shuffle: bool,
+        generator: torch.Generator | None = None,
+        device: str | torch.device = "cpu",
+    ) -> None:
         if int(batch_size) < 1:
             raise ValueError(f"batch_size must be positive, got {batch_size!r}")
         self.data, self.batch_size, self.shuffle = data, int(batch_size), shuffle
@@ -181,7 +207,7 @@ class BatchIterator:
                 carry = None
             n_full = (X.shape[0] // bs) * bs
             for start in range(0, n_full, bs):
-                yield self._move(X[start:start + bs], yw[start:start + bs])
+                yield self._move(X[start : start + bs], yw[start : start + bs])
             if n_full < X.shape[0]:
                 carry = (X[n_full:], yw[n_full:])
         if carry is not None and carry[0].shape[0] > 0:

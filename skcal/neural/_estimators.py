@@ -50,8 +50,12 @@ class TrainingDivergedError(SkcalError, FloatingPointError):
     """Training produced a NaN or infinite loss; the model is not usable."""
 
 
-def nll_loss(dist: Distribution, y: torch.Tensor, weight: torch.Tensor | None = None,
-             truncation: float | None = None) -> torch.Tensor:
+def nll_loss(
+    dist: Distribution,
+    y: torch.Tensor,
+    weight: torch.Tensor | None = None,
+    truncation: float | None = None,
+) -> torch.Tensor:
     """The (weighted) mean negative log-likelihood of ``y`` under ``dist``.
 
     With ``truncation=N``, each density (or each mixture component) is restricted to
@@ -71,7 +75,8 @@ def nll_loss(dist: Distribution, y: torch.Tensor, weight: torch.Tensor | None = 
     if truncation is not None:
         if isinstance(dist, torch.distributions.MixtureSameFamily):
             dist = torch.distributions.MixtureSameFamily(
-                dist.mixture_distribution, Truncated(dist.component_distribution, truncation))
+                dist.mixture_distribution, Truncated(dist.component_distribution, truncation)
+            )
         else:
             dist = Truncated(dist, truncation)
     nll = -dist.log_prob(y)
@@ -85,7 +90,12 @@ def nll_loss(dist: Distribution, y: torch.Tensor, weight: torch.Tensor | None = 
 class _Calibrator(RegressorMixin, NeuralNet):
     """The machinery that the calibrators share (not public)."""
 
-    _own_params: tuple[str, ...] = ("target", "random_state", "validation_fraction", "buffer_partitions")
+    _own_params: tuple[str, ...] = (
+        "target",
+        "random_state",
+        "validation_fraction",
+        "buffer_partitions",
+    )
 
     def _set_own(self, **params: Any) -> None:
         for key, value in params.items():
@@ -98,13 +108,17 @@ class _Calibrator(RegressorMixin, NeuralNet):
             return X
         missing = [c for c in names if c not in X.columns]
         if missing:
-            raise DataError(f"X lacks the column(s) {missing} that {type(self).__name__} was fitted on")
+            raise DataError(
+                f"X lacks the column(s) {missing} that {type(self).__name__} was fitted on"
+            )
         return X[list(names)]
 
     def _target(self, y: Any, index: Any = None) -> np.ndarray:
         y = column_or_1d(np.array(y, dtype=np.float64), warn=True).reshape(-1, 1)  # a writable copy
         check_finite(y, ["y"], index=index, what="y")
-        check_positive(y, ["y"], index=index, what="y", why=" (a response E_reco / E_true is positive)")
+        check_positive(
+            y, ["y"], index=index, what="y", why=" (a response E_reco / E_true is positive)"
+        )
         return TARGETS[self.target][0](torch.from_numpy(y[:, 0])).numpy()
 
     def _weights(self, w: Any, n: int, index: Any = None) -> np.ndarray:
@@ -115,7 +129,9 @@ class _Calibrator(RegressorMixin, NeuralNet):
             raise DataError(f"sample_weight has {w.shape[0]} entries but X has {n} rows")
         check_finite(w[:, None], ["sample_weight"], index=index, what="sample_weight")
         if (w < 0).any():
-            raise DataError(f"sample_weight has negative values (first at row {int(np.argmax(w < 0))})")
+            raise DataError(
+                f"sample_weight has negative values (first at row {int(np.argmax(w < 0))})"
+            )
         if n > 0 and not w.sum() > 0:
             raise DataError("sample_weight sums to zero: no jet would count in the loss")
         return w
@@ -133,10 +149,14 @@ class _Calibrator(RegressorMixin, NeuralNet):
         yw = np.stack([t, weights], axis=1).astype(np.float32)
         return torch.from_numpy(np.ascontiguousarray(arr, dtype=np.float32)), torch.from_numpy(yw)
 
-    def _make_data(self, X: Any, y: Any, sample_weight: Any, *, reset: bool) -> TensorData | DaskStream:
+    def _make_data(
+        self, X: Any, y: Any, sample_weight: Any, *, reset: bool
+    ) -> TensorData | DaskStream:
         if y is None:
-            raise DataError(f"{type(self).__name__} requires y to be passed, but the target y is None "
-                            "(y is the response E_reco / E_true)")
+            raise DataError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None "
+                "(y is the response E_reco / E_true)"
+            )
         if is_dask(X):
             if not is_dask(y) or (sample_weight is not None and not is_dask(sample_weight)):
                 raise DataError("with Dask X, y and sample_weight must be Dask collections too")
@@ -181,13 +201,20 @@ class _Calibrator(RegressorMixin, NeuralNet):
     def get_iterator(self, dataset: Any, training: bool = False) -> BatchIterator:
         # validation batches only cost a forward pass: larger ones save Python overhead
         batch_size = self.batch_size if training else max(self.batch_size, _VALID_BATCH)
-        return BatchIterator(dataset, batch_size, shuffle=training,
-                             generator=getattr(self, "_shuffle_generator_", None), device=self.device)
+        return BatchIterator(
+            dataset,
+            batch_size,
+            shuffle=training,
+            generator=getattr(self, "_shuffle_generator_", None),
+            device=self.device,
+        )
 
     def get_dataset(self, X: Any, y: Any = None) -> Any:
         if isinstance(X, (TensorData, DaskStream)):
             return X
-        raise TypeError("calibrators build their own datasets; call fit or partial_fit with a table")
+        raise TypeError(
+            "calibrators build their own datasets; call fit or partial_fit with a table"
+        )
 
     def train_step_single(self, batch: Any, **fit_params: Any) -> dict[str, Any]:
         self._set_training(True)
@@ -198,7 +225,8 @@ class _Calibrator(RegressorMixin, NeuralNet):
             epoch = len(self.history)
             raise TrainingDivergedError(
                 f"training diverged: the loss became {loss.item()} in epoch {epoch}; "
-                "lower lr, check the inputs' scale, or use a larger min_scale")
+                "lower lr, check the inputs' scale, or use a larger min_scale"
+            )
         loss.backward()
         return {"loss": loss, "y_pred": y_pred}
 
@@ -206,8 +234,17 @@ class _Calibrator(RegressorMixin, NeuralNet):
         """Validate, set the input and target statistics and initialise; no validation split."""
         return self._begin(X, y, sample_weight, split=False)[0]
 
-    def _begin(self, X: Any, y: Any, sample_weight: Any, X_val: Any = None, y_val: Any = None,
-               sample_weight_val: Any = None, *, split: bool = True) -> tuple[TensorData | DaskStream, Any]:
+    def _begin(
+        self,
+        X: Any,
+        y: Any,
+        sample_weight: Any,
+        X_val: Any = None,
+        y_val: Any = None,
+        sample_weight_val: Any = None,
+        *,
+        split: bool = True,
+    ) -> tuple[TensorData | DaskStream, Any]:
         """``_start`` with the validation jets: held out (``validation_fraction``) or given."""
         if self.target not in TARGETS:
             raise ValueError(f"target must be one of {sorted(TARGETS)}, got {self.target!r}")
@@ -223,7 +260,9 @@ class _Calibrator(RegressorMixin, NeuralNet):
         if split:
             data, valid = self._with_validation(data, X_val, y_val, sample_weight_val, seed)
             if isinstance(data, TensorData) and X_val is None and valid is not None:
-                self._set_target_stats(data.yw[:, 0])  # the output scale from the training jets only
+                self._set_target_stats(
+                    data.yw[:, 0]
+                )  # the output scale from the training jets only
         self._shuffle_generator_ = torch.Generator().manual_seed(seed)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
@@ -234,13 +273,18 @@ class _Calibrator(RegressorMixin, NeuralNet):
     def _check_validation_params(self) -> None:
         frac = getattr(self, "validation_fraction", None)
         if frac is not None and not (isinstance(frac, numbers.Real) and 0.0 < float(frac) < 1.0):
-            raise ValueError(f"validation_fraction must be a number strictly between 0 and 1, or None; got {frac!r}")
+            raise ValueError(
+                f"validation_fraction must be a number strictly between 0 and 1, or None; got {frac!r}"
+            )
         if self.train_split is not None:
             raise ValueError(
                 f"{type(self).__name__} does not use skorch's train_split (got {self.train_split!r}); hold out "
-                "jets with validation_fraction=0.1, or pass fit(X, y, X_val=..., y_val=...)")
+                "jets with validation_fraction=0.1, or pass fit(X, y, X_val=..., y_val=...)"
+            )
 
-    def _split(self, data: TensorData | DaskStream, seed: int) -> tuple[TensorData | DaskStream, Any]:
+    def _split(
+        self, data: TensorData | DaskStream, seed: int
+    ) -> tuple[TensorData | DaskStream, Any]:
         """Hold out ``validation_fraction`` of the jets (of the partitions, for Dask input)."""
         frac = getattr(self, "validation_fraction", None)
         if frac is None:
@@ -250,22 +294,36 @@ class _Calibrator(RegressorMixin, NeuralNet):
             n = len(data)
             n_val = int(round(float(frac) * n))
             if n_val < 1 or n_val >= n:
-                raise DataError(f"validation_fraction={frac} of {n} jets leaves no validation or no training "
-                                "jets; give more jets or another fraction")
+                raise DataError(
+                    f"validation_fraction={frac} of {n} jets leaves no validation or no training "
+                    "jets; give more jets or another fraction"
+                )
             perm = torch.randperm(n, generator=gen)
             valid, train = perm[:n_val].sort().values, perm[n_val:].sort().values
-            return TensorData(data.X[train], data.yw[train]), TensorData(data.X[valid], data.yw[valid])
+            return TensorData(data.X[train], data.yw[train]), TensorData(
+                data.X[valid], data.yw[valid]
+            )
         n = data.n_partitions
         n_val = max(1, int(round(float(frac) * n)))
         if n_val >= n:
-            raise DataError(f"validation_fraction={frac} holds out whole partitions: {n} partition(s) leave "
-                            "none to train on; repartition the input or pass X_val, y_val")
+            raise DataError(
+                f"validation_fraction={frac} holds out whole partitions: {n} partition(s) leave "
+                "none to train on; repartition the input or pass X_val, y_val"
+            )
         perm = data.partitions[torch.randperm(n, generator=gen).numpy()]
         args = (data.X, data.y, data.sample_weight, data.prepare, data.buffer_partitions)
-        return DaskStream(*args, partitions=np.sort(perm[n_val:])), DaskStream(*args, partitions=np.sort(perm[:n_val]))
+        return DaskStream(*args, partitions=np.sort(perm[n_val:])), DaskStream(
+            *args, partitions=np.sort(perm[:n_val])
+        )
 
-    def _with_validation(self, data: TensorData | DaskStream, X_val: Any, y_val: Any,
-                         sample_weight_val: Any, seed: int) -> tuple[TensorData | DaskStream, Any]:
+    def _with_validation(
+        self,
+        data: TensorData | DaskStream,
+        X_val: Any,
+        y_val: Any,
+        sample_weight_val: Any,
+        seed: int,
+    ) -> tuple[TensorData | DaskStream, Any]:
         if X_val is None:
             if y_val is not None or sample_weight_val is not None:
                 raise DataError("y_val and sample_weight_val need X_val")
@@ -286,8 +344,17 @@ class _Calibrator(RegressorMixin, NeuralNet):
         finally:
             del self._valid_data_
 
-    def fit(self, X: Any, y: Any = None, sample_weight: Any = None, *, X_val: Any = None, y_val: Any = None,
-            sample_weight_val: Any = None, **fit_params: Any) -> _Calibrator:
+    def fit(
+        self,
+        X: Any,
+        y: Any = None,
+        sample_weight: Any = None,
+        *,
+        X_val: Any = None,
+        y_val: Any = None,
+        sample_weight_val: Any = None,
+        **fit_params: Any,
+    ) -> _Calibrator:
         """Train from scratch for ``max_epochs`` passes over ``(X, y)``.
 
         Parameters
@@ -307,15 +374,31 @@ class _Calibrator(RegressorMixin, NeuralNet):
         self
         """
         if self.warm_start and self.initialized_ and hasattr(self, "n_features_in_"):
-            return self.partial_fit(X, y, sample_weight=sample_weight, X_val=X_val, y_val=y_val,
-                                    sample_weight_val=sample_weight_val, **fit_params)
+            return self.partial_fit(
+                X,
+                y,
+                sample_weight=sample_weight,
+                X_val=X_val,
+                y_val=y_val,
+                sample_weight_val=sample_weight_val,
+                **fit_params,
+            )
         data, valid = self._begin(X, y, sample_weight, X_val, y_val, sample_weight_val)
         self._run(data, valid, fit_params)
         return self
 
-    def partial_fit(self, X: Any, y: Any = None, classes: Any = None, sample_weight: Any = None, *,
-                    X_val: Any = None, y_val: Any = None, sample_weight_val: Any = None,
-                    **fit_params: Any) -> _Calibrator:
+    def partial_fit(
+        self,
+        X: Any,
+        y: Any = None,
+        classes: Any = None,
+        sample_weight: Any = None,
+        *,
+        X_val: Any = None,
+        y_val: Any = None,
+        sample_weight_val: Any = None,
+        **fit_params: Any,
+    ) -> _Calibrator:
         """Train for ``max_epochs`` passes over one chunk, initialising on the first call.
 
         With ``validation_fraction``, each call holds out a fresh fraction of its chunk.
@@ -326,7 +409,11 @@ class _Calibrator(RegressorMixin, NeuralNet):
             self._check_validation_params()
             data = self._make_data(X, y, sample_weight, reset=False)
             gen = getattr(self, "_shuffle_generator_", None)
-            seed = int(torch.randint(0, 2**62, (), generator=gen).item()) if gen is not None else len(self.history)
+            seed = (
+                int(torch.randint(0, 2**62, (), generator=gen).item())
+                if gen is not None
+                else len(self.history)
+            )
             data, valid = self._with_validation(data, X_val, y_val, sample_weight_val, seed)
         self._run(data, valid, fit_params)
         return self
@@ -350,14 +437,16 @@ class _Calibrator(RegressorMixin, NeuralNet):
         out = []
         with torch.no_grad():
             for start in range(0, x.shape[0], _PREDICT_BATCH):
-                xb = x[start:start + _PREDICT_BATCH].to(self.device)
+                xb = x[start : start + _PREDICT_BATCH].to(self.device)
                 out.append(self._raw(xb).cpu())
         return torch.cat(out)
 
     def _map_dask(self, X: Any, func: Any) -> Any:
         if hasattr(X, "map_partitions"):
-            return X.map_partitions(lambda part: pd.Series(func(part), index=part.index),
-                                    meta=pd.Series(dtype=np.float64))
+            return X.map_partitions(
+                lambda part: pd.Series(func(part), index=part.index),
+                meta=pd.Series(dtype=np.float64),
+            )
         if X.ndim != 2:
             raise DataError(f"X must be 2-D, got a Dask array of shape {X.shape}")
         return X.rechunk({1: -1}).map_blocks(func, drop_axis=1, dtype=np.float64)
@@ -365,8 +454,10 @@ class _Calibrator(RegressorMixin, NeuralNet):
     @property
     def predict_proba(self) -> Any:
         """Not available: a calibrator is a regressor (``hasattr`` gives False)."""
-        raise AttributeError(f"{type(self).__name__} is a regressor and has no predict_proba; "
-                             "predict_dist gives the response density")
+        raise AttributeError(
+            f"{type(self).__name__} is a regressor and has no predict_proba; "
+            "predict_dist gives the response density"
+        )
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -381,7 +472,9 @@ class _DensityCalibrator(_Calibrator):
     def _raw(self, x: torch.Tensor) -> torch.Tensor:
         return self.module_.raw(x)
 
-    def get_loss(self, y_pred: Distribution, y_true: torch.Tensor, X: Any = None, training: bool = False) -> torch.Tensor:
+    def get_loss(
+        self, y_pred: Distribution, y_true: torch.Tensor, X: Any = None, training: bool = False
+    ) -> torch.Tensor:
         return nll_loss(y_pred, y_true[:, 0], y_true[:, 1], self.truncation)
 
     def predict_dist(self, X: Any) -> DensityPrediction:
@@ -396,8 +489,12 @@ class _DensityCalibrator(_Calibrator):
         self._check_fitted()
         if is_dask(X):
             raise DataError("predict_dist needs an in-memory table; use predict on Dask input")
-        return DensityPrediction(self._forward_raw(X), self.module_.distribution,
-                                 target=self.target, mode_space=self.mode_space)
+        return DensityPrediction(
+            self._forward_raw(X),
+            self.module_.distribution,
+            target=self.target,
+            mode_space=self.mode_space,
+        )
 
     def predict(self, X: Any, return_std: bool = False) -> Any:
         """The most probable response (the mode of each jet's density).
@@ -464,14 +561,17 @@ def _skorch_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
 
 
 class GDNCalibrator(_DensityCalibrator):
-    __doc__ = """A Gaussian density network: the network predicts the mode and width of
+    __doc__ = (
+        """A Gaussian density network: the network predicts the mode and width of
     each jet's response density (a Normal, or with ``asymmetric=True`` a split normal
     with two widths, the MDNA of the ATLAS large-R calibration).
 
     Parameters
     ----------
     asymmetric : bool, default=False
-        Two widths around the mode instead of one.""" + _COMMON_DOC + """
+        Two widths around the mode instead of one."""
+        + _COMMON_DOC
+        + """
     Examples
     --------
     >>> import numpy as np
@@ -485,25 +585,54 @@ class GDNCalibrator(_DensityCalibrator):
     >>> mode.shape, bool((std > 0).all())
     ((3,), True)
     """
+    )
 
-    def __init__(self, *, asymmetric: bool = False, target: str = "response", mode_space: str = "response",
-                 truncation: float | None = None, min_scale: float = 1e-3, random_state: Any = None,
-                 validation_fraction: float | None = None, buffer_partitions: int = 4, module: Any = DensityNetwork,
-                 optimizer: Any = torch.optim.Adam,
-                 lr: float = 1e-3, max_epochs: int = 20, batch_size: int = 4096, verbose: int = 0,
-                 **kwargs: Any) -> None:
-        super().__init__(module=module, optimizer=optimizer, lr=lr, max_epochs=max_epochs,
-                         batch_size=batch_size, verbose=verbose, **_skorch_kwargs(kwargs))
-        self._set_own(asymmetric=asymmetric, target=target, mode_space=mode_space, truncation=truncation,
-                      min_scale=min_scale, random_state=random_state, validation_fraction=validation_fraction,
-                      buffer_partitions=buffer_partitions)
+    def __init__(
+        self,
+        *,
+        asymmetric: bool = False,
+        target: str = "response",
+        mode_space: str = "response",
+        truncation: float | None = None,
+        min_scale: float = 1e-3,
+        random_state: Any = None,
+        validation_fraction: float | None = None,
+        buffer_partitions: int = 4,
+        module: Any = DensityNetwork,
+        optimizer: Any = torch.optim.Adam,
+        lr: float = 1e-3,
+        max_epochs: int = 20,
+        batch_size: int = 4096,
+        verbose: int = 0,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            module=module,
+            optimizer=optimizer,
+            lr=lr,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            verbose=verbose,
+            **_skorch_kwargs(kwargs),
+        )
+        self._set_own(
+            asymmetric=asymmetric,
+            target=target,
+            mode_space=mode_space,
+            truncation=truncation,
+            min_scale=min_scale,
+            random_state=random_state,
+            validation_fraction=validation_fraction,
+            buffer_partitions=buffer_partitions,
+        )
 
     def _module_kwargs(self) -> dict[str, Any]:
         return {"n_components": 1, "asymmetric": self.asymmetric, "min_scale": self.min_scale}
 
 
 class MDNCalibrator(_DensityCalibrator):
-    __doc__ = """A mixture density network: each jet's response density is a mixture of
+    __doc__ = (
+        """A mixture density network: each jet's response density is a mixture of
     ``n_components`` normal (or, with ``asymmetric=True``, split-normal) components;
     ``predict`` returns the true mode of the mixture, found numerically.
 
@@ -512,7 +641,9 @@ class MDNCalibrator(_DensityCalibrator):
     n_components : int, default=3
         Mixture components.
     asymmetric : bool, default=False
-        Split-normal components (two widths around each component's mode).""" + _COMMON_DOC + """
+        Split-normal components (two widths around each component's mode)."""
+        + _COMMON_DOC
+        + """
     Examples
     --------
     >>> import numpy as np
@@ -526,22 +657,55 @@ class MDNCalibrator(_DensityCalibrator):
     >>> dist.quantile([0.16, 0.84]).shape, mdn.sample(X[:4], 10, random_state=0).shape
     ((2, 4), (4, 10))
     """
+    )
 
-    def __init__(self, *, n_components: int = 3, asymmetric: bool = False, target: str = "response",
-                 mode_space: str = "response", truncation: float | None = None, min_scale: float = 1e-3,
-                 random_state: Any = None, validation_fraction: float | None = None, buffer_partitions: int = 4,
-                 module: Any = DensityNetwork,
-                 optimizer: Any = torch.optim.Adam, lr: float = 1e-3, max_epochs: int = 20,
-                 batch_size: int = 4096, verbose: int = 0, **kwargs: Any) -> None:
-        super().__init__(module=module, optimizer=optimizer, lr=lr, max_epochs=max_epochs,
-                         batch_size=batch_size, verbose=verbose, **_skorch_kwargs(kwargs))
-        self._set_own(n_components=n_components, asymmetric=asymmetric, target=target,
-                      mode_space=mode_space, truncation=truncation, min_scale=min_scale,
-                      random_state=random_state, validation_fraction=validation_fraction,
-                      buffer_partitions=buffer_partitions)
+    def __init__(
+        self,
+        *,
+        n_components: int = 3,
+        asymmetric: bool = False,
+        target: str = "response",
+        mode_space: str = "response",
+        truncation: float | None = None,
+        min_scale: float = 1e-3,
+        random_state: Any = None,
+        validation_fraction: float | None = None,
+        buffer_partitions: int = 4,
+        module: Any = DensityNetwork,
+        optimizer: Any = torch.optim.Adam,
+        lr: float = 1e-3,
+        max_epochs: int = 20,
+        batch_size: int = 4096,
+        verbose: int = 0,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            module=module,
+            optimizer=optimizer,
+            lr=lr,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            verbose=verbose,
+            **_skorch_kwargs(kwargs),
+        )
+        self._set_own(
+            n_components=n_components,
+            asymmetric=asymmetric,
+            target=target,
+            mode_space=mode_space,
+            truncation=truncation,
+            min_scale=min_scale,
+            random_state=random_state,
+            validation_fraction=validation_fraction,
+            buffer_partitions=buffer_partitions,
+        )
 
     def _module_kwargs(self) -> dict[str, Any]:
-        return {"n_components": self.n_components, "asymmetric": self.asymmetric, "min_scale": self.min_scale}
+        return {
+            "n_components": self.n_components,
+            "asymmetric": self.asymmetric,
+            "min_scale": self.min_scale,
+        }
 
 
 class PointCalibrator(_Calibrator):
@@ -573,15 +737,38 @@ class PointCalibrator(_Calibrator):
     (5,)
     """
 
-    def __init__(self, *, loss: str = "mae", target: str = "response", random_state: Any = None,
-                 validation_fraction: float | None = None, buffer_partitions: int = 4, module: Any = PointNetwork,
-                 optimizer: Any = torch.optim.Adam,
-                 lr: float = 1e-3, max_epochs: int = 20, batch_size: int = 4096, verbose: int = 0,
-                 **kwargs: Any) -> None:
-        super().__init__(module=module, optimizer=optimizer, lr=lr, max_epochs=max_epochs,
-                         batch_size=batch_size, verbose=verbose, **_skorch_kwargs(kwargs))
-        self._set_own(loss=loss, target=target, random_state=random_state,
-                      validation_fraction=validation_fraction, buffer_partitions=buffer_partitions)
+    def __init__(
+        self,
+        *,
+        loss: str = "mae",
+        target: str = "response",
+        random_state: Any = None,
+        validation_fraction: float | None = None,
+        buffer_partitions: int = 4,
+        module: Any = PointNetwork,
+        optimizer: Any = torch.optim.Adam,
+        lr: float = 1e-3,
+        max_epochs: int = 20,
+        batch_size: int = 4096,
+        verbose: int = 0,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            module=module,
+            optimizer=optimizer,
+            lr=lr,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            verbose=verbose,
+            **_skorch_kwargs(kwargs),
+        )
+        self._set_own(
+            loss=loss,
+            target=target,
+            random_state=random_state,
+            validation_fraction=validation_fraction,
+            buffer_partitions=buffer_partitions,
+        )
 
     def initialize(self) -> PointCalibrator:
         if self.loss not in ("mae", "mse"):
@@ -591,7 +778,9 @@ class PointCalibrator(_Calibrator):
     def _raw(self, x: torch.Tensor) -> torch.Tensor:
         return self.module_(x)[:, None]
 
-    def get_loss(self, y_pred: torch.Tensor, y_true: torch.Tensor, X: Any = None, training: bool = False) -> torch.Tensor:
+    def get_loss(
+        self, y_pred: torch.Tensor, y_true: torch.Tensor, X: Any = None, training: bool = False
+    ) -> torch.Tensor:
         diff = y_pred - y_true[:, 0]
         err = diff.abs() if self.loss == "mae" else diff * diff
         w = y_true[:, 1]
@@ -601,9 +790,10 @@ class PointCalibrator(_Calibrator):
         """The predicted response (median for ``"mae"``, mean for ``"mse"``), shape (n_jets,)."""
         self._check_fitted()
         if return_std:
-            raise ValueError("PointCalibrator predicts no width; use GDNCalibrator or MDNCalibrator for return_std")
+            raise ValueError(
+                "PointCalibrator predicts no width; use GDNCalibrator or MDNCalibrator for return_std"
+            )
         if is_dask(X):
             return self._map_dask(X, lambda part: self.predict(part))
         t = self._forward_raw(X)[:, 0].to(torch.float64)
         return TARGETS[self.target][1](t).numpy()
-

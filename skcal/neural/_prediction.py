@@ -16,12 +16,20 @@ import numpy as np
 import torch
 from torch.distributions import Distribution, MixtureSameFamily, Normal
 
-from skcal.neural.distributions import AsymmetricNormal, component_bounds, find_mode, mixture_icdf, mixture_mode
+from skcal.neural.distributions import (
+    AsymmetricNormal,
+    component_bounds,
+    find_mode,
+    mixture_icdf,
+    mixture_mode,
+)
 
 __all__ = ["DensityPrediction", "TARGETS"]
 
 #: Training spaces of the response: the target ``t(r)`` and its inverse.
-TARGETS: dict[str, tuple[Callable[[torch.Tensor], torch.Tensor], Callable[[torch.Tensor], torch.Tensor]]] = {
+TARGETS: dict[
+    str, tuple[Callable[[torch.Tensor], torch.Tensor], Callable[[torch.Tensor], torch.Tensor]]
+] = {
     "response": (lambda r: r, lambda t: t),
     "log": (torch.log, torch.exp),
     "log10": (torch.log10, lambda t: torch.pow(10.0, t)),
@@ -61,8 +69,14 @@ class DensityPrediction:
     1.0
     """
 
-    def __init__(self, raw: torch.Tensor, build: Callable[[torch.Tensor], Distribution], *,
-                 target: str = "response", mode_space: str = "response") -> None:
+    def __init__(
+        self,
+        raw: torch.Tensor,
+        build: Callable[[torch.Tensor], Distribution],
+        *,
+        target: str = "response",
+        mode_space: str = "response",
+    ) -> None:
         if target not in TARGETS:
             raise ValueError(f"target must be one of {sorted(TARGETS)}, got {target!r}")
         if mode_space not in MODE_SPACES:
@@ -75,7 +89,7 @@ class DensityPrediction:
 
     def _chunks(self):
         for start in range(0, len(self), _CHUNK):
-            yield self.build(self.raw[start:start + _CHUNK])
+            yield self.build(self.raw[start : start + _CHUNK])
 
     def distribution(self) -> Distribution:
         """The whole batch as one ``Distribution`` of the training target."""
@@ -118,11 +132,14 @@ class DensityPrediction:
                 continue
             comp = dist.component_distribution if isinstance(dist, MixtureSameFamily) else dist
             if isinstance(comp, (Normal, AsymmetricNormal)):
-                out.append(self._from_target(mixture_mode(dist, self._jacobian_slope() if jac else 0.0)))
+                out.append(
+                    self._from_target(mixture_mode(dist, self._jacobian_slope() if jac else 0.0))
+                )
                 continue
             low, high = component_bounds(dist, 5.0)  # any other density: the general search
             candidates = comp.mode.reshape(comp.mode.shape[0], -1).T
             if jac:
+
                 def log_prob(t: torch.Tensor, dist: Distribution = dist) -> torch.Tensor:
                     return dist.log_prob(t) + self._log_jacobian(t)
             else:

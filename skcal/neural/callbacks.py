@@ -76,9 +76,19 @@ class ClosureMonitor(Callback):
     ['valid_closure', 'valid_fom', 'valid_resolution']
     """
 
-    def __init__(self, X_val: Any, y_val: Any, *, truth: Any, bins: Mapping[str, Any], transform: Any = None,
-                 closure: str = "mean", resolution_weight: float = 1.0, min_entries: float = 50.0,
-                 name: str = "valid") -> None:
+    def __init__(
+        self,
+        X_val: Any,
+        y_val: Any,
+        *,
+        truth: Any,
+        bins: Mapping[str, Any],
+        transform: Any = None,
+        closure: str = "mean",
+        resolution_weight: float = 1.0,
+        min_entries: float = 50.0,
+        name: str = "valid",
+    ) -> None:
         self.X_val = X_val
         self.y_val = y_val
         self.truth = truth
@@ -96,8 +106,10 @@ class ClosureMonitor(Callback):
         if not (np.isfinite(y).all() and (y > 0).all()):
             raise DataError("y_val must be finite, positive responses E_reco / E_true")
         if len(y) != len(self.X_val) or len(y) != len(pd.DataFrame(self.truth)):
-            raise DataError(f"X_val, y_val and truth must have the same length; got {len(self.X_val)}, "
-                            f"{len(y)} and {len(pd.DataFrame(self.truth))}")
+            raise DataError(
+                f"X_val, y_val and truth must have the same length; got {len(self.X_val)}, "
+                f"{len(y)} and {len(pd.DataFrame(self.truth))}"
+            )
         self.y_ = y
         return self
 
@@ -108,15 +120,26 @@ class ClosureMonitor(Callback):
         if not (np.isfinite(response).all() and (response > 0).all()):
             worst = np.inf
             return {"closure": worst, "resolution": worst, "fom": worst}
-        table = closure_table(self.y_ / response, bins=self.bins, data=pd.DataFrame(self.truth),
-                              min_entries=self.min_entries, n_bootstrap=0)
+        table = closure_table(
+            self.y_ / response,
+            bins=self.bins,
+            data=pd.DataFrame(self.truth),
+            min_entries=self.min_entries,
+            n_bootstrap=0,
+        )
         use = table[(table["status"] == "ok") & (table["n_effective"] >= self.min_entries)]
         if use.empty:
-            raise DataError(f"no bin of the validation sample has {self.min_entries} jets: widen the bins")
+            raise DataError(
+                f"no bin of the validation sample has {self.min_entries} jets: widen the bins"
+            )
         deviation = (use["mode"] - 1.0).abs()
         closure = float(deviation.max() if self.closure == "worst" else deviation.mean())
         resolution = float(use["resolution"].mean())
-        return {"closure": closure, "resolution": resolution, "fom": closure + self.resolution_weight * resolution}
+        return {
+            "closure": closure,
+            "resolution": resolution,
+            "fom": closure + self.resolution_weight * resolution,
+        }
 
     def on_epoch_end(self, net: Any, **kwargs: Any) -> None:
         for key, value in self.measure(net).items():

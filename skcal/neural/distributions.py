@@ -60,20 +60,36 @@ class AsymmetricNormal(Distribution):
     1.3
     """
 
-    arg_constraints = {"loc": constraints.real, "scale_low": constraints.positive,
-                       "scale_high": constraints.positive}
+    arg_constraints = {
+        "loc": constraints.real,
+        "scale_low": constraints.positive,
+        "scale_high": constraints.positive,
+    }
     support = constraints.real
     has_rsample = True
 
-    def __init__(self, loc: torch.Tensor, scale_low: torch.Tensor, scale_high: torch.Tensor,
-                 validate_args: bool | None = None) -> None:
-        self.loc, self.scale_low, self.scale_high = torch.broadcast_tensors(loc, scale_low, scale_high)
+    def __init__(
+        self,
+        loc: torch.Tensor,
+        scale_low: torch.Tensor,
+        scale_high: torch.Tensor,
+        validate_args: bool | None = None,
+    ) -> None:
+        self.loc, self.scale_low, self.scale_high = torch.broadcast_tensors(
+            loc, scale_low, scale_high
+        )
         super().__init__(self.loc.shape, validate_args=validate_args)
 
-    def expand(self, batch_shape: torch.Size, _instance: AsymmetricNormal | None = None) -> AsymmetricNormal:
+    def expand(
+        self, batch_shape: torch.Size, _instance: AsymmetricNormal | None = None
+    ) -> AsymmetricNormal:
         batch_shape = torch.Size(batch_shape)
-        return AsymmetricNormal(self.loc.expand(batch_shape), self.scale_low.expand(batch_shape),
-                                self.scale_high.expand(batch_shape), validate_args=False)
+        return AsymmetricNormal(
+            self.loc.expand(batch_shape),
+            self.scale_low.expand(batch_shape),
+            self.scale_high.expand(batch_shape),
+            validate_args=False,
+        )
 
     @property
     def _p_low(self) -> torch.Tensor:  # probability below the mode
@@ -96,18 +112,27 @@ class AsymmetricNormal(Distribution):
     def log_prob(self, value: torch.Tensor) -> torch.Tensor:
         scale = torch.where(value < self.loc, self.scale_low, self.scale_high)
         z = (value - self.loc) / scale
-        return math.log(2.0) - _LOG_SQRT_2PI - torch.log(self.scale_low + self.scale_high) - 0.5 * z * z
+        return (
+            math.log(2.0)
+            - _LOG_SQRT_2PI
+            - torch.log(self.scale_low + self.scale_high)
+            - 0.5 * z * z
+        )
 
     def cdf(self, value: torch.Tensor) -> torch.Tensor:
         p_low = self._p_low
         below = 2.0 * p_low * _std_normal_cdf((value - self.loc) / self.scale_low)
-        above = p_low + 2.0 * (1.0 - p_low) * (_std_normal_cdf((value - self.loc) / self.scale_high) - 0.5)
+        above = p_low + 2.0 * (1.0 - p_low) * (
+            _std_normal_cdf((value - self.loc) / self.scale_high) - 0.5
+        )
         return torch.where(value < self.loc, below, above)
 
     def icdf(self, value: torch.Tensor) -> torch.Tensor:
         p_low = self._p_low
         below = self.loc + self.scale_low * _std_normal_icdf(value / (2.0 * p_low))
-        above = self.loc + self.scale_high * _std_normal_icdf(0.5 + (value - p_low) / (2.0 * (1.0 - p_low)))
+        above = self.loc + self.scale_high * _std_normal_icdf(
+            0.5 + (value - p_low) / (2.0 * (1.0 - p_low))
+        )
         return torch.where(value < p_low, below, above)
 
     def rsample(self, sample_shape: torch.Size = torch.Size()) -> torch.Tensor:
@@ -167,7 +192,9 @@ class Truncated(Distribution):
     support = constraints.real
     has_rsample = False
 
-    def __init__(self, base: Distribution, n_sigma: float, validate_args: bool | None = None) -> None:
+    def __init__(
+        self, base: Distribution, n_sigma: float, validate_args: bool | None = None
+    ) -> None:
         if not n_sigma > 0:
             raise ValueError(f"n_sigma must be positive, got {n_sigma!r}")
         self.base, self.n_sigma = base, float(n_sigma)
@@ -191,7 +218,9 @@ class Truncated(Distribution):
         return c.clamp(0.0, 1.0)
 
 
-def _log_prob_grid(log_prob: Callable[[torch.Tensor], torch.Tensor], grid: torch.Tensor) -> torch.Tensor:
+def _log_prob_grid(
+    log_prob: Callable[[torch.Tensor], torch.Tensor], grid: torch.Tensor
+) -> torch.Tensor:
     """``log_prob`` at grid points of shape (n_points, n_jets); -inf where NaN."""
     lp = log_prob(grid)
     return torch.nan_to_num(lp, nan=-math.inf)
@@ -289,9 +318,22 @@ class _MixtureTerms:
     The parameters have shape (n, K); points ``x`` have shape (n,), one per row.
     """
 
-    def __init__(self, log_w: torch.Tensor, loc: torch.Tensor, low: torch.Tensor, high: torch.Tensor,
-                 slope: float, symmetric: bool) -> None:
-        self.loc, self.low, self.high, self.slope, self.symmetric = loc, low, high, float(slope), symmetric
+    def __init__(
+        self,
+        log_w: torch.Tensor,
+        loc: torch.Tensor,
+        low: torch.Tensor,
+        high: torch.Tensor,
+        slope: float,
+        symmetric: bool,
+    ) -> None:
+        self.loc, self.low, self.high, self.slope, self.symmetric = (
+            loc,
+            low,
+            high,
+            float(slope),
+            symmetric,
+        )
         # log weight minus log normalisation of each component
         self.offset = log_w - _LOG_SQRT_2PI - torch.log(0.5 * (low + high))
 
@@ -318,13 +360,20 @@ class _MixtureTerms:
         return lp + self.slope * x, g + self.slope, h, shift, torch.rsqrt(total)
 
     @staticmethod
-    def _direction(x: torch.Tensor, g: torch.Tensor, h: torch.Tensor, shift: torch.Tensor,
-                   max_step: torch.Tensor) -> torch.Tensor:
+    def _direction(
+        x: torch.Tensor,
+        g: torch.Tensor,
+        h: torch.Tensor,
+        shift: torch.Tensor,
+        max_step: torch.Tensor,
+    ) -> torch.Tensor:
         concave = h < 0
         newton = -g / torch.where(concave, h, -torch.ones_like(h))
         return torch.where(concave, newton, shift - x).clamp(-max_step, max_step)
 
-    def ascend(self, x: torch.Tensor, n_iter: int, tol: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def ascend(
+        self, x: torch.Tensor, n_iter: int, tol: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Monotone ascent from ``x`` until every step is below ``tol`` (at most
         ``n_iter`` steps); returns the points and their log-densities.
 
@@ -346,7 +395,13 @@ class _MixtureTerms:
                 keep = moving.nonzero()[:, 0]
                 if keep.numel() == 0:
                     return x, lp
-                active, step, xa, lpa, sub = active[keep], step[keep], xa[keep], lpa[keep], sub.take(keep)
+                active, step, xa, lpa, sub = (
+                    active[keep],
+                    step[keep],
+                    xa[keep],
+                    lpa[keep],
+                    sub.take(keep),
+                )
             cand = xa + step
             lp_c, *terms = sub(cand)
             ok = lp_c >= lpa
@@ -356,7 +411,9 @@ class _MixtureTerms:
         return x, lp
 
 
-def mixture_mode(dist: Distribution, slope: float = 0.0, *, n_iter: int = 60, tol: float = 1e-7) -> torch.Tensor:
+def mixture_mode(
+    dist: Distribution, slope: float = 0.0, *, n_iter: int = 60, tol: float = 1e-7
+) -> torch.Tensor:
     """The mode of ``log p(x) + slope * x`` for Normal, AsymmetricNormal or a mixture
     of either (``slope`` is the log-Jacobian of a log target, see ``DensityPrediction``).
 
@@ -395,7 +452,10 @@ def mixture_mode(dist: Distribution, slope: float = 0.0, *, n_iter: int = 60, to
     -0.25
     """
     if isinstance(dist, MixtureSameFamily):
-        comp, log_w = dist.component_distribution, torch.log_softmax(dist.mixture_distribution.logits, dim=-1)
+        comp, log_w = (
+            dist.component_distribution,
+            torch.log_softmax(dist.mixture_distribution.logits, dim=-1),
+        )
         loc = comp.mode
     else:
         comp, loc = dist, dist.mode[:, None]
@@ -408,16 +468,23 @@ def mixture_mode(dist: Distribution, slope: float = 0.0, *, n_iter: int = 60, to
     x0 = torch.cat(starts, dim=1).T.reshape(-1)  # start j of jet i at j * n + i
     n, k = loc.shape
     m = x0.shape[0] // n
-    terms = _MixtureTerms(log_w.repeat(m, 1), loc.repeat(m, 1), low.repeat(m, 1), high.repeat(m, 1), slope,
-                          isinstance(comp, Normal))
+    terms = _MixtureTerms(
+        log_w.repeat(m, 1),
+        loc.repeat(m, 1),
+        low.repeat(m, 1),
+        high.repeat(m, 1),
+        slope,
+        isinstance(comp, Normal),
+    )
     tol_abs = tol * torch.minimum(low, high).min(-1).values.repeat(m)
     x, lp = terms.ascend(x0, n_iter, tol_abs)
     best = lp.reshape(m, n).argmax(0)
     return x.reshape(m, n)[best, torch.arange(n, device=x.device)]
 
 
-def mixture_icdf(dist: Distribution, q: torch.Tensor, low: torch.Tensor, high: torch.Tensor,
-                 n_iter: int = 60) -> torch.Tensor:
+def mixture_icdf(
+    dist: Distribution, q: torch.Tensor, low: torch.Tensor, high: torch.Tensor, n_iter: int = 60
+) -> torch.Tensor:
     """Quantiles of a batch of distributions with a ``cdf``, by bisection.
 
     Parameters

@@ -39,7 +39,14 @@ from skcal.neural._estimators import _Calibrator, _skorch_kwargs, nll_loss
 from skcal.neural._prediction import DensityPrediction
 from skcal.neural.distributions import AsymmetricNormal
 from skcal.neural.modules import MLP
-from skcal.neural.schedule import PARAMETER_GROUPS, TARGET_NAMES, Stage, as_schedule, make_optimizer, paper_schedule
+from skcal.neural.schedule import (
+    PARAMETER_GROUPS,
+    TARGET_NAMES,
+    Stage,
+    as_schedule,
+    make_optimizer,
+    paper_schedule,
+)
 from skcal.preprocessing import ETA_CENTRES, ETA_WIDTHS, SymmetricScaler
 
 __all__ = ["EnergyMassCalibrator", "EnergyMassNetwork", "target_distribution"]
@@ -71,7 +78,9 @@ def target_distribution(params: torch.Tensor, variant: str) -> Distribution:
         return AsymmetricNormal(mode, low, high, validate_args=False)
     if variant == "gaussian":
         return Normal(mode, 0.5 * (low + high), validate_args=False)
-    raise DataError(f"unknown loss variant {variant!r}; valid variants are ['asymmetric', 'gaussian']")
+    raise DataError(
+        f"unknown loss variant {variant!r}; valid variants are ['asymmetric', 'gaussian']"
+    )
 
 
 class EnergyMassNetwork(nn.Module):
@@ -126,33 +135,67 @@ class EnergyMassNetwork(nn.Module):
     ['core', 'energy', 'mass', 'residual']
     """
 
-    def __init__(self, n_features: int, *, eta_index: int | None = None,
-                 eta_centres: Sequence[float] | None = None, eta_widths: Sequence[float] | None = None,
-                 input_centre: Sequence[float] | None = None, input_scale: Sequence[float] | None = None,
-                 core_sizes: Sequence[int] = (210,) * 5, branch_sizes: Sequence[int] = (210,) * 5,
-                 residual_sizes: Sequence[int] = (210, 210), activation: str = "mish",
-                 min_scale: float = 1e-3, width_scale: Sequence[float] = (0.1, 0.2),
-                 initial_mode: Sequence[float] = (1.0, 1.0)) -> None:
+    def __init__(
+        self,
+        n_features: int,
+        *,
+        eta_index: int | None = None,
+        eta_centres: Sequence[float] | None = None,
+        eta_widths: Sequence[float] | None = None,
+        input_centre: Sequence[float] | None = None,
+        input_scale: Sequence[float] | None = None,
+        core_sizes: Sequence[int] = (210,) * 5,
+        branch_sizes: Sequence[int] = (210,) * 5,
+        residual_sizes: Sequence[int] = (210, 210),
+        activation: str = "mish",
+        min_scale: float = 1e-3,
+        width_scale: Sequence[float] = (0.1, 0.2),
+        initial_mode: Sequence[float] = (1.0, 1.0),
+    ) -> None:
         super().__init__()
         n_features = int(n_features)
         self.eta_index = None if eta_index is None else int(eta_index)
         if self.eta_index is not None and not 0 <= self.eta_index < n_features:
-            raise DataError(f"eta_index must be a column position below {n_features}, got {eta_index!r}")
-        centres = torch.as_tensor(ETA_CENTRES if eta_centres is None else eta_centres, dtype=torch.float32)
-        widths = torch.as_tensor(ETA_WIDTHS if eta_widths is None else eta_widths, dtype=torch.float32)
+            raise DataError(
+                f"eta_index must be a column position below {n_features}, got {eta_index!r}"
+            )
+        centres = torch.as_tensor(
+            ETA_CENTRES if eta_centres is None else eta_centres, dtype=torch.float32
+        )
+        widths = torch.as_tensor(
+            ETA_WIDTHS if eta_widths is None else eta_widths, dtype=torch.float32
+        )
         if centres.shape != widths.shape or centres.ndim != 1:
-            raise DataError(f"eta_centres and eta_widths need one width per centre, got {centres.shape[0]} "
-                            f"centres and {widths.numel()} widths")
+            raise DataError(
+                f"eta_centres and eta_widths need one width per centre, got {centres.shape[0]} "
+                f"centres and {widths.numel()} widths"
+            )
         if not bool((widths > 0).all()):
             raise DataError(f"eta_widths must be positive, got {widths.tolist()}")
-        centre = torch.zeros(n_features) if input_centre is None else torch.as_tensor(input_centre, dtype=torch.float32)
-        scale = torch.ones(n_features) if input_scale is None else torch.as_tensor(input_scale, dtype=torch.float32)
-        if centre.shape != (n_features,) or scale.shape != (n_features,) or not bool((scale > 0).all()):
-            raise DataError(f"input_centre and input_scale need {n_features} values (scales positive)")
+        centre = (
+            torch.zeros(n_features)
+            if input_centre is None
+            else torch.as_tensor(input_centre, dtype=torch.float32)
+        )
+        scale = (
+            torch.ones(n_features)
+            if input_scale is None
+            else torch.as_tensor(input_scale, dtype=torch.float32)
+        )
+        if (
+            centre.shape != (n_features,)
+            or scale.shape != (n_features,)
+            or not bool((scale > 0).all())
+        ):
+            raise DataError(
+                f"input_centre and input_scale need {n_features} values (scales positive)"
+            )
         ws = torch.as_tensor(width_scale, dtype=torch.float32)
         if ws.shape != (2,) or not bool((ws > 0).all()) or not min_scale > 0:
-            raise DataError(f"width_scale needs two positive values and min_scale must be positive, "
-                            f"got {width_scale!r} and {min_scale!r}")
+            raise DataError(
+                f"width_scale needs two positive values and min_scale must be positive, "
+                f"got {width_scale!r} and {min_scale!r}"
+            )
         self.register_buffer("eta_centres", centres)
         self.register_buffer("eta_widths", widths)
         self.register_buffer("input_centre", centre)
@@ -186,8 +229,12 @@ class EnergyMassNetwork(nn.Module):
 
     def parameter_groups(self) -> dict[str, list[tuple[str, nn.Parameter]]]:
         """The named parameters of each group that a training stage may freeze."""
-        parts = {"core": [self.core], "energy": [self.energy, self.energy_head],
-                 "mass": [self.mass, self.mass_head], "residual": [self.residual]}
+        parts = {
+            "core": [self.core],
+            "energy": [self.energy, self.energy_head],
+            "mass": [self.mass, self.mass_head],
+            "residual": [self.residual],
+        }
         groups: dict[str, list[tuple[str, nn.Parameter]]] = {g: [] for g in PARAMETER_GROUPS}
         for group, modules in parts.items():
             for module in modules:
@@ -213,15 +260,19 @@ class EnergyMassNetwork(nn.Module):
         h = self.core(h0)
         energy = self.energy_head(self.energy(h))
         mass = self.mass_head(self.mass(h) * self.residual(h0))
-        return torch.cat([self._params(energy, self.width_scale[0]), self._params(mass, self.width_scale[1])],
-                         dim=1)
+        return torch.cat(
+            [self._params(energy, self.width_scale[0]), self._params(mass, self.width_scale[1])],
+            dim=1,
+        )
 
 
 def _spread(t: torch.Tensor) -> float:
     """A robust spread of a response: half the central 68% interval (a floor of 1e-3)."""
     if t.numel() < 2:
         return 0.1
-    q = torch.quantile(t.to(torch.float64)[: 1 << 20], torch.tensor([0.16, 0.84], dtype=torch.float64))
+    q = torch.quantile(
+        t.to(torch.float64)[: 1 << 20], torch.tensor([0.16, 0.84], dtype=torch.float64)
+    )
     return max(float(q[1] - q[0]) / 2.0, 1e-3)
 
 
@@ -306,16 +357,35 @@ class EnergyMassCalibrator(_Calibrator):
 
     target = "response"  # not a parameter: the tanh + 1 outputs are responses
 
-    def __init__(self, *, schedule: Sequence[Stage | dict] | None = None, epoch_scale: float = 1.0,
-                 batch_scale: float = 1.0, eta_annotation: bool = True, eta_column: str | int = "eta",
-                 input_scaling: bool = True, min_scale: float = 1e-3, random_state: Any = None,
-                 buffer_partitions: int = 4, module: Any = EnergyMassNetwork, verbose: int = 0,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        schedule: Sequence[Stage | dict] | None = None,
+        epoch_scale: float = 1.0,
+        batch_scale: float = 1.0,
+        eta_annotation: bool = True,
+        eta_column: str | int = "eta",
+        input_scaling: bool = True,
+        min_scale: float = 1e-3,
+        random_state: Any = None,
+        buffer_partitions: int = 4,
+        module: Any = EnergyMassNetwork,
+        verbose: int = 0,
+        **kwargs: Any,
+    ) -> None:
         kwargs.setdefault("optimizer", torch.optim.RAdam)  # replaced per stage
         super().__init__(module=module, verbose=verbose, **_skorch_kwargs(kwargs))
-        self._set_own(schedule=schedule, epoch_scale=epoch_scale, batch_scale=batch_scale,
-                      eta_annotation=eta_annotation, eta_column=eta_column, input_scaling=input_scaling,
-                      min_scale=min_scale, random_state=random_state, buffer_partitions=buffer_partitions)
+        self._set_own(
+            schedule=schedule,
+            epoch_scale=epoch_scale,
+            batch_scale=batch_scale,
+            eta_annotation=eta_annotation,
+            eta_column=eta_column,
+            input_scaling=input_scaling,
+            min_scale=min_scale,
+            random_state=random_state,
+            buffer_partitions=buffer_partitions,
+        )
 
     # ------------------------------------------------------------ parameters
     def _schedule(self) -> tuple[Stage, ...]:
@@ -324,17 +394,26 @@ class EnergyMassCalibrator(_Calibrator):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
                 raise DataError(f"{name} must be a positive number, got {value!r}")
-        return tuple(s.scaled(epoch_scale=self.epoch_scale, batch_scale=self.batch_scale) for s in base)
+        return tuple(
+            s.scaled(epoch_scale=self.epoch_scale, batch_scale=self.batch_scale) for s in base
+        )
 
     # ------------------------------------------------------------------ data
     def _target(self, y: Any, index: Any = None) -> np.ndarray:
         y = np.asarray(y, dtype=np.float64)
         if y.ndim != 2 or y.shape[1] != 2:
-            raise DataError(f"y must have two columns, the energy and mass responses (r_E, r_m); got "
-                            f"shape {y.shape}")
+            raise DataError(
+                f"y must have two columns, the energy and mass responses (r_E, r_m); got "
+                f"shape {y.shape}"
+            )
         check_finite(y, list(OUTPUT_COLUMNS), index=index, what="y")
-        check_positive(y, list(OUTPUT_COLUMNS), index=index, what="y",
-                       why=" (responses E_reco / E_true and m_reco / m_true are positive)")
+        check_positive(
+            y,
+            list(OUTPUT_COLUMNS),
+            index=index,
+            what="y",
+            why=" (responses E_reco / E_true and m_reco / m_true are positive)",
+        )
         return y
 
     def _prepare(self, X: Any, y: Any, w: Any) -> tuple[torch.Tensor, torch.Tensor]:
@@ -351,7 +430,9 @@ class EnergyMassCalibrator(_Calibrator):
     def _set_target_stats(self, t: torch.Tensor) -> None:
         """Replaced by the per-target spreads of :meth:`_make_data`."""
 
-    def _make_data(self, X: Any, y: Any, sample_weight: Any, *, reset: bool) -> TensorData | DaskStream:
+    def _make_data(
+        self, X: Any, y: Any, sample_weight: Any, *, reset: bool
+    ) -> TensorData | DaskStream:
         if is_dask(y) and getattr(y, "ndim", 1) == 2 and not hasattr(y, "columns"):
             y = y.rechunk({1: -1})
         data = super()._make_data(X, y, sample_weight, reset=reset)
@@ -359,17 +440,24 @@ class EnergyMassCalibrator(_Calibrator):
             return data
         first = data.yw if isinstance(data, TensorData) else next(data.buffers(None))[1]
         self.width_scale_ = (_spread(first[:, 0]), _spread(first[:, 1]))
-        self.initial_mode_ = tuple(float(np.clip(np.median(first[:, k].numpy()), 0.05, 1.95)) for k in (0, 1))
+        self.initial_mode_ = tuple(
+            float(np.clip(np.median(first[:, k].numpy()), 0.05, 1.95)) for k in (0, 1)
+        )
         names = getattr(self, "feature_names_in_", None)
         if self.eta_annotation:
-            (self.eta_index_,) = resolve_columns(self.eta_column, names, self.n_features_in_, param="eta_column")
+            (self.eta_index_,) = resolve_columns(
+                self.eta_column, names, self.n_features_in_, param="eta_column"
+            )
         else:
             self.eta_index_ = None
         if self.input_scaling:
             if isinstance(data, TensorData):
                 q = np.quantile(data.X.numpy(), [0.01, 0.99], axis=0).astype(np.float64)
                 half = (q[1] - q[0]) / 2.0
-                self.input_centre_, self.input_scale_ = (q[0] + q[1]) / 2.0, np.where(half > 1e-12, half, 1.0)
+                self.input_centre_, self.input_scale_ = (
+                    (q[0] + q[1]) / 2.0,
+                    np.where(half > 1e-12, half, 1.0),
+                )
             else:
                 scaler = SymmetricScaler().fit(self._select_columns(X))
                 self.input_centre_, self.input_scale_ = scaler.centre_, scaler.scale_
@@ -381,26 +469,42 @@ class EnergyMassCalibrator(_Calibrator):
     def initialize_module(self) -> EnergyMassCalibrator:
         kwargs = dict(self.get_params_for("module"))
         kwargs.setdefault("n_features", self.n_features_in_)
-        kwargs.update(eta_index=self.eta_index_, input_centre=self.input_centre_,
-                      input_scale=self.input_scale_, min_scale=self.min_scale, width_scale=self.width_scale_,
-                      initial_mode=self.initial_mode_)
+        kwargs.update(
+            eta_index=self.eta_index_,
+            input_centre=self.input_centre_,
+            input_scale=self.input_scale_,
+            min_scale=self.min_scale,
+            width_scale=self.width_scale_,
+            initial_mode=self.initial_mode_,
+        )
         self.module_ = self.initialized_instance(self.module, kwargs)
         return self
 
     def get_iterator(self, dataset: Any, training: bool = False) -> BatchIterator:
         stage = getattr(self, "_stage_", None)
         batch_size = stage[1].batch_size if stage is not None else 1 << 16
-        return BatchIterator(dataset, batch_size, shuffle=training,
-                             generator=getattr(self, "_shuffle_generator_", None), device=self.device)
+        return BatchIterator(
+            dataset,
+            batch_size,
+            shuffle=training,
+            generator=getattr(self, "_shuffle_generator_", None),
+            device=self.device,
+        )
 
-    def on_epoch_begin(self, net: Any, dataset_train: Any = None, dataset_valid: Any = None, **kwargs: Any) -> None:
-        super().on_epoch_begin(net, dataset_train=dataset_train, dataset_valid=dataset_valid, **kwargs)
+    def on_epoch_begin(
+        self, net: Any, dataset_train: Any = None, dataset_valid: Any = None, **kwargs: Any
+    ) -> None:
+        super().on_epoch_begin(
+            net, dataset_train=dataset_train, dataset_valid=dataset_valid, **kwargs
+        )
         index, stage = self._stage_
         self.history.record("stage", index)
         self.history.record("stage_batch_size", stage.batch_size)
         self.history.record("stage_lr", stage.lr)
 
-    def get_loss(self, y_pred: torch.Tensor, y_true: torch.Tensor, X: Any = None, training: bool = False) -> torch.Tensor:
+    def get_loss(
+        self, y_pred: torch.Tensor, y_true: torch.Tensor, X: Any = None, training: bool = False
+    ) -> torch.Tensor:
         stage = self._stage_[1]
         total = y_pred.new_zeros(())
         for k, name in enumerate(TARGET_NAMES):
@@ -427,7 +531,9 @@ class EnergyMassCalibrator(_Calibrator):
         self.optimizer_ = make_optimizer(stage.optimizer, *args, lr=stage.lr, **kwargs)
         self._stage_ = (index, stage)
 
-    def _run_schedule(self, data: TensorData | DaskStream, schedule: tuple[Stage, ...], **fit_params: Any) -> None:
+    def _run_schedule(
+        self, data: TensorData | DaskStream, schedule: tuple[Stage, ...], **fit_params: Any
+    ) -> None:
         self.schedule_ = schedule
         self.notify("on_train_begin", X=data, y=None)
         try:
@@ -444,7 +550,9 @@ class EnergyMassCalibrator(_Calibrator):
         self.loss_variants_ = {t: variants.get(t, "asymmetric") for t in TARGET_NAMES}
         self.notify("on_train_end", X=data, y=None)
 
-    def fit(self, X: Any, y: Any = None, sample_weight: Any = None, **fit_params: Any) -> EnergyMassCalibrator:
+    def fit(
+        self, X: Any, y: Any = None, sample_weight: Any = None, **fit_params: Any
+    ) -> EnergyMassCalibrator:
         """Train from scratch through every stage of the schedule.
 
         Parameters
@@ -466,8 +574,14 @@ class EnergyMassCalibrator(_Calibrator):
         self._run_schedule(data, schedule, **fit_params)
         return self
 
-    def partial_fit(self, X: Any, y: Any = None, classes: Any = None, sample_weight: Any = None,
-                    **fit_params: Any) -> EnergyMassCalibrator:
+    def partial_fit(
+        self,
+        X: Any,
+        y: Any = None,
+        classes: Any = None,
+        sample_weight: Any = None,
+        **fit_params: Any,
+    ) -> EnergyMassCalibrator:
         """Run the schedule over ``(X, y)`` from the current weights (initialising on the first call)."""
         schedule = self._schedule()
         if not (self.initialized_ and hasattr(self, "n_features_in_")):
@@ -499,8 +613,10 @@ class EnergyMassCalibrator(_Calibrator):
         out = {}
         for k, name in enumerate(TARGET_NAMES):
             variant = self.loss_variants_[name]
-            out[name] = DensityPrediction(raw[:, _N_PARAMS * k : _N_PARAMS * (k + 1)],
-                                          lambda p, v=variant: target_distribution(p, v))
+            out[name] = DensityPrediction(
+                raw[:, _N_PARAMS * k : _N_PARAMS * (k + 1)],
+                lambda p, v=variant: target_distribution(p, v),
+            )
         return out
 
     def predict(self, X: Any, return_std: bool = False) -> Any:
@@ -539,14 +655,19 @@ class EnergyMassCalibrator(_Calibrator):
         """
         dists = self.predict_dist(X)
         seeds = (None, None) if random_state is None else (int(random_state), int(random_state) + 1)
-        return np.stack([dists[t].sample(n, random_state=s) for t, s in zip(TARGET_NAMES, seeds, strict=True)],
-                        axis=-1)
+        return np.stack(
+            [dists[t].sample(n, random_state=s) for t, s in zip(TARGET_NAMES, seeds, strict=True)],
+            axis=-1,
+        )
 
     def _map_dask2(self, X: Any, func: Any) -> Any:
         if hasattr(X, "map_partitions"):
-            return X.map_partitions(lambda part: pd.DataFrame(func(part), index=part.index,
-                                                              columns=list(OUTPUT_COLUMNS)),
-                                    meta=pd.DataFrame({c: pd.Series(dtype=np.float64) for c in OUTPUT_COLUMNS}))
+            return X.map_partitions(
+                lambda part: pd.DataFrame(
+                    func(part), index=part.index, columns=list(OUTPUT_COLUMNS)
+                ),
+                meta=pd.DataFrame({c: pd.Series(dtype=np.float64) for c in OUTPUT_COLUMNS}),
+            )
         if X.ndim != 2:
             raise DataError(f"X must be 2-D, got a Dask array of shape {X.shape}")
         X = X.rechunk({1: -1})

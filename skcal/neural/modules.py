@@ -44,11 +44,15 @@ class MLP(nn.Sequential):
     torch.Size([5, 4])
     """
 
-    def __init__(self, n_features: int, hidden_sizes: Sequence[int] = (64, 64), activation: str = "mish") -> None:
+    def __init__(
+        self, n_features: int, hidden_sizes: Sequence[int] = (64, 64), activation: str = "mish"
+    ) -> None:
         if activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
         if len(hidden_sizes) == 0 or any(int(h) < 1 for h in hidden_sizes):
-            raise ValueError(f"hidden_sizes must be a non-empty sequence of positive ints, got {hidden_sizes!r}")
+            raise ValueError(
+                f"hidden_sizes must be a non-empty sequence of positive ints, got {hidden_sizes!r}"
+            )
         layers: list[nn.Module] = []
         width = int(n_features)
         for h in hidden_sizes:
@@ -94,14 +98,24 @@ class DensityNetwork(nn.Module):
     ('MixtureSameFamily', torch.Size([5]), 'AsymmetricNormal')
     """
 
-    def __init__(self, n_features: int, hidden_sizes: Sequence[int] = (64, 64), activation: str = "mish",
-                 n_components: int = 1, asymmetric: bool = False, min_scale: float = 1e-3,
-                 loc: float = 0.0, scale: float = 1.0) -> None:
+    def __init__(
+        self,
+        n_features: int,
+        hidden_sizes: Sequence[int] = (64, 64),
+        activation: str = "mish",
+        n_components: int = 1,
+        asymmetric: bool = False,
+        min_scale: float = 1e-3,
+        loc: float = 0.0,
+        scale: float = 1.0,
+    ) -> None:
         super().__init__()
         if int(n_components) < 1:
             raise ValueError(f"n_components must be at least 1, got {n_components!r}")
         if not min_scale > 0 or not scale > 0:
-            raise ValueError(f"min_scale and scale must be positive, got {min_scale!r} and {scale!r}")
+            raise ValueError(
+                f"min_scale and scale must be positive, got {min_scale!r} and {scale!r}"
+            )
         self.n_components, self.asymmetric = int(n_components), bool(asymmetric)
         self.min_scale, self.loc, self.scale = float(min_scale), float(loc), float(scale)
         self.trunk = MLP(n_features, hidden_sizes, activation)
@@ -128,15 +142,20 @@ class DensityNetwork(nn.Module):
         # No argument validation: a diverging training must reach the loss's finiteness
         # check (a clear TrainingDivergedError), not fail inside a constructor.
         if self.asymmetric:
-            comp: Distribution = AsymmetricNormal(loc, widths[..., 0], widths[..., 1], validate_args=False)
+            comp: Distribution = AsymmetricNormal(
+                loc, widths[..., 0], widths[..., 1], validate_args=False
+            )
         else:
             comp = Normal(loc, widths[..., 0], validate_args=False)
         if k == 1:
             if self.asymmetric:
-                return AsymmetricNormal(loc[:, 0], widths[:, 0, 0], widths[:, 0, 1], validate_args=False)
+                return AsymmetricNormal(
+                    loc[:, 0], widths[:, 0, 0], widths[:, 0, 1], validate_args=False
+                )
             return Normal(loc[:, 0], widths[:, 0, 0], validate_args=False)
-        return MixtureSameFamily(Categorical(logits=raw[:, k * per:], validate_args=False), comp,
-                                 validate_args=False)
+        return MixtureSameFamily(
+            Categorical(logits=raw[:, k * per :], validate_args=False), comp, validate_args=False
+        )
 
     def forward(self, x: torch.Tensor) -> Distribution:
         return self.distribution(self.raw(x))
@@ -163,8 +182,14 @@ class PointNetwork(nn.Module):
     torch.Size([5])
     """
 
-    def __init__(self, n_features: int, hidden_sizes: Sequence[int] = (64, 64), activation: str = "mish",
-                 loc: float = 0.0, scale: float = 1.0) -> None:
+    def __init__(
+        self,
+        n_features: int,
+        hidden_sizes: Sequence[int] = (64, 64),
+        activation: str = "mish",
+        loc: float = 0.0,
+        scale: float = 1.0,
+    ) -> None:
         super().__init__()
         self.loc, self.scale = float(loc), float(scale)
         self.trunk = MLP(n_features, hidden_sizes, activation)

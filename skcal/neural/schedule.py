@@ -25,8 +25,17 @@ import torch
 from skcal._optional import import_optional
 from skcal.exceptions import DataError
 
-__all__ = ["LOSSES", "OPTIMIZERS", "PAPER_SCHEDULE", "PARAMETER_GROUPS", "Stage", "TARGET_NAMES",
-           "as_schedule", "make_optimizer", "paper_schedule"]
+__all__ = [
+    "LOSSES",
+    "OPTIMIZERS",
+    "PAPER_SCHEDULE",
+    "PARAMETER_GROUPS",
+    "Stage",
+    "TARGET_NAMES",
+    "as_schedule",
+    "make_optimizer",
+    "paper_schedule",
+]
 
 #: The two targets of the energy-and-mass calibration, in the order of ``y``'s columns.
 TARGET_NAMES: tuple[str, ...] = ("energy", "mass")
@@ -45,12 +54,16 @@ def _per_target(value: Any, field: str) -> dict[str, Any]:
     if isinstance(value, Mapping):
         unknown = [k for k in value if k not in TARGET_NAMES]
         if unknown:
-            raise DataError(f"Stage {field}: unknown target {unknown[0]!r}; valid targets are "
-                            f"{list(TARGET_NAMES)}")
+            raise DataError(
+                f"Stage {field}: unknown target {unknown[0]!r}; valid targets are "
+                f"{list(TARGET_NAMES)}"
+            )
         missing = [t for t in TARGET_NAMES if t not in value]
         if missing:
-            raise DataError(f"Stage {field}: no entry for {missing} (give both {list(TARGET_NAMES)}, "
-                            "None to leave a target out)")
+            raise DataError(
+                f"Stage {field}: no entry for {missing} (give both {list(TARGET_NAMES)}, "
+                "None to leave a target out)"
+            )
         return {t: value[t] for t in TARGET_NAMES}
     return {t: value for t in TARGET_NAMES}
 
@@ -110,43 +123,65 @@ class Stage:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise DataError(f"Stage {name} must be a positive integer, got {value!r}")
-        if isinstance(self.lr, bool) or not isinstance(self.lr, (int, float)) or not (
-                math.isfinite(self.lr) and self.lr > 0):
+        if (
+            isinstance(self.lr, bool)
+            or not isinstance(self.lr, (int, float))
+            or not (math.isfinite(self.lr) and self.lr > 0)
+        ):
             raise DataError(f"Stage lr must be a positive number, got {self.lr!r}")
         loss = _per_target(self.loss, "loss")
         for target, variant in loss.items():
             if variant is not None and variant not in LOSSES:
-                raise DataError(f"Stage loss for {target!r}: unknown variant {variant!r}; valid "
-                                f"variants are {list(LOSSES)} (or None to leave the target out)")
+                raise DataError(
+                    f"Stage loss for {target!r}: unknown variant {variant!r}; valid "
+                    f"variants are {list(LOSSES)} (or None to leave the target out)"
+                )
         if all(v is None for v in loss.values()):
             raise DataError("Stage loss: at least one target must be trained (all are None)")
         truncation = _per_target(self.truncation, "truncation")
         for target, n_sigma in truncation.items():
-            if n_sigma is not None and (isinstance(n_sigma, bool) or not isinstance(n_sigma, (int, float))
-                                        or not (math.isfinite(n_sigma) and n_sigma > 0)):
-                raise DataError(f"Stage truncation for {target!r} must be a positive number of "
-                                f"widths or None, got {n_sigma!r}")
+            if n_sigma is not None and (
+                isinstance(n_sigma, bool)
+                or not isinstance(n_sigma, (int, float))
+                or not (math.isfinite(n_sigma) and n_sigma > 0)
+            ):
+                raise DataError(
+                    f"Stage truncation for {target!r} must be a positive number of "
+                    f"widths or None, got {n_sigma!r}"
+                )
         if isinstance(self.optimizer, str):
             if self.optimizer not in OPTIMIZERS:
-                raise DataError(f"Stage optimizer: unknown optimizer {self.optimizer!r}; valid names "
-                                f"are {list(OPTIMIZERS)} (or a torch.optim.Optimizer subclass)")
-        elif not (isinstance(self.optimizer, type) and issubclass(self.optimizer, torch.optim.Optimizer)):
-            raise DataError(f"Stage optimizer must be a name in {list(OPTIMIZERS)} or a "
-                            f"torch.optim.Optimizer subclass, got {self.optimizer!r}")
+                raise DataError(
+                    f"Stage optimizer: unknown optimizer {self.optimizer!r}; valid names "
+                    f"are {list(OPTIMIZERS)} (or a torch.optim.Optimizer subclass)"
+                )
+        elif not (
+            isinstance(self.optimizer, type) and issubclass(self.optimizer, torch.optim.Optimizer)
+        ):
+            raise DataError(
+                f"Stage optimizer must be a name in {list(OPTIMIZERS)} or a "
+                f"torch.optim.Optimizer subclass, got {self.optimizer!r}"
+            )
         frozen = (self.frozen,) if isinstance(self.frozen, str) else tuple(self.frozen)
         unknown = [g for g in frozen if g not in PARAMETER_GROUPS]
         if unknown:
-            raise DataError(f"Stage frozen: unknown parameter group {unknown[0]!r}; valid groups are "
-                            f"{list(PARAMETER_GROUPS)}")
+            raise DataError(
+                f"Stage frozen: unknown parameter group {unknown[0]!r}; valid groups are "
+                f"{list(PARAMETER_GROUPS)}"
+            )
         reach = {"energy": {"core", "energy"}, "mass": {"core", "mass", "residual"}}
         trainable = set().union(*(reach[t] for t, v in loss.items() if v is not None)) - set(frozen)
         if not trainable:
-            raise DataError(f"Stage frozen={frozen!r} leaves no parameter that the losses {loss} can train")
+            raise DataError(
+                f"Stage frozen={frozen!r} leaves no parameter that the losses {loss} can train"
+            )
         object.__setattr__(self, "epochs", int(self.epochs))
         object.__setattr__(self, "batch_size", int(self.batch_size))
         object.__setattr__(self, "lr", float(self.lr))
         object.__setattr__(self, "loss", loss)
-        object.__setattr__(self, "truncation", {t: None if v is None else float(v) for t, v in truncation.items()})
+        object.__setattr__(
+            self, "truncation", {t: None if v is None else float(v) for t, v in truncation.items()}
+        )
         object.__setattr__(self, "frozen", frozen)
 
     @classmethod
@@ -173,8 +208,11 @@ class Stage:
 
     def scaled(self, *, epoch_scale: float = 1.0, batch_scale: float = 1.0) -> Stage:
         """This stage with its epochs and batch size scaled (rounded, at least 1)."""
-        return dataclasses.replace(self, epochs=max(1, round(self.epochs * epoch_scale)),
-                                   batch_size=max(1, round(self.batch_size * batch_scale)))
+        return dataclasses.replace(
+            self,
+            epochs=max(1, round(self.epochs * epoch_scale)),
+            batch_size=max(1, round(self.batch_size * batch_scale)),
+        )
 
 
 def as_schedule(schedule: Any) -> tuple[Stage, ...]:
@@ -185,8 +223,14 @@ def as_schedule(schedule: Any) -> tuple[Stage, ...]:
     >>> len(as_schedule([{"epochs": 1, "batch_size": 32, "lr": 1e-3}]))
     1
     """
-    if isinstance(schedule, (Stage, Mapping, str)) or not isinstance(schedule, Sequence) or not schedule:
-        raise DataError(f"schedule must be a non-empty sequence of Stage objects or mappings, got {schedule!r}")
+    if (
+        isinstance(schedule, (Stage, Mapping, str))
+        or not isinstance(schedule, Sequence)
+        or not schedule
+    ):
+        raise DataError(
+            f"schedule must be a non-empty sequence of Stage objects or mappings, got {schedule!r}"
+        )
     return tuple(s if isinstance(s, Stage) else Stage.from_dict(s) for s in schedule)
 
 
@@ -245,8 +289,15 @@ def _paper_stages() -> tuple[Stage, ...]:
         Stage(6, 125_000, 1e-3, truncation=3.2, **common),
         Stage(10, 155_000, 5e-4, truncation=3.0, **common),
         Stage(15, 95_000, 1e-5, truncation={"energy": 3.0, "mass": 2.0}, **common),
-        Stage(50, 95_000, 1e-5, loss={"energy": None, "mass": "gaussian"}, truncation=1.0,
-              optimizer="diffgrad", frozen=("core", "energy")),
+        Stage(
+            50,
+            95_000,
+            1e-5,
+            loss={"energy": None, "mass": "gaussian"},
+            truncation=1.0,
+            optimizer="diffgrad",
+            frozen=("core", "energy"),
+        ),
     )
 
 
@@ -259,8 +310,12 @@ def _optimizer_class(optimizer: Any) -> type[torch.optim.Optimizer]:
         return optimizer
     if optimizer == "diffgrad":
         return import_optional("pytorch_optimizer", purpose="the diffGrad optimizer").DiffGrad
-    return {"radam": torch.optim.RAdam, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW,
-            "sgd": torch.optim.SGD}[optimizer]
+    return {
+        "radam": torch.optim.RAdam,
+        "adam": torch.optim.Adam,
+        "adamw": torch.optim.AdamW,
+        "sgd": torch.optim.SGD,
+    }[optimizer]
 
 
 def make_optimizer(optimizer: Any, params: Any, lr: float, **kwargs: Any) -> torch.optim.Optimizer:

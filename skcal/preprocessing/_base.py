@@ -257,17 +257,13 @@ def _transform_partition(
     return pd.DataFrame(est._transform_array(data), index=part.index, columns=names)
 
 
-def _inverse_block(
-    block: np.ndarray, est: TableTransformer, block_info: Any = None
-) -> np.ndarray:
+def _inverse_block(block: np.ndarray, est: TableTransformer, block_info: Any = None) -> np.ndarray:
     data = as_float_array(block)
     check_finite(data, est.get_feature_names_out(), index=_block_rows(data, block_info))
     return est._inverse_array(data)
 
 
-def _inverse_partition(
-    part: pd.DataFrame, est: TableTransformer, names: list[str]
-) -> pd.DataFrame:
+def _inverse_partition(part: pd.DataFrame, est: TableTransformer, names: list[str]) -> pd.DataFrame:
     data = as_float_array(part)
     check_finite(data, est.get_feature_names_out(), index=part.index)
     return pd.DataFrame(est._inverse_array(data), index=part.index, columns=names)

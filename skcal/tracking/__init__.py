@@ -6,7 +6,13 @@ Saving to and loading from a file needs no MLflow.
 """
 
 from skcal.tracking._files import save_calibrator
-from skcal.tracking._log import LoggedCalibrator, epoch_logger, flat_params, load_calibrator, log_calibrator
+from skcal.tracking._log import (
+    LoggedCalibrator,
+    epoch_logger,
+    flat_params,
+    load_calibrator,
+    log_calibrator,
+)
 from skcal.tracking._store import DEFAULT_STORE_DIR, local_store_uri, use_store
 
 __all__ = [

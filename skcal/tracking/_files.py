@@ -13,7 +13,9 @@ from skcal._outputs import atomic_output, check_output_path
 __all__ = ["load_model_file", "save_calibrator"]
 
 
-def save_calibrator(pipeline: Any, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+def save_calibrator(
+    pipeline: Any, path: str | os.PathLike[str], *, overwrite: bool = False
+) -> Path:
     """Save a fitted calibration with joblib, atomically (temporary file, then rename).
 
     Raises
@@ -32,7 +34,9 @@ def save_calibrator(pipeline: Any, path: str | os.PathLike[str], *, overwrite: b
     >>> float(load_calibrator(path).predict([[2.0]])[0])
     0.8
     """
-    path = check_output_path(path, overwrite=overwrite, hint="pass overwrite=True (--overwrite) to replace it")
+    path = check_output_path(
+        path, overwrite=overwrite, hint="pass overwrite=True (--overwrite) to replace it"
+    )
     with atomic_output(path) as tmp:
         joblib.dump(pipeline, tmp)
     return path

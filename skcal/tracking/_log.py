@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from skcal._optional import import_optional
-from skcal.evaluation._apply import model_features, predict_response
+from skcal.evaluation._apply import model_features
 from skcal.exceptions import DataError, ModelNotFoundError
 from skcal.tracking._files import load_model_file
 
@@ -66,7 +66,9 @@ def flat_params(estimator: Any) -> dict[str, str]:
         if isinstance(value, (str, Number, bool, type(None), tuple, list, dict)):
             params[key] = str(value)[:_MAX_PARAM_LENGTH]
         else:
-            params[key] = (getattr(value, "__name__", None) or type(value).__name__)[:_MAX_PARAM_LENGTH]
+            params[key] = (getattr(value, "__name__", None) or type(value).__name__)[
+                :_MAX_PARAM_LENGTH
+            ]
     return params
 
 
@@ -162,7 +164,9 @@ def log_calibrator(
     version = int(info.registered_model_version) if name is not None else None
     if alias is not None:
         mlflow.MlflowClient().set_registered_model_alias(name, alias, str(version))
-    return LoggedCalibrator(run.info.run_id, f"runs:/{run.info.run_id}/{artifact_name}", name, version, alias)
+    return LoggedCalibrator(
+        run.info.run_id, f"runs:/{run.info.run_id}/{artifact_name}", name, version, alias
+    )
 
 
 def _log_report(mlflow: Any, report_dir: Path) -> None:
@@ -177,7 +181,7 @@ def _log_report(mlflow: Any, report_dir: Path) -> None:
         scalars = _scalars(document.get("summary", document), "report")
         items = list(scalars.items())
         for start in range(0, len(items), _METRICS_PER_CALL):
-            mlflow.log_metrics(dict(items[start:start + _METRICS_PER_CALL]))
+            mlflow.log_metrics(dict(items[start : start + _METRICS_PER_CALL]))
 
 
 def _scalars(tree: Any, prefix: str) -> dict[str, float]:
@@ -218,14 +222,18 @@ def load_calibrator(uri: str | os.PathLike[str]) -> Any:
         return load_model_file(Path(uri))
     uri = str(uri)
     if ":/" not in uri:
-        raise ModelNotFoundError(f"no calibration at {uri!r}: not a file, nor a model URI such as models:/name@alias")
+        raise ModelNotFoundError(
+            f"no calibration at {uri!r}: not a file, nor a model URI such as models:/name@alias"
+        )
     mlflow = import_optional("mlflow", purpose="load_calibrator")
     from mlflow.exceptions import MlflowException
 
     try:
         model = mlflow.pyfunc.load_model(uri)
     except (MlflowException, OSError) as exc:
-        raise ModelNotFoundError(f"no calibration at {uri!r} in the store {mlflow.get_tracking_uri()}: {exc}") from exc
+        raise ModelNotFoundError(
+            f"no calibration at {uri!r} in the store {mlflow.get_tracking_uri()}: {exc}"
+        ) from exc
     return model.unwrap_python_model().pipeline
 
 
@@ -246,4 +254,3 @@ def epoch_logger(**kwargs: Any) -> Any:
     kwargs.setdefault("terminate_after_train", False)
     kwargs.setdefault("create_artifact", False)
     return MlflowLogger(**kwargs)
-

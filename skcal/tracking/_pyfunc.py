@@ -23,12 +23,16 @@ class CalibrationModel(mlflow.pyfunc.PythonModel):
     def __init__(self, pipeline: Any) -> None:
         self.pipeline = pipeline
 
-    def predict(self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None) -> pd.DataFrame:
+    def predict(
+        self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None
+    ) -> pd.DataFrame:
         table = pd.DataFrame(model_input)
         if {"e_reco", "pt_reco"} <= set(table.columns):
             calibrated = apply_calibration(self.pipeline, table)
             return calibrated[[c for c in calibrated.columns if c not in table.columns]]
         response = predict_response(self.pipeline, table)
         if response.ndim == 2:
-            return pd.DataFrame({"r_pred": response[:, 0], "r_pred_m": response[:, 1]}, index=table.index)
+            return pd.DataFrame(
+                {"r_pred": response[:, 0], "r_pred_m": response[:, 1]}, index=table.index
+            )
         return pd.DataFrame({"r_pred": response}, index=table.index)

@@ -31,8 +31,12 @@ def local_store_uri(root: str | os.PathLike[str] = DEFAULT_STORE_DIR) -> str:
     return f"sqlite:///{folder / 'mlflow.db'}"
 
 
-def use_store(tracking_uri: str | None = None, *, root: str | os.PathLike[str] = DEFAULT_STORE_DIR,
-              experiment: str | None = "skcal") -> str:
+def use_store(
+    tracking_uri: str | None = None,
+    *,
+    root: str | os.PathLike[str] = DEFAULT_STORE_DIR,
+    experiment: str | None = "skcal",
+) -> str:
     """Point MLflow (tracking and model registry) at a store and select an experiment.
 
     Parameters

@@ -28,17 +28,23 @@ def parse_resources(resources: Mapping[str, float] | None) -> dict[str, float]:
     given = {"cpu": 1.0, "gpu": 0.0} if resources is None else dict(resources)
     unknown = sorted(set(given) - {"cpu", "gpu"})
     if unknown:
-        raise ConfigError(f"resources_per_trial has the unknown key(s) {unknown}; use 'cpu' and 'gpu', "
-                          "e.g. {'cpu': 2, 'gpu': 0.5}")
+        raise ConfigError(
+            f"resources_per_trial has the unknown key(s) {unknown}; use 'cpu' and 'gpu', "
+            "e.g. {'cpu': 2, 'gpu': 0.5}"
+        )
     out = {"cpu": 1.0, "gpu": 0.0}
     for key, value in given.items():
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
-            raise ConfigError(f"resources_per_trial[{key!r}] must be a non-negative number, got {value!r}")
+            raise ConfigError(
+                f"resources_per_trial[{key!r}] must be a non-negative number, got {value!r}"
+            )
         out[key] = float(value)
     if out["cpu"] <= 0:
         raise ConfigError(f"resources_per_trial['cpu'] must be positive, got {out['cpu']}")
     if out["gpu"] > 1 and out["gpu"] != int(out["gpu"]):
-        raise ConfigError(f"resources_per_trial['gpu'] above 1 must be a whole number, got {out['gpu']}")
+        raise ConfigError(
+            f"resources_per_trial['gpu'] above 1 must be a whole number, got {out['gpu']}"
+        )
     return out
 
 
@@ -66,15 +72,21 @@ def check_resources(ray: Any, resources: Mapping[str, float]) -> None:
     cluster = ray.cluster_resources()
     gpus, cpus = float(cluster.get("GPU", 0.0)), float(cluster.get("CPU", 0.0))
     if resources["gpu"] > 0 and gpus == 0:
-        raise ConfigError(f"resources_per_trial asks for gpu={resources['gpu']} but the Ray cluster has no GPU "
-                          f"(its resources: {sorted(cluster)}); the trials would wait forever. Use "
-                          "{'gpu': 0} or a cluster with GPUs")
+        raise ConfigError(
+            f"resources_per_trial asks for gpu={resources['gpu']} but the Ray cluster has no GPU "
+            f"(its resources: {sorted(cluster)}); the trials would wait forever. Use "
+            "{'gpu': 0} or a cluster with GPUs"
+        )
     if resources["gpu"] > gpus:
-        raise ConfigError(f"resources_per_trial asks for gpu={resources['gpu']} per trial but the Ray cluster has "
-                          f"{gpus:g} GPU(s) in all")
+        raise ConfigError(
+            f"resources_per_trial asks for gpu={resources['gpu']} per trial but the Ray cluster has "
+            f"{gpus:g} GPU(s) in all"
+        )
     if resources["cpu"] > cpus:
-        raise ConfigError(f"resources_per_trial asks for cpu={resources['cpu']:g} per trial but the Ray cluster "
-                          f"has {cpus:g} CPU(s) in all")
+        raise ConfigError(
+            f"resources_per_trial asks for cpu={resources['cpu']:g} per trial but the Ray cluster "
+            f"has {cpus:g} CPU(s) in all"
+        )
 
 
 def metric_guard(tune: Any, error_type: type[Exception]) -> Any:
@@ -85,7 +97,9 @@ def metric_guard(tune: Any, error_type: type[Exception]) -> Any:
     """
 
     class _MetricGuard(tune.Callback):
-        def on_trial_error(self, iteration: int, trials: list[Any], trial: Any, **info: Any) -> None:
+        def on_trial_error(
+            self, iteration: int, trials: list[Any], trial: Any, **info: Any
+        ) -> None:
             error = _trial_error(trial)
             if isinstance(error, error_type):
                 raise error_type(str(getattr(error, "cause", None) or error))
@@ -104,5 +118,5 @@ def _trial_error(trial: Any) -> BaseException | None:
         path = Path(trial.local_path) / name if not os.path.isabs(name) else Path(name)
         with path.open("rb") as handle:
             return cloudpickle.load(handle)
-    except Exception:  # noqa: BLE001 - the guard is an optimisation; the sweep's results are checked anyway
+    except Exception:
         return None

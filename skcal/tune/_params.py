@@ -110,7 +110,7 @@ def check_param_names(pipeline: Any, names: list[str] | tuple[str, ...]) -> None
         hint = None
         for prefix, net in nets.items():
             if name.startswith(prefix):
-                ok, hint = _routed_ok(net, name[len(prefix):])
+                ok, hint = _routed_ok(net, name[len(prefix) :])
                 if ok:
                     break
         else:
@@ -125,4 +125,5 @@ def check_param_names(pipeline: Any, names: list[str] | tuple[str, ...]) -> None
         also = f", and the routed names of its nets ({routes}, optimizer__*, ...)" if routes else ""
         raise ConfigError(
             f"param_space names {name!r}, which the pipeline does not have{suggestion}{detail}. "
-            f"Valid names: {public}{also}")
+            f"Valid names: {public}{also}"
+        )

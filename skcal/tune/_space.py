@@ -25,7 +25,9 @@ def is_grid(value: Any) -> bool:
     return isinstance(value, Mapping) and set(value) == {"grid_search"}
 
 
-def encode_space(space: Mapping[str, Any], search: str, sample: Any) -> tuple[dict[str, Any], Decoder]:
+def encode_space(
+    space: Mapping[str, Any], search: str, sample: Any
+) -> tuple[dict[str, Any], Decoder]:
     """The space that the search algorithm receives, and how to decode its values.
 
     Parameters
@@ -41,17 +43,23 @@ def encode_space(space: Mapping[str, Any], search: str, sample: Any) -> tuple[di
     decoder: Decoder = {}
     for name, value in space.items():
         if search == "optuna" and is_grid(value):
-            raise ConfigError(f"param_space[{name!r}] is a grid_search, which search='optuna' does not support; "
-                              "use tune.choice([...]) or search='random'")
+            raise ConfigError(
+                f"param_space[{name!r}] is a grid_search, which search='optuna' does not support; "
+                "use tune.choice([...]) or search='random'"
+            )
         if search == "optuna" and isinstance(value, sample.Function):
-            raise ConfigError(f"param_space[{name!r}] is a sample_from function, which search='optuna' does not "
-                              "support; use a tune domain (uniform, loguniform, choice, randint)")
+            raise ConfigError(
+                f"param_space[{name!r}] is a sample_from function, which search='optuna' does not "
+                "support; use a tune domain (uniform, loguniform, choice, randint)"
+            )
         if search == "optuna" and isinstance(value, sample.Categorical):
             categories = list(value.categories)
             if not all(isinstance(c, _PRIMITIVE) for c in categories):
                 table = {repr(c): c for c in categories}
                 if len(table) != len(categories):
-                    raise ConfigError(f"param_space[{name!r}] has choices with the same repr: {categories}")
+                    raise ConfigError(
+                        f"param_space[{name!r}] has choices with the same repr: {categories}"
+                    )
                 decoder[name] = table
                 value = sample.choice(list(table))
         encoded[name] = value
@@ -66,8 +74,10 @@ def decode(config: Mapping[str, Any], decoder: Decoder) -> dict[str, Any]:
     >>> decode({"a__module__hidden_sizes": "(8, 8)", "a__lr": 0.1}, {"a__module__hidden_sizes": {"(8, 8)": (8, 8)}})
     {'a__module__hidden_sizes': (8, 8), 'a__lr': 0.1}
     """
-    return {k: decoder[k][v] if k in decoder and isinstance(v, str) and v in decoder[k] else v
-            for k, v in config.items()}
+    return {
+        k: decoder[k][v] if k in decoder and isinstance(v, str) and v in decoder[k] else v
+        for k, v in config.items()
+    }
 
 
 def upper_bound(value: Any, default: int) -> int:

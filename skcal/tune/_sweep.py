@@ -21,9 +21,15 @@ from skcal.exceptions import ConfigError, DataError
 from skcal.tune._cluster import check_resources, connect, metric_guard, parse_resources
 from skcal.tune._params import check_param_names, final_step, is_net, step_prefix
 from skcal.tune._space import decode, encode_space, upper_bound
-from skcal.tune._trial import (CHECKPOINT_FILE, RAY_METRICS, MetricNotReportedError, TrialData, TrialSpec,
-                               train_pipeline)
-from skcal.tune._tracking import log_best, trial_logger, tracking_uri
+from skcal.tune._tracking import log_best, tracking_uri, trial_logger
+from skcal.tune._trial import (
+    CHECKPOINT_FILE,
+    RAY_METRICS,
+    MetricNotReportedError,
+    TrialData,
+    TrialSpec,
+    train_pipeline,
+)
 
 __all__ = ["SweepResult", "tune_pipeline"]
 
@@ -82,12 +88,16 @@ def _n_rows(data: Any) -> int | None:
     return None if data is None or is_dask(data) else len(data)
 
 
-def _holdout(X: Any, y: Any, w: Any, truth: Any, fraction: float, seed: int | None) -> tuple[Any, ...]:
+def _holdout(
+    X: Any, y: Any, w: Any, truth: Any, fraction: float, seed: int | None
+) -> tuple[Any, ...]:
     """Split in-memory jets into training and validation jets (seeded, random rows)."""
     n = len(X)
     n_val = int(round(fraction * n))
     if n_val < 1 or n_val >= n:
-        raise DataError(f"validation_fraction={fraction} of {n} jets leaves no validation or no training jets")
+        raise DataError(
+            f"validation_fraction={fraction} of {n} jets leaves no validation or no training jets"
+        )
     perm = np.random.default_rng(seed).permutation(n)
     val, train = np.sort(perm[:n_val]), np.sort(perm[n_val:])
 
@@ -96,27 +106,42 @@ def _holdout(X: Any, y: Any, w: Any, truth: Any, fraction: float, seed: int | No
             return None
         return a.iloc[rows] if hasattr(a, "iloc") else np.asarray(a)[rows]
 
-    return take(X, train), take(y, train), take(w, train), take(X, val), take(y, val), take(truth, val)
+    return (
+        take(X, train),
+        take(y, train),
+        take(w, train),
+        take(X, val),
+        take(y, val),
+        take(truth, val),
+    )
 
 
-def _monitor_options(figure_of_merit: Mapping[str, Any] | None) -> tuple[Any, dict[str, Any] | None]:
+def _monitor_options(
+    figure_of_merit: Mapping[str, Any] | None,
+) -> tuple[Any, dict[str, Any] | None]:
     """The validation truth and the other ClosureMonitor options."""
     if figure_of_merit is None:
         return None, None
     options = dict(figure_of_merit)
     missing = [k for k in ("truth", "bins") if k not in options]
     if missing:
-        raise ConfigError(f"figure_of_merit needs the key(s) {missing}: the truth columns of the validation jets "
-                          "and the bins of the closure, e.g. {'truth': jets[['pt_true']], 'bins': "
-                          "{'pt_true': [20, 100, 1000]}}")
+        raise ConfigError(
+            f"figure_of_merit needs the key(s) {missing}: the truth columns of the validation jets "
+            "and the bins of the closure, e.g. {'truth': jets[['pt_true']], 'bins': "
+            "{'pt_true': [20, 100, 1000]}}"
+        )
     allowed = {"truth", "bins", "closure", "resolution_weight", "min_entries", "name"}
     unknown = sorted(set(options) - allowed)
     if unknown:
-        raise ConfigError(f"figure_of_merit has the unknown key(s) {unknown}; allowed: {sorted(allowed)}")
+        raise ConfigError(
+            f"figure_of_merit has the unknown key(s) {unknown}; allowed: {sorted(allowed)}"
+        )
     return options.pop("truth"), options
 
 
-def _known_metrics(final: Any, monitor: dict[str, Any] | None, validated: bool) -> tuple[set[str], bool]:
+def _known_metrics(
+    final: Any, monitor: dict[str, Any] | None, validated: bool
+) -> tuple[set[str], bool]:
     """The metrics a trial will report, and whether that list is complete."""
     fom = set()
     if monitor is not None:
@@ -124,7 +149,9 @@ def _known_metrics(final: Any, monitor: dict[str, Any] | None, validated: bool) 
         fom = {f"{name}_closure", f"{name}_resolution", f"{name}_fom"}
     if not is_net(final):
         return {"epoch"} | fom | set(RAY_METRICS), True
-    known = set(_NET_METRICS) | fom | set(RAY_METRICS) | (set(_VALID_METRICS) if validated else set())
+    known = (
+        set(_NET_METRICS) | fom | set(RAY_METRICS) | (set(_VALID_METRICS) if validated else set())
+    )
     callbacks = final.callbacks
     return known, callbacks in (None, "disable") or len(callbacks) == 0
 
@@ -291,21 +318,39 @@ def tune_pipeline(
     """
     # ---------------------------------------------------------- checks, before Ray
     if not isinstance(param_space, Mapping) or not param_space:
-        raise ConfigError(f"param_space must be a non-empty mapping of parameter name to search space, "
-                          f"got {param_space!r}")
+        raise ConfigError(
+            f"param_space must be a non-empty mapping of parameter name to search space, "
+            f"got {param_space!r}"
+        )
     check_param_names(pipeline, list(param_space))
     if mode not in ("min", "max"):
         raise ConfigError(f"mode must be 'min' or 'max', got {mode!r}")
     if not isinstance(metric, str) or not metric:
         raise ConfigError(f"metric must be the name of a reported metric, got {metric!r}")
-    if isinstance(num_samples, bool) or not isinstance(num_samples, numbers.Integral) or num_samples < 1:
+    if (
+        isinstance(num_samples, bool)
+        or not isinstance(num_samples, numbers.Integral)
+        or num_samples < 1
+    ):
         raise ConfigError(f"num_samples must be a positive integer, got {num_samples!r}")
-    if isinstance(checkpoint_every, bool) or not isinstance(checkpoint_every, numbers.Integral) or checkpoint_every < 0:
-        raise ConfigError(f"checkpoint_every must be a non-negative integer, got {checkpoint_every!r}")
-    if isinstance(grace_period, bool) or not isinstance(grace_period, numbers.Integral) or grace_period < 1:
+    if (
+        isinstance(checkpoint_every, bool)
+        or not isinstance(checkpoint_every, numbers.Integral)
+        or checkpoint_every < 0
+    ):
+        raise ConfigError(
+            f"checkpoint_every must be a non-negative integer, got {checkpoint_every!r}"
+        )
+    if (
+        isinstance(grace_period, bool)
+        or not isinstance(grace_period, numbers.Integral)
+        or grace_period < 1
+    ):
         raise ConfigError(f"grace_period must be a positive integer, got {grace_period!r}")
     if not (isinstance(validation_fraction, numbers.Real) and 0 < validation_fraction < 1):
-        raise ConfigError(f"validation_fraction must be strictly between 0 and 1, got {validation_fraction!r}")
+        raise ConfigError(
+            f"validation_fraction must be strictly between 0 and 1, got {validation_fraction!r}"
+        )
     _check_choice("search", search, _SEARCHES, "Ray Tune Searcher")
     _check_choice("scheduler", scheduler, _SCHEDULERS, "Ray Tune TrialScheduler")
     resources = parse_resources(resources_per_trial)
@@ -316,19 +361,33 @@ def tune_pipeline(
         raise DataError(f"X has {_n_rows(X)} rows but y has {_n_rows(y)}")
     if X_val is None:
         if is_dask(X):
-            raise DataError("with Dask input, pass validation jets X_val, y_val (for example other files)")
-        X, y, sample_weight, X_val, y_val, truth = _holdout(X, y, sample_weight, truth, validation_fraction, seed)
-    elif _n_rows(X_val) is not None and _n_rows(y_val) is not None and _n_rows(X_val) != _n_rows(y_val):
+            raise DataError(
+                "with Dask input, pass validation jets X_val, y_val (for example other files)"
+            )
+        X, y, sample_weight, X_val, y_val, truth = _holdout(
+            X, y, sample_weight, truth, validation_fraction, seed
+        )
+    elif (
+        _n_rows(X_val) is not None
+        and _n_rows(y_val) is not None
+        and _n_rows(X_val) != _n_rows(y_val)
+    ):
         raise DataError(f"X_val has {_n_rows(X_val)} rows but y_val has {_n_rows(y_val)}")
     if truth is not None and _n_rows(X_val) is not None and len(truth) != _n_rows(X_val):
-        raise DataError(f"figure_of_merit['truth'] has {len(truth)} rows but the validation jets {_n_rows(X_val)}")
+        raise DataError(
+            f"figure_of_merit['truth'] has {len(truth)} rows but the validation jets {_n_rows(X_val)}"
+        )
     final = final_step(pipeline)
     known, complete = _known_metrics(final, monitor, validated="X_val" in _fit_parameters(final))
     if complete and metric not in known:
-        raise ConfigError(f"metric {metric!r} is never reported by this pipeline's trials; they report "
-                          f"{sorted(known)}" + ("" if monitor else " (pass figure_of_merit for valid_fom)"))
+        raise ConfigError(
+            f"metric {metric!r} is never reported by this pipeline's trials; they report "
+            f"{sorted(known)}" + ("" if monitor else " (pass figure_of_merit for valid_fom)")
+        )
     if mlflow not in (None, False) and not hasattr(X, "columns"):
-        raise ConfigError("mlflow logging of the best model needs X as a DataFrame (its columns name the inputs)")
+        raise ConfigError(
+            "mlflow logging of the best model needs X as a DataFrame (its columns name the inputs)"
+        )
 
     tune = import_optional("ray.tune", purpose="tune_pipeline")
     ray = import_optional("ray", purpose="tune_pipeline")
@@ -337,25 +396,61 @@ def tune_pipeline(
     path = f"{storage.rstrip('/')}/{name}"
     restorable = tune.Tuner.can_restore(path)
     if restorable and not resume:
-        raise ConfigError(f"a sweep exists at {path}; pass resume=True to continue it, or another name")
+        raise ConfigError(
+            f"a sweep exists at {path}; pass resume=True to continue it, or another name"
+        )
 
-    encoded, decoder = encode_space(param_space, search if isinstance(search, str) else "custom",
-                                    import_optional("ray.tune.search.sample", purpose="tune_pipeline"))
-    spec = TrialSpec(pipeline=clone(pipeline), metric=metric, cpus=resources["cpu"], gpus=resources["gpu"],
-                     checkpoint_every=int(checkpoint_every), decoder=decoder, monitor=monitor)
-    data = TrialData(X=X, y=y, sample_weight=sample_weight, X_val=X_val, y_val=y_val, truth_val=truth)
+    encoded, decoder = encode_space(
+        param_space,
+        search if isinstance(search, str) else "custom",
+        import_optional("ray.tune.search.sample", purpose="tune_pipeline"),
+    )
+    spec = TrialSpec(
+        pipeline=clone(pipeline),
+        metric=metric,
+        cpus=resources["cpu"],
+        gpus=resources["gpu"],
+        checkpoint_every=int(checkpoint_every),
+        decoder=decoder,
+        monitor=monitor,
+    )
+    data = TrialData(
+        X=X, y=y, sample_weight=sample_weight, X_val=X_val, y_val=y_val, truth_val=truth
+    )
     uri = tracking_uri(mlflow, name)
 
     with connect(ray, address):
         check_resources(ray, resources)
-        trainable = tune.with_resources(tune.with_parameters(train_pipeline, spec=spec, data=data),
-                                        {"cpu": resources["cpu"], "gpu": resources["gpu"]})
+        trainable = tune.with_resources(
+            tune.with_parameters(train_pipeline, spec=spec, data=data),
+            {"cpu": resources["cpu"], "gpu": resources["gpu"]},
+        )
         if restorable:
-            tuner = tune.Tuner.restore(path, trainable=trainable, resume_unfinished=True, resume_errored=False)
+            tuner = tune.Tuner.restore(
+                path, trainable=trainable, resume_unfinished=True, resume_errored=False
+            )
         else:
-            tuner = _new_tuner(tune, trainable, encoded, final, param_space, step_prefix(pipeline), metric, mode,
-                               num_samples, scheduler, search, grace_period, max_concurrent_trials, seed,
-                               storage, name, uri, tune_callbacks, verbose)
+            tuner = _new_tuner(
+                tune,
+                trainable,
+                encoded,
+                final,
+                param_space,
+                step_prefix(pipeline),
+                metric,
+                mode,
+                num_samples,
+                scheduler,
+                search,
+                grace_period,
+                max_concurrent_trials,
+                seed,
+                storage,
+                name,
+                uri,
+                tune_callbacks,
+                verbose,
+            )
         try:
             grid = tuner.fit()
         except tune.TuneError as exc:
@@ -389,19 +484,43 @@ def _find(exc: BaseException, kind: type[BaseException]) -> BaseException | None
     return None
 
 
-def _new_tuner(tune: Any, trainable: Any, space: dict[str, Any], final: Any, param_space: Mapping[str, Any],
-               prefix: str, metric: str, mode: str, num_samples: int, scheduler: Any, search: Any,
-               grace_period: int, max_concurrent_trials: int | None, seed: int | None, storage: str, name: str,
-               uri: str | None, callbacks: list[Any] | None, verbose: int) -> Any:
+def _new_tuner(
+    tune: Any,
+    trainable: Any,
+    space: dict[str, Any],
+    final: Any,
+    param_space: Mapping[str, Any],
+    prefix: str,
+    metric: str,
+    mode: str,
+    num_samples: int,
+    scheduler: Any,
+    search: Any,
+    grace_period: int,
+    max_concurrent_trials: int | None,
+    seed: int | None,
+    storage: str,
+    name: str,
+    uri: str | None,
+    callbacks: list[Any] | None,
+    verbose: int,
+) -> Any:
     if scheduler == "asha":
         epochs = int(getattr(final, "max_epochs", 1) or 1) if is_net(final) else 1
         max_t = upper_bound(param_space.get(f"{prefix}max_epochs", epochs), epochs)
-        scheduler = tune.schedulers.ASHAScheduler(time_attr="training_iteration", max_t=max(max_t, 1),
-                                                  grace_period=min(grace_period, max(max_t, 1)))
+        scheduler = tune.schedulers.ASHAScheduler(
+            time_attr="training_iteration",
+            max_t=max(max_t, 1),
+            grace_period=min(grace_period, max(max_t, 1)),
+        )
     elif scheduler == "fifo":
         scheduler = None
-    if search == "random":  # Ray limits concurrency only through a Searcher; this generator does it itself
-        search = tune.search.BasicVariantGenerator(random_state=seed, max_concurrent=max_concurrent_trials or 0)
+    if (
+        search == "random"
+    ):  # Ray limits concurrency only through a Searcher; this generator does it itself
+        search = tune.search.BasicVariantGenerator(
+            random_state=seed, max_concurrent=max_concurrent_trials or 0
+        )
         max_concurrent_trials = None
     elif search == "optuna":
         import_optional("optuna", purpose="tune_pipeline(search='optuna')")
@@ -413,37 +532,77 @@ def _new_tuner(tune: Any, trainable: Any, space: dict[str, Any], final: Any, par
     return tune.Tuner(
         trainable,
         param_space=space,
-        tune_config=tune.TuneConfig(metric=metric, mode=mode, num_samples=int(num_samples), scheduler=scheduler,
-                                    search_alg=search, max_concurrent_trials=max_concurrent_trials,
-                                    reuse_actors=True),  # a new worker would import torch again: seconds
-        run_config=tune.RunConfig(name=name, storage_path=storage, callbacks=loggers, verbose=verbose,
-                                  checkpoint_config=tune.CheckpointConfig(num_to_keep=1)),
+        tune_config=tune.TuneConfig(
+            metric=metric,
+            mode=mode,
+            num_samples=int(num_samples),
+            scheduler=scheduler,
+            search_alg=search,
+            max_concurrent_trials=max_concurrent_trials,
+            reuse_actors=True,
+        ),  # a new worker would import torch again: seconds
+        run_config=tune.RunConfig(
+            name=name,
+            storage_path=storage,
+            callbacks=loggers,
+            verbose=verbose,
+            checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
+        ),
     )
 
 
-def _conclude(grid: Any, pipeline: Any, decoder: dict[str, Any], metric: str, mode: str, path: str, refit: bool,
-              data: TrialData, uri: str | None, name: str) -> SweepResult:
+def _conclude(
+    grid: Any,
+    pipeline: Any,
+    decoder: dict[str, Any],
+    metric: str,
+    mode: str,
+    path: str,
+    refit: bool,
+    data: TrialData,
+    uri: str | None,
+    name: str,
+) -> SweepResult:
     results = [grid[i] for i in range(len(grid))]
-    errors = [(decode(r.config or _saved_config(r), decoder), r.error) for r in results if r.error is not None]
+    errors = [
+        (decode(r.config or _saved_config(r), decoder), r.error)
+        for r in results
+        if r.error is not None
+    ]
     metric_errors = [e for _, e in errors if isinstance(e, MetricNotReportedError)]
     if metric_errors and len(metric_errors) == len(results):
         raise ConfigError(str(getattr(metric_errors[0], "cause", None) or metric_errors[0]))
-    done = [r for r in results if r.error is None and r.metrics and metric in r.metrics
-            and np.isfinite(r.metrics[metric]) and (refit or r.checkpoint is not None)]
+    done = [
+        r
+        for r in results
+        if r.error is None
+        and r.metrics
+        and metric in r.metrics
+        and np.isfinite(r.metrics[metric])
+        and (refit or r.checkpoint is not None)
+    ]
     if not done:
         details = "; ".join(f"{params}: {_last_line(e)}" for params, e in errors[:3])
-        raise ConfigError(f"no trial of the sweep at {path} finished with a finite {metric!r} "
-                          f"({len(errors)} of {len(results)} failed{': ' + details if details else ''}); an "
-                          "interrupted sweep continues with resume=True")
+        raise ConfigError(
+            f"no trial of the sweep at {path} finished with a finite {metric!r} "
+            f"({len(errors)} of {len(results)} failed{': ' + details if details else ''}); an "
+            "interrupted sweep continues with resume=True"
+        )
     unfinished = _unfinished(path)
     if unfinished > 0:
-        warnings.warn(f"the sweep at {path} was interrupted with {unfinished} of {len(results)} trials unfinished; "
-                      "call tune_pipeline again with the same storage_path and name and resume=True to finish it",
-                      RuntimeWarning, stacklevel=3)
+        warnings.warn(
+            f"the sweep at {path} was interrupted with {unfinished} of {len(results)} trials unfinished; "
+            "call tune_pipeline again with the same storage_path and name and resume=True to finish it",
+            RuntimeWarning,
+            stacklevel=3,
+        )
     if errors:
         details = "; ".join(f"{params} -> {_last_line(e)}" for params, e in errors)
-        warnings.warn(f"{len(errors)} of {len(results)} trials failed (see SweepResult.errors): {details}",
-                      RuntimeWarning, stacklevel=3)
+        warnings.warn(
+            f"{len(errors)} of {len(results)} trials failed (see SweepResult.errors): {details}",
+            RuntimeWarning,
+            stacklevel=3,
+        )
     sign = 1.0 if mode == "min" else -1.0
     best = min(done, key=lambda r: sign * float(r.metrics[metric]))
     params = decode({k: v for k, v in best.config.items()}, decoder)
@@ -454,11 +613,23 @@ def _conclude(grid: Any, pipeline: Any, decoder: dict[str, Any], metric: str, mo
             best_pipeline = joblib.load(Path(folder) / CHECKPOINT_FILE)
     run_id = None
     if uri is not None:
-        numbers_only = {k: float(v) for k, v in best.metrics.items()
-                        if isinstance(v, numbers.Real) and not isinstance(v, bool) and np.isfinite(v)}
-        run_id = log_best(best_pipeline, data.X, uri, name, numbers_only, str(best.metrics.get("trial_id", "")))
-    return SweepResult(grid=grid, best_pipeline=best_pipeline, best_params=params, best_result=best, path=path,
-                       mlflow_run_id=run_id, errors=errors)
+        numbers_only = {
+            k: float(v)
+            for k, v in best.metrics.items()
+            if isinstance(v, numbers.Real) and not isinstance(v, bool) and np.isfinite(v)
+        }
+        run_id = log_best(
+            best_pipeline, data.X, uri, name, numbers_only, str(best.metrics.get("trial_id", ""))
+        )
+    return SweepResult(
+        grid=grid,
+        best_pipeline=best_pipeline,
+        best_params=params,
+        best_result=best,
+        path=path,
+        mlflow_run_id=run_id,
+        errors=errors,
+    )
 
 
 def _last_line(error: BaseException) -> str:
@@ -484,7 +655,7 @@ def _unfinished(path: str) -> int:
     tune = import_optional("ray.tune", purpose="tune_pipeline")
     try:
         trials = tune.ExperimentAnalysis(path).trials
-    except Exception:  # noqa: BLE001 - only the warning depends on it
+    except Exception:
         return 0
     return sum(str(t.status) not in ("TERMINATED", "ERROR") for t in trials)
 
@@ -492,5 +663,9 @@ def _unfinished(path: str) -> int:
 def _refit(pipeline: Any, params: dict[str, Any], data: TrialData) -> Any:
     """The best parameters fitted again on the training jets (not the validation jets)."""
     fitted = clone(pipeline).set_params(**params)
-    fit_params = {} if data.sample_weight is None else {f"{step_prefix(fitted)}sample_weight": data.sample_weight}
+    fit_params = (
+        {}
+        if data.sample_weight is None
+        else {f"{step_prefix(fitted)}sample_weight": data.sample_weight}
+    )
     return fitted.fit(data.X, data.y, **fit_params)

@@ -31,13 +31,21 @@ def tracking_uri(mlflow: bool | str | None, experiment: str) -> str | None:
 
 def trial_logger(uri: str, experiment: str) -> Any:
     """Ray's MLflow callback: a run per trial with its parameters and every reported epoch."""
-    integration = import_optional("ray.air.integrations.mlflow", purpose="tune_pipeline(mlflow=...)")
-    return integration.MLflowLoggerCallback(tracking_uri=uri, registry_uri=uri, experiment_name=experiment,
-                                            tags={"skcal.sweep": experiment}, save_artifact=False)
+    integration = import_optional(
+        "ray.air.integrations.mlflow", purpose="tune_pipeline(mlflow=...)"
+    )
+    return integration.MLflowLoggerCallback(
+        tracking_uri=uri,
+        registry_uri=uri,
+        experiment_name=experiment,
+        tags={"skcal.sweep": experiment},
+        save_artifact=False,
+    )
 
 
-def log_best(pipeline: Any, X: Any, uri: str, experiment: str, metrics: dict[str, float],
-             trial_id: str) -> str:
+def log_best(
+    pipeline: Any, X: Any, uri: str, experiment: str, metrics: dict[str, float], trial_id: str
+) -> str:
     """Log the best pipeline as a calibration model in a run of its own; return the run id."""
     mlflow = import_optional("mlflow", purpose="tune_pipeline(mlflow=...)")
     from skcal.tracking import log_calibrator, use_store
@@ -46,7 +54,9 @@ def log_best(pipeline: Any, X: Any, uri: str, experiment: str, metrics: dict[str
     example = X.head(5)
     if not isinstance(example, pd.DataFrame):  # a Dask DataFrame's head is computed already
         example = pd.DataFrame(example)
-    with mlflow.start_run(run_name=f"{experiment}-best", tags={"skcal.sweep": experiment,
-                                                               "skcal.best_trial_id": trial_id}) as run:
+    with mlflow.start_run(
+        run_name=f"{experiment}-best",
+        tags={"skcal.sweep": experiment, "skcal.best_trial_id": trial_id},
+    ) as run:
         log_calibrator(pipeline, example, metrics=metrics)
     return run.info.run_id

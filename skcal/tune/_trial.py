@@ -28,8 +28,15 @@ from skcal.exceptions import ConfigError
 from skcal.tune._params import final_step, is_net, step_prefix
 from skcal.tune._space import Decoder, decode
 
-__all__ = ["CHECKPOINT_FILE", "MetricNotReportedError", "TrialData", "TrialSpec", "history_metrics",
-           "train_pipeline", "trial_device"]
+__all__ = [
+    "CHECKPOINT_FILE",
+    "MetricNotReportedError",
+    "TrialData",
+    "TrialSpec",
+    "history_metrics",
+    "train_pipeline",
+    "trial_device",
+]
 
 #: The file of a checkpoint that holds the fitted pipeline.
 CHECKPOINT_FILE = "pipeline.joblib"
@@ -86,8 +93,10 @@ def trial_device(gpus: float, cuda_available: Callable[[], bool] | None = None) 
 
         cuda_available = torch.cuda.is_available
     if not cuda_available():
-        raise ConfigError(f"this trial was given gpu={gpus} but torch sees no CUDA device (a CPU-only torch build, "
-                          "or CUDA_VISIBLE_DEVICES is empty); install a CUDA build of torch on the workers")
+        raise ConfigError(
+            f"this trial was given gpu={gpus} but torch sees no CUDA device (a CPU-only torch build, "
+            "or CUDA_VISIBLE_DEVICES is empty); install a CUDA build of torch on the workers"
+        )
     return "cuda"
 
 
@@ -110,7 +119,9 @@ def history_metrics(row: Mapping[str, Any]) -> dict[str, float]:
 class _Reporter:
     """Reports metrics (and checkpoints) to Ray Tune; checks the metric on the first report."""
 
-    def __init__(self, tune: Any, spec: TrialSpec, total_epochs: int, save: Callable[[Path], None]) -> None:
+    def __init__(
+        self, tune: Any, spec: TrialSpec, total_epochs: int, save: Callable[[Path], None]
+    ) -> None:
         self.tune = tune
         self.spec = spec
         self.total_epochs = total_epochs
@@ -129,7 +140,8 @@ class _Reporter:
             if self.spec.metric not in metrics and self.spec.metric not in RAY_METRICS:
                 raise MetricNotReportedError(
                     f"metric {self.spec.metric!r} is never reported by this pipeline's trials; they report "
-                    f"{sorted(metrics)} (and Ray's {sorted(RAY_METRICS)})")
+                    f"{sorted(metrics)} (and Ray's {sorted(RAY_METRICS)})"
+                )
             self.checked = True
         if not checkpoint:
             self.tune.report(metrics)
@@ -214,7 +226,9 @@ def train_pipeline(config: Mapping[str, Any], *, spec: TrialSpec, data: TrialDat
         _fit_and_report(tune, config, spec, data, device)
 
 
-def _fit_and_report(tune: Any, config: Mapping[str, Any], spec: TrialSpec, data: TrialData, device: str) -> None:
+def _fit_and_report(
+    tune: Any, config: Mapping[str, Any], spec: TrialSpec, data: TrialData, device: str
+) -> None:
     checkpoint = tune.get_checkpoint()
     if checkpoint is not None:
         with checkpoint.as_directory() as folder:
@@ -228,15 +242,23 @@ def _fit_and_report(tune: Any, config: Mapping[str, Any], spec: TrialSpec, data:
     net = final if is_net(final) else None
 
     if net is None:
-        fit_params = {} if data.sample_weight is None else {f"{step_prefix(pipeline)}sample_weight": data.sample_weight}
+        fit_params = (
+            {}
+            if data.sample_weight is None
+            else {f"{step_prefix(pipeline)}sample_weight": data.sample_weight}
+        )
         pipeline.fit(data.X, data.y, **fit_params)
         metrics: dict[str, float] = {"epoch": 1}
         if data.X_val is not None:
             X_val = data.X_val if prefix is None else prefix.transform(data.X_val)
             monitor = _monitor(spec, data, X_val)
             if monitor is not None:
-                metrics |= {f"{monitor.name}_{k}": v for k, v in monitor.initialize().measure(final).items()}
-        _Reporter(tune, spec, 1, lambda path: joblib.dump(pipeline, path)).report(metrics, checkpoint=True)
+                metrics |= {
+                    f"{monitor.name}_{k}": v for k, v in monitor.initialize().measure(final).items()
+                }
+        _Reporter(tune, spec, 1, lambda path: joblib.dump(pipeline, path)).report(
+            metrics, checkpoint=True
+        )
         return
 
     user = net.callbacks
@@ -250,12 +272,17 @@ def _fit_and_report(tune: Any, config: Mapping[str, Any], spec: TrialSpec, data:
         X_val = data.X_val if prefix is None else prefix.transform(data.X_val)
     monitor = _monitor(spec, data, X_val)
     ours: list[Any] = []
-    reporter = _Reporter(tune, spec, total, lambda path: _save_without(pipeline, net, ours, user, path))
+    reporter = _Reporter(
+        tune, spec, total, lambda path: _save_without(pipeline, net, ours, user, path)
+    )
     hook = TuneReporter(reporter)
     ours[:] = [hook] if monitor is None else [monitor, hook]
     # the monitor first: a user's EarlyStopping(monitor="valid_fom") reads what it records
-    callbacks = ([("skcal_closure", monitor)] if monitor is not None else []) + _user_callbacks(net) + [
-        ("skcal_tune_report", hook)]
+    callbacks = (
+        ([("skcal_closure", monitor)] if monitor is not None else [])
+        + _user_callbacks(net)
+        + [("skcal_tune_report", hook)]
+    )
 
     fit_params: dict[str, Any] = {}
     if data.sample_weight is not None:

@@ -45,8 +45,14 @@ def jets_no_pileup() -> pd.DataFrame:
 
 
 def test_columns_follow_the_jet_table_contract(jets: pd.DataFrame) -> None:
-    expected = (*columns.RECO, *columns.TRUTH, *columns.PILEUP, *columns.LABELS, *columns.SMALL_R_INPUTS,
-                "oracle_response")
+    expected = (
+        *columns.RECO,
+        *columns.TRUTH,
+        *columns.PILEUP,
+        *columns.LABELS,
+        *columns.SMALL_R_INPUTS,
+        "oracle_response",
+    )
     assert tuple(make_jets(10, random_state=0).columns) == expected
     assert np.isfinite(jets.drop(columns="flavour").to_numpy()).all()
     assert (jets[["e_reco", "pt_reco", "e_true", "pt_true", "m_true"]] > 0).all().all()
@@ -56,20 +62,25 @@ def test_columns_follow_the_jet_table_contract(jets: pd.DataFrame) -> None:
 def test_response_mode_rises_with_true_energy_at_fixed_eta(jets_no_pileup: pd.DataFrame) -> None:
     central = jets_no_pileup[jets_no_pileup.abs_eta_true < 0.8]
     bins = [20, 40, 80, 160, 320, 640, 1280, 3000]
-    modes = [core_mode(central.r[(central.pt_true > lo) & (central.pt_true < hi)].to_numpy())
-             for lo, hi in zip(bins[:-1], bins[1:])]
+    modes = [
+        core_mode(central.r[(central.pt_true > lo) & (central.pt_true < hi)].to_numpy())
+        for lo, hi in zip(bins[:-1], bins[1:])
+    ]
     assert np.all(np.diff(modes) > 0.005), modes
     assert 0.4 < modes[0] < 0.7 and 0.7 < modes[-1] < 0.95
 
 
 def test_response_dips_at_the_calorimeter_crack(jets: pd.DataFrame) -> None:
     sel = jets[(jets.pt_true > 100) & (jets.pt_true < 400)]
-    mode_at = {c: core_mode(sel.r[(sel.abs_eta_true - c).abs() < 0.05].to_numpy()) for c in (1.0, 1.45, 1.9)}
+    mode_at = {
+        c: core_mode(sel.r[(sel.abs_eta_true - c).abs() < 0.05].to_numpy())
+        for c in (1.0, 1.45, 1.9)
+    }
     assert mode_at[1.45] < min(mode_at[1.0], mode_at[1.9]) - 0.05, mode_at
 
 
 def test_measured_eta_is_pushed_away_from_the_crack(jets: pd.DataFrame) -> None:
-    shift = (jets.eta.abs() - jets.abs_eta_true)
+    shift = jets.eta.abs() - jets.abs_eta_true
     below = shift[(jets.abs_eta_true > 1.38) & (jets.abs_eta_true < 1.43)].mean()
     above = shift[(jets.abs_eta_true > 1.47) & (jets.abs_eta_true < 1.52)].mean()
     assert below < -0.005 and above > 0.005
@@ -88,19 +99,28 @@ def test_pileup_offset_grows_with_mu_and_area(jets: pd.DataFrame) -> None:
 
 
 def test_gluon_and_quark_jets_respond_differently(jets_no_pileup: pd.DataFrame) -> None:
-    sel = jets_no_pileup[(jets_no_pileup.pt_true > 50) & (jets_no_pileup.pt_true < 150)
-                         & (jets_no_pileup.abs_eta_true < 1.2)]
+    sel = jets_no_pileup[
+        (jets_no_pileup.pt_true > 50)
+        & (jets_no_pileup.pt_true < 150)
+        & (jets_no_pileup.abs_eta_true < 1.2)
+    ]
     gluon = core_mode(sel.r[sel.flavour == columns.GLUON].to_numpy())
     light = core_mode(sel.r[sel.flavour.isin(columns.LIGHT)].to_numpy())
     assert light - gluon > 0.01, (light, gluon)
 
 
-@pytest.mark.parametrize(("variable", "sign"),
-                         [("charged_frac", -1), ("width", -1), ("em_frac", 1), ("tile0_frac", -1), ("em3_frac", -1)])
-def test_gsc_inputs_carry_information_about_the_response(jets_no_pileup: pd.DataFrame, variable: str,
-                                                         sign: int) -> None:
-    sel = jets_no_pileup[(jets_no_pileup.pt_true > 80) & (jets_no_pileup.pt_true < 120)
-                         & (jets_no_pileup.abs_eta_true < 1.0)]
+@pytest.mark.parametrize(
+    ("variable", "sign"),
+    [("charged_frac", -1), ("width", -1), ("em_frac", 1), ("tile0_frac", -1), ("em3_frac", -1)],
+)
+def test_gsc_inputs_carry_information_about_the_response(
+    jets_no_pileup: pd.DataFrame, variable: str, sign: int
+) -> None:
+    sel = jets_no_pileup[
+        (jets_no_pileup.pt_true > 80)
+        & (jets_no_pileup.pt_true < 120)
+        & (jets_no_pileup.abs_eta_true < 1.0)
+    ]
     corr = np.corrcoef(sel[variable], sel.r)[0, 1]
     assert sign * corr > 0.1, corr
 
@@ -146,8 +166,12 @@ def test_large_r_mass_response_is_wider_and_more_asymmetric_than_energy() -> Non
 
 
 @pytest.mark.parametrize(("topology", "mass"), [("w", 80.4), ("top", 172.5), ("higgs", 125.1)])
-def test_boosted_resonances_peak_at_their_mass_with_prong_substructure(topology: str, mass: float) -> None:
-    signal = make_jets(20_000, kind="large_r", topology=topology, pt_range=(600, 1500), random_state=1)
+def test_boosted_resonances_peak_at_their_mass_with_prong_substructure(
+    topology: str, mass: float
+) -> None:
+    signal = make_jets(
+        20_000, kind="large_r", topology=topology, pt_range=(600, 1500), random_state=1
+    )
     qcd = make_jets(20_000, kind="large_r", pt_range=(600, 1500), random_state=1)
     assert abs(np.median(signal.m_true) - mass) < 0.05 * mass
     ratio = "tau32" if topology == "top" else "tau21"
@@ -170,7 +194,9 @@ def test_same_seed_same_table_other_seed_other_table() -> None:
     pd.testing.assert_frame_equal(make_jets(5000, random_state=7), make_jets(5000, random_state=7))
     assert not make_jets(100, random_state=7).equals(make_jets(100, random_state=8))
     gen_a, gen_b = np.random.default_rng(1), np.random.default_rng(1)
-    pd.testing.assert_frame_equal(make_jets(100, random_state=gen_a), make_jets(100, random_state=gen_b))
+    pd.testing.assert_frame_equal(
+        make_jets(100, random_state=gen_a), make_jets(100, random_state=gen_b)
+    )
 
 
 @pytest.mark.parametrize("chunk_size", [1, 999, BLOCK_SIZE, BLOCK_SIZE + 17, 10**6])
@@ -184,8 +210,10 @@ def test_chunked_generation_gives_the_same_jets(chunk_size: int) -> None:
 
 def test_start_continues_the_same_sequence() -> None:
     whole = make_jets(BLOCK_SIZE + 300, kind="large_r", random_state=2)
-    tail = pd.concat(iter_jets(400, start=BLOCK_SIZE - 100, chunk_size=150, kind="large_r", random_state=2))
-    pd.testing.assert_frame_equal(tail, whole.iloc[BLOCK_SIZE - 100:])
+    tail = pd.concat(
+        iter_jets(400, start=BLOCK_SIZE - 100, chunk_size=150, kind="large_r", random_state=2)
+    )
+    pd.testing.assert_frame_equal(tail, whole.iloc[BLOCK_SIZE - 100 :])
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,9 @@ def test_round_trip_keeps_every_column_and_value(tmp_path: Path, fmt: str, model
 
 
 def test_chunks_are_written_in_order(tmp_path: Path) -> None:
-    path = write_root(iter_jets(2500, chunk_size=1000, random_state=2), tmp_path / "jets.root", tree="t")
+    path = write_root(
+        iter_jets(2500, chunk_size=1000, random_state=2), tmp_path / "jets.root", tree="t"
+    )
     with uproot.open(path) as file:
         back = file["t"].arrays(library="pd")
     pd.testing.assert_frame_equal(back, make_jets(2500, random_state=2), check_index_type=False)
@@ -61,7 +63,11 @@ def test_a_failed_write_leaves_nothing_behind(tmp_path: Path) -> None:
     ("table", "kwargs", "match"),
     [
         (pd.DataFrame({"label": ["a", "b"]}), {}, "column 'label' has dtype object, not a number"),
-        (pd.DataFrame({"e": [1.0]}), {"format": "hdf5"}, "format must be 'ttree' or 'rntuple', got 'hdf5'"),
+        (
+            pd.DataFrame({"e": [1.0]}),
+            {"format": "hdf5"},
+            "format must be 'ttree' or 'rntuple', got 'hdf5'",
+        ),
         (pd.DataFrame({"e": [1.0]}), {"chunk_size": 0}, "chunk_size must be positive, got 0"),
         (iter([]), {}, "the table has no chunks"),
     ],

@@ -25,14 +25,19 @@ def test_calibrated_columns_and_input_untouched(jets):
     np.testing.assert_allclose(out.r_pred, jets.oracle_response)
     np.testing.assert_allclose(out.e_calib, jets.e_reco / jets.oracle_response)
     np.testing.assert_allclose(out.pt_calib, jets.pt_reco / jets.oracle_response)
-    assert "oracle_" + "e_calib" in apply_calibration(Oracle().fit(jets), jets, prefix="oracle_").columns
+    assert (
+        "oracle_" + "e_calib"
+        in apply_calibration(Oracle().fit(jets), jets, prefix="oracle_").columns
+    )
 
 
 def test_dask_in_dask_out(jets):
     lazy = dd.from_pandas(jets, npartitions=3)
     out = apply_calibration(Oracle().fit(jets), lazy)
     assert hasattr(out, "dask")
-    np.testing.assert_allclose(out.compute().e_calib, apply_calibration(Oracle().fit(jets), jets).e_calib)
+    np.testing.assert_allclose(
+        out.compute().e_calib, apply_calibration(Oracle().fit(jets), jets).e_calib
+    )
 
 
 def test_refusals(jets):

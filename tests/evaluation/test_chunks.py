@@ -39,9 +39,15 @@ class CountingReader:
     def frame(i: int) -> pd.DataFrame:
         rng = np.random.default_rng(i)
         e_true = rng.uniform(20.0, 2000.0, PER_PART)
-        return pd.DataFrame({"e_reco": e_true * rng.normal(0.8, 0.05, PER_PART), "e_true": e_true,
-                             "eta": rng.uniform(-2.5, 2.5, PER_PART), "weight": np.ones(PER_PART)},
-                            index=pd.RangeIndex(i * PER_PART, (i + 1) * PER_PART))
+        return pd.DataFrame(
+            {
+                "e_reco": e_true * rng.normal(0.8, 0.05, PER_PART),
+                "e_true": e_true,
+                "eta": rng.uniform(-2.5, 2.5, PER_PART),
+                "weight": np.ones(PER_PART),
+            },
+            index=pd.RangeIndex(i * PER_PART, (i + 1) * PER_PART),
+        )
 
 
 @pytest.mark.parametrize("scheduler", ["sync", "threads"])
@@ -49,11 +55,17 @@ def test_table_response_and_weights_read_each_partition_once(scheduler: str) -> 
     reader = CountingReader()
     jets = reader.collection(N_PARTS)
     with dask.config.set(scheduler=scheduler):
-        total = reduce_chunks(lambda t, r, w: float((r * w).sum()) + len(t), jets[["e_reco", "eta"]],
-                              jets["e_reco"] / jets["e_true"], jets["weight"])
+        total = reduce_chunks(
+            lambda t, r, w: float((r * w).sum()) + len(t),
+            jets[["e_reco", "eta"]],
+            jets["e_reco"] / jets["e_true"],
+            jets["weight"],
+        )
     assert sorted(reader.reads) == list(range(N_PARTS))
     expected = pd.concat([reader.frame(i) for i in range(N_PARTS)])
-    assert total == pytest.approx(float((expected["e_reco"] / expected["e_true"]).sum()) + N_PARTS * PER_PART)
+    assert total == pytest.approx(
+        float((expected["e_reco"] / expected["e_true"]).sum()) + N_PARTS * PER_PART
+    )
 
 
 def test_numerical_inversion_over_dask_reads_each_partition_once() -> None:

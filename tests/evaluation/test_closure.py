@@ -23,18 +23,33 @@ def jets() -> pd.DataFrame:
     eta = rng.uniform(-2, 2, n)
     shift = np.searchsorted(BINS["pt_true"], pt, side="right") - 1
     r = rng.normal(1.0 + 0.02 * shift, 0.1, n)
-    return pd.DataFrame({"pt_true": pt, "eta_true": eta, "r": r, "weight": rng.uniform(0.5, 1.5, n)})
+    return pd.DataFrame(
+        {"pt_true": pt, "eta_true": eta, "r": r, "weight": rng.uniform(0.5, 1.5, n)}
+    )
 
 
 def test_table_is_tidy_and_recovers_the_mode_per_bin(jets):
     table = closure_table("r", data=jets, bins=BINS, weights="weight", random_state=0)
     assert list(table.columns) == [
-        "pt_true_low", "pt_true_high", "abs_eta_true_low", "abs_eta_true_high", "entries",
-        "n_effective", "mode", "mode_err", "resolution", "resolution_err", "status", "fallback"]
+        "pt_true_low",
+        "pt_true_high",
+        "abs_eta_true_low",
+        "abs_eta_true_high",
+        "entries",
+        "n_effective",
+        "mode",
+        "mode_err",
+        "resolution",
+        "resolution_err",
+        "status",
+        "fallback",
+    ]
     assert len(table) == 9
     filled = table[table["status"] == "ok"]
     assert len(filled) == 6
-    expected = 1.0 + 0.02 * np.searchsorted(BINS["pt_true"], filled["pt_true_low"], side="right") - 0.02
+    expected = (
+        1.0 + 0.02 * np.searchsorted(BINS["pt_true"], filled["pt_true_low"], side="right") - 0.02
+    )
     np.testing.assert_allclose(filled["mode"], expected, atol=5 * filled["mode_err"].max())
     np.testing.assert_allclose(filled["resolution"], 0.1 / filled["mode"], rtol=0.08)
     assert (filled["resolution_err"] > 0).all() and (filled["resolution_err"] < 0.01).all()
@@ -62,26 +77,32 @@ def test_bins_with_few_entries_fall_back_to_the_median(jets):
 def test_jets_outside_the_bins_are_counted(jets):
     narrow = {"pt_true": [50.0, 100.0], "abs_eta_true": [0.0, 1.0]}
     table = closure_table("r", data=jets, bins=narrow, n_bootstrap=0)
-    inside = ((jets["pt_true"] >= 50) & (jets["pt_true"] < 100) & (jets["eta_true"].abs() < 1)).sum()
+    inside = (
+        (jets["pt_true"] >= 50) & (jets["pt_true"] < 100) & (jets["eta_true"].abs() < 1)
+    ).sum()
     assert table["entries"].sum() == inside
     assert table.attrs["n_outside"] == len(jets) - inside
 
 
 def test_chunked_dask_and_summed_histograms_agree(jets):
     whole = closure_table("r", data=jets, bins=BINS, weights="weight", random_state=1)
-    chunked = closure_table("r", data=jets, bins=BINS, weights="weight", random_state=1, chunk_size=7_000)
+    chunked = closure_table(
+        "r", data=jets, bins=BINS, weights="weight", random_state=1, chunk_size=7_000
+    )
     lazy = dd.from_pandas(jets, npartitions=5)
     on_dask = closure_table("r", data=lazy, bins=BINS, weights="weight", random_state=1)
-    halves = (fill_histogram("r", data=jets.iloc[:25_000], bins=BINS, weights="weight")
-              + fill_histogram("r", data=jets.iloc[25_000:], bins=BINS, weights="weight"))
+    halves = fill_histogram(
+        "r", data=jets.iloc[:25_000], bins=BINS, weights="weight"
+    ) + fill_histogram("r", data=jets.iloc[25_000:], bins=BINS, weights="weight")
     summed = closure_table(halves, random_state=1)
     for other in (chunked, on_dask, summed):
         pd.testing.assert_frame_equal(whole, other, rtol=1e-10)
 
 
 def test_arrays_and_mappings_are_accepted(jets):
-    as_columns = closure_table(jets["r"].to_numpy(), data={c: jets[c].to_numpy() for c in jets},
-                               bins=BINS, n_bootstrap=0)
+    as_columns = closure_table(
+        jets["r"].to_numpy(), data={c: jets[c].to_numpy() for c in jets}, bins=BINS, n_bootstrap=0
+    )
     by_name = closure_table("r", data=jets, bins=BINS, n_bootstrap=0)
     pd.testing.assert_frame_equal(as_columns, by_name)
 

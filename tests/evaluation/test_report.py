@@ -15,10 +15,15 @@ from skcal.preprocessing import reweight_to_spectrum
 
 from ._oracle import Oracle
 
-BINS = ReportBins(pt=np.array([20, 30, 50, 100, 200, 500, 1000, 3000.0]), abs_eta=np.array([0, 1.5, 2.5, 4.5]),
-                  eta_pt=np.array([20, 100, 3000.0]), eta=np.linspace(-4.5, 4.5, 13),
-                  pileup_pt=np.array([20, 3000.0]), pileup_abs_eta=np.array([0, 1.5, 2.5, 4.5]),
-                  density_bins=((50, 100, 0, 1.5),))
+BINS = ReportBins(
+    pt=np.array([20, 30, 50, 100, 200, 500, 1000, 3000.0]),
+    abs_eta=np.array([0, 1.5, 2.5, 4.5]),
+    eta_pt=np.array([20, 100, 3000.0]),
+    eta=np.linspace(-4.5, 4.5, 13),
+    pileup_pt=np.array([20, 3000.0]),
+    pileup_abs_eta=np.array([0, 1.5, 2.5, 4.5]),
+    density_bins=((50, 100, 0, 1.5),),
+)
 
 
 @pytest.fixture(scope="module")
@@ -34,8 +39,15 @@ def models(jets):
 
 @pytest.fixture(scope="module")
 def result(jets, models, tmp_path_factory):
-    return report(models, jets, output_dir=tmp_path_factory.mktemp("report"), bins=BINS, n_bootstrap=5,
-                  importance_jets=300, plots=False)
+    return report(
+        models,
+        jets,
+        output_dir=tmp_path_factory.mktemp("report"),
+        bins=BINS,
+        n_bootstrap=5,
+        importance_jets=300,
+        plots=False,
+    )
 
 
 def test_oracle_closes_everywhere_within_statistical_error(result):
@@ -64,7 +76,10 @@ def test_biased_calibrator_is_flagged(result):
     assert summary["n_outside_inner"] == summary["n_bins_usable"]
     assert summary["n_outside_outer"] == 0  # 3% is inside the 5% band
     assert any("outside +-1%" in flag for flag in result.flagged("biased"))
-    modes = result.tables["closure_pt"]["biased"]["mode"] / result.tables["closure_pt"]["oracle"]["mode"]
+    modes = (
+        result.tables["closure_pt"]["biased"]["mode"]
+        / result.tables["closure_pt"]["oracle"]["mode"]
+    )
     assert np.allclose(modes.dropna(), 1 / 1.03, atol=0.004)
 
 
@@ -80,8 +95,15 @@ def test_pileup_dependence_is_found(jets, tmp_path):
         def predict(self, X):  # the oracle with a (too small) pile-up term removed: 0.2% per vertex
             return np.asarray(X["oracle_response"]) * (1 - 0.002 * (X["npv"].to_numpy() - 27))
 
-    out = report({"no_pileup": NoPileup().fit(jets)}, jets, output_dir=tmp_path, bins=BINS, n_bootstrap=0,
-                 importance_jets=0, plots=False)
+    out = report(
+        {"no_pileup": NoPileup().fit(jets)},
+        jets,
+        output_dir=tmp_path,
+        bins=BINS,
+        n_bootstrap=0,
+        importance_jets=0,
+        plots=False,
+    )
     slopes = out.tables["pileup_npv"]["no_pileup"]
     assert np.allclose(slopes["slope"], 0.002, atol=0.0006), slopes
     assert out.metrics["summary"]["no_pileup"]["pileup_npv_n_significant"] == len(slopes)
@@ -91,38 +113,68 @@ def test_metrics_json_equal_recomputed_from_the_table(result, jets):
     metrics = json.loads((result.output_dir / "metrics.json").read_text())
     calibrated = apply_calibration(Oracle(1.03).fit(jets), jets)
     r = calibrated.e_calib / calibrated.e_true
-    expected = closure_table(r, data=jets, bins={"pt_true": BINS.pt, "abs_eta_true": BINS.abs_eta},
-                             n_bootstrap=5, random_state=0)
+    expected = closure_table(
+        r,
+        data=jets,
+        bins={"pt_true": BINS.pt, "abs_eta_true": BINS.abs_eta},
+        n_bootstrap=5,
+        random_state=0,
+    )
     got = pd.DataFrame(metrics["closure_pt"]["biased"])
     for name in ("mode", "mode_err", "resolution", "resolution_err", "entries"):
-        np.testing.assert_allclose(got[name].astype(float), expected[name].astype(float), rtol=1e-9, equal_nan=True)
+        np.testing.assert_allclose(
+            got[name].astype(float), expected[name].astype(float), rtol=1e-9, equal_nan=True
+        )
     # closure versus eta, in pT slices
-    expected_eta = closure_table(r, data=jets, bins={"pt_true": BINS.eta_pt, "eta_true": BINS.eta}, n_bootstrap=5)
-    np.testing.assert_allclose(pd.DataFrame(metrics["closure_eta"]["biased"])["mode"].astype(float),
-                               expected_eta["mode"], rtol=1e-9)
+    expected_eta = closure_table(
+        r, data=jets, bins={"pt_true": BINS.eta_pt, "eta_true": BINS.eta}, n_bootstrap=5
+    )
+    np.testing.assert_allclose(
+        pd.DataFrame(metrics["closure_eta"]["biased"])["mode"].astype(float),
+        expected_eta["mode"],
+        rtol=1e-9,
+    )
     # flavour: the gluon jets alone
     central = jets.eta_true.abs() < 2.5
     gluon = (jets.flavour == 21) & central
-    expected_gluon = closure_table(r[gluon], data=jets[gluon], bins={"pt_true": BINS.pt}, n_bootstrap=0)
+    expected_gluon = closure_table(
+        r[gluon], data=jets[gluon], bins={"pt_true": BINS.pt}, n_bootstrap=0
+    )
     got_gluon = pd.DataFrame(metrics["flavour"]["biased"]).query("flavour == 'gluon'")
     np.testing.assert_allclose(got_gluon["mode"].astype(float), expected_gluon["mode"], rtol=1e-9)
     # spectrum: re-weighted with skcal.preprocessing.reweight_to_spectrum on the same bins
     w = reweight_to_spectrum(jets, column="e_true", bins=BINS.spectrum)
-    expected_flat = closure_table(r, data=jets, weights=w.to_numpy(), bins={"pt_true": BINS.pt,
-                                  "abs_eta_true": BINS.abs_eta}, response_edges=BINS.spectrum_response,
-                                  n_bootstrap=0)
+    expected_flat = closure_table(
+        r,
+        data=jets,
+        weights=w.to_numpy(),
+        bins={"pt_true": BINS.pt, "abs_eta_true": BINS.abs_eta},
+        response_edges=BINS.spectrum_response,
+        n_bootstrap=0,
+    )
     got_flat = pd.DataFrame(metrics["spectrum"]["biased"])
-    np.testing.assert_allclose(got_flat["mode_flat"].astype(float), expected_flat["mode"], rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(
+        got_flat["mode_flat"].astype(float), expected_flat["mode"], rtol=1e-6, atol=1e-9
+    )
 
 
 def test_pileup_points_equal_recomputed(result, jets):
     r = jets.e_reco / jets.e_true / jets.oracle_response
-    expected = closure_table(r, data=jets, bins={"pt_true": BINS.pileup_pt, "abs_eta_true": BINS.pileup_abs_eta,
-                                                 "npv": BINS.npv}, n_bootstrap=0)
+    expected = closure_table(
+        r,
+        data=jets,
+        bins={"pt_true": BINS.pileup_pt, "abs_eta_true": BINS.pileup_abs_eta, "npv": BINS.npv},
+        n_bootstrap=0,
+    )
     points = result.tables["pileup_npv_points"]["oracle"]
     np.testing.assert_allclose(points["mode"], expected["mode"], rtol=1e-9, equal_nan=True)
     first = points.iloc[0]
-    cell = (jets.pt_true >= 20) & (jets.eta_true.abs() < 1.5) & (jets.npv >= first.npv_low) & (jets.npv < first.npv_high)
+    cell = (
+        (jets.pt_true >= 20)
+        & (jets.eta_true.abs() < 1.5)
+        & (jets.npv >= first.npv_low)
+        & (jets.npv < first.npv_high)
+    )
     assert first.mean_npv == pytest.approx(jets.npv[cell].mean())
 
 

@@ -66,12 +66,16 @@ def test_resolution_of_a_gaussian_is_sigma_over_mu():
 
 def test_shortest_interval_is_narrower_for_a_skewed_distribution():
     r = skewed_sample(50_000, seed=3)
-    assert resolution(r, kind="shortest68", n_bootstrap=0).value < resolution(r, n_bootstrap=0).value
+    assert (
+        resolution(r, kind="shortest68", n_bootstrap=0).value < resolution(r, n_bootstrap=0).value
+    )
 
 
 def test_bootstrap_error_of_resolution_matches_independent_samples():
     rng = np.random.default_rng(4)
-    results = [resolution(rng.normal(1.0, 0.1, 4_000), n_bootstrap=100, random_state=i) for i in range(30)]
+    results = [
+        resolution(rng.normal(1.0, 0.1, 4_000), n_bootstrap=100, random_state=i) for i in range(30)
+    ]
     spread = np.std([res.value for res in results], ddof=1)
     mean_error = np.mean([res.error for res in results])
     assert 0.6 < mean_error / spread < 1.6
@@ -99,13 +103,16 @@ def test_given_mode_is_used_for_the_resolution():
     assert resolution(r, mode=2.0, n_bootstrap=0).value == pytest.approx(0.05, abs=0.002)
 
 
-@pytest.mark.parametrize("bad, what", [
-    (np.array([1.0, np.nan, 0.9]), "NaN"),
-    (np.array([1.0, np.inf, 0.9]), "NaN or infinite"),
-    (np.array([1.0, 0.0, 0.9]), "> 0"),
-    (np.array([1.0, -0.5, 0.9]), "-0.5"),
-    (np.array([]), "empty"),
-])
+@pytest.mark.parametrize(
+    "bad, what",
+    [
+        (np.array([1.0, np.nan, 0.9]), "NaN"),
+        (np.array([1.0, np.inf, 0.9]), "NaN or infinite"),
+        (np.array([1.0, 0.0, 0.9]), "> 0"),
+        (np.array([1.0, -0.5, 0.9]), "-0.5"),
+        (np.array([]), "empty"),
+    ],
+)
 def test_bad_responses_are_refused_with_the_value(bad, what):
     with pytest.raises(DataError, match="r") as info:
         response_mode(bad)

@@ -14,7 +14,9 @@ def true_response(e_true: np.ndarray, eta: np.ndarray) -> np.ndarray:
     return (1.0 - 0.9 / np.log(e_true)) * (1.0 - 0.05 * np.abs(eta))
 
 
-def make_toy(n: int, seed: int, *, pileup: bool = False, informative: bool = False) -> tuple[pd.DataFrame, pd.Series]:
+def make_toy(
+    n: int, seed: int, *, pileup: bool = False, informative: bool = False
+) -> tuple[pd.DataFrame, pd.Series]:
     """Jets with a Gaussian core and a 10% low tail around ``true_response``.
 
     ``informative``: a jet property ``f`` in [0, 1] shifts the response by +-10%;
@@ -42,8 +44,21 @@ def make_toy(n: int, seed: int, *, pileup: bool = False, informative: bool = Fal
         offset = rho * area + ALPHA * (npv - 1) + BETA * mu + rng.normal(0, 0.4 * np.sqrt(mu), n)
         pt = np.clip(pt + offset, 1.0, None)
     e_reco = pt * np.cosh(eta)
-    jets = pd.DataFrame({"e_reco": e_reco, "pt_reco": pt, "eta": eta, "f": f, "mu": mu, "npv": npv,
-                         "rho": rho, "area": area, "e_true": e_true, "pt_true": pt_true, "eta_true": eta})
+    jets = pd.DataFrame(
+        {
+            "e_reco": e_reco,
+            "pt_reco": pt,
+            "eta": eta,
+            "f": f,
+            "mu": mu,
+            "npv": npv,
+            "rho": rho,
+            "area": area,
+            "e_true": e_true,
+            "pt_true": pt_true,
+            "eta_true": eta,
+        }
+    )
     return jets, pd.Series(e_reco / e_true, name="response")
 
 

@@ -32,7 +32,9 @@ def test_fitted_curve_follows_the_known_response(fitted):
     assert (fitted.cell_status_ == "fitted").all()
     e = np.geomspace(50, 2000, 25)
     for cell, centre in enumerate([0.25, 0.75, 1.25, 1.75, 2.25, 2.75]):
-        np.testing.assert_allclose(fitted.response_curve(np.log(e), cell), known_response(e, centre), rtol=0.01)
+        np.testing.assert_allclose(
+            fitted.response_curve(np.log(e), cell), known_response(e, centre), rtol=0.01
+        )
 
 
 def test_closes_on_held_out_jets(fitted, toy_test, reco_columns):
@@ -66,8 +68,9 @@ def test_predict_transform_and_scale_are_consistent(fitted, toy_test, reco_colum
     np.testing.assert_allclose(out["calib_scale"], 1 / response)
     assert list(fitted.get_feature_names_out()) == [*reco_columns, "calib_scale"]
     # A later stage sees the scale: the response it returns is the uncalibrated jet's.
-    np.testing.assert_allclose(fitted.predict(out.assign(e_reco=jets["e_reco"], calib_scale=2.0)),
-                               response / 2.0)
+    np.testing.assert_allclose(
+        fitted.predict(out.assign(e_reco=jets["e_reco"], calib_scale=2.0)), response / 2.0
+    )
 
 
 def test_user_function_instead_of_polynomial(toy, reco_columns):
@@ -76,7 +79,9 @@ def test_user_function_instead_of_polynomial(toy, reco_columns):
     def curve(log_e, a, b):
         return a - b / log_e
 
-    ni = NumericalInversion(condition={"abs_eta": [0.0, 0.5]}, fit_function=curve, fit_p0=[1.0, 1.0])
+    ni = NumericalInversion(
+        condition={"abs_eta": [0.0, 0.5]}, fit_function=curve, fit_p0=[1.0, 1.0]
+    )
     ni.fit(jets[reco_columns], y)
     assert ni.n_outside_ >= (jets["eta"].abs() >= 0.5).sum()  # dropped, not clipped into the bin
     a, b = ni.params_[0]
@@ -88,7 +93,9 @@ def test_dask_fit_gives_the_in_memory_correction(toy, reco_columns):
     jets, y = toy
     jets, y = jets.iloc[:120_000], y.iloc[:120_000]
     weights = pd.Series(np.random.default_rng(0).uniform(0.5, 2.0, len(jets)), index=jets.index)
-    memory = NumericalInversion(condition=ETA_BINS, chunk_size=50_000).fit(jets[reco_columns], y, weights)
+    memory = NumericalInversion(condition=ETA_BINS, chunk_size=50_000).fit(
+        jets[reco_columns], y, weights
+    )
     frame = dd.from_pandas(jets[reco_columns].assign(y=y, w=weights), npartitions=7)
     lazy = NumericalInversion(condition=ETA_BINS).fit(frame[reco_columns], frame["y"], frame["w"])
     np.testing.assert_allclose(lazy.response_grid_, memory.response_grid_, rtol=1e-9)
@@ -97,10 +104,14 @@ def test_dask_fit_gives_the_in_memory_correction(toy, reco_columns):
     assert list(lazy.feature_names_in_) == reco_columns
     predicted = lazy.predict(frame[reco_columns])
     assert isinstance(predicted, dd.Series)
-    np.testing.assert_allclose(predicted.compute().to_numpy(), memory.predict(jets[reco_columns]), rtol=1e-9)
+    np.testing.assert_allclose(
+        predicted.compute().to_numpy(), memory.predict(jets[reco_columns]), rtol=1e-9
+    )
     transformed = lazy.transform(frame[reco_columns])
     assert isinstance(transformed, dd.DataFrame)
-    pd.testing.assert_frame_equal(transformed.compute(), memory.transform(jets[reco_columns]), rtol=1e-9)
+    pd.testing.assert_frame_equal(
+        transformed.compute(), memory.transform(jets[reco_columns]), rtol=1e-9
+    )
 
 
 @pytest.mark.slow
@@ -110,8 +121,12 @@ def test_fit_on_a_distributed_cluster(toy, reco_columns):
     jets, y = jets.iloc[:60_000], y.iloc[:60_000]
     memory = NumericalInversion(condition=ETA_BINS).fit(jets[reco_columns], y)
     frame = dd.from_pandas(jets[reco_columns].assign(y=y), npartitions=4)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster, distributed.Client(cluster):
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster),
+    ):
         lazy = NumericalInversion(condition=ETA_BINS).fit(frame[reco_columns], frame["y"])
         predicted = lazy.predict(frame[reco_columns]).compute()
     np.testing.assert_allclose(lazy.response_grid_, memory.response_grid_, rtol=1e-9)
@@ -122,7 +137,9 @@ def test_empty_cells_borrow_and_out_of_range_jets_are_counted(toy, reco_columns)
     jets, y = toy
     jets, y = jets.iloc[:100_000], y.iloc[:100_000]
     # |eta| < 3 in the toy: the last cell (3-4.5) is empty; target bins start above some jets.
-    ni = NumericalInversion(condition={"abs_eta": [0, 1.5, 3, 4.5]}, target_bins=np.geomspace(40, 4000, 21))
+    ni = NumericalInversion(
+        condition={"abs_eta": [0, 1.5, 3, 4.5]}, target_bins=np.geomspace(40, 4000, 21)
+    )
     ni.fit(jets[reco_columns], y)
     assert list(ni.cell_status_) == ["fitted", "fitted", "borrowed"]
     assert ni.cell_source_[2] == 1
@@ -146,14 +163,22 @@ def test_mass_calibration_after_the_energy(toy_maker):
     m_true = jets["e_true"] * rng.uniform(0.05, 0.2, len(jets))
     r_m = 0.9 * (1 - 0.3 * np.exp(-m_true / 30)) * rng.normal(1, 0.08, len(jets))
     jets = jets.assign(m_reco=m_true * r_m, m_true=m_true)
-    energy = NumericalInversion(condition={"abs_eta": [0, 1.5, 3]}).fit(jets[["e_reco", "pt_reco", "eta"]], y)
+    energy = NumericalInversion(condition={"abs_eta": [0, 1.5, 3]}).fit(
+        jets[["e_reco", "pt_reco", "eta"]], y
+    )
     calibrated = energy.transform(jets[["e_reco", "pt_reco", "eta", "m_reco"]])
-    mass = NumericalInversion("m_reco", condition={"e_reco": [20, 200, 1000, 5000], "abs_eta": [0, 1.5, 3]},
-                              target_bins=np.geomspace(1, 1000, 31), momentum=("m_reco",),
-                              scale_column="calib_scale_m")
+    mass = NumericalInversion(
+        "m_reco",
+        condition={"e_reco": [20, 200, 1000, 5000], "abs_eta": [0, 1.5, 3]},
+        target_bins=np.geomspace(1, 1000, 31),
+        momentum=("m_reco",),
+        scale_column="calib_scale_m",
+    )
     mass.fit(calibrated, r_m)
     closure = jets["m_reco"] / mass.predict(calibrated) / jets["m_true"]
-    table = closure_table(closure.to_numpy(), data=jets, bins={"m_true": [10, 30, 100, 300]}, n_bootstrap=0)
+    table = closure_table(
+        closure.to_numpy(), data=jets, bins={"m_true": [10, 30, 100, 300]}, n_bootstrap=0
+    )
     assert np.abs(table["mode"] - 1).max() < 0.01
     assert np.abs((jets["m_reco"] / jets["m_true"]).median() - 1) > 0.1
 

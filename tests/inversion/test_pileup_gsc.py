@@ -24,7 +24,9 @@ def pileup_toy(toy_maker):
 
 @pytest.fixture(scope="module")
 def informative_toy(toy_maker):
-    return toy_maker(250_000, seed=13, informative=True), toy_maker(150_000, seed=14, informative=True)
+    return toy_maker(250_000, seed=13, informative=True), toy_maker(
+        150_000, seed=14, informative=True
+    )
 
 
 def closure(jets, predicted):
@@ -44,7 +46,9 @@ def test_offset_recovers_alpha_and_beta(pileup_toy, reco_columns):
 def test_offset_then_inversion_improves_low_pt_closure_and_resolution(pileup_toy, reco_columns):
     (jets, y), (test, _) = pileup_toy
     alone = NumericalInversion(condition=ETA).fit(jets[reco_columns], y)
-    chain = make_pipeline(PileupOffset(abs_eta_bins=[0, 1, 2, 3]), NumericalInversion(condition=ETA))
+    chain = make_pipeline(
+        PileupOffset(abs_eta_bins=[0, 1, 2, 3]), NumericalInversion(condition=ETA)
+    )
     chain.fit(jets[reco_columns], y)
     before = closure(test, alone.predict(test[reco_columns]))
     after = closure(test, chain.predict(test[reco_columns]))
@@ -85,15 +89,19 @@ def test_offset_on_dask_equals_in_memory(pileup_toy, reco_columns):
     lazy = PileupOffset().fit(frame[reco_columns], frame["y"])
     np.testing.assert_allclose(lazy.alpha_, memory.alpha_, rtol=1e-9)
     np.testing.assert_allclose(lazy.beta_, memory.beta_, rtol=1e-9)
-    pd.testing.assert_frame_equal(lazy.transform(frame[reco_columns]).compute(),
-                                  memory.transform(jets[reco_columns]))
+    pd.testing.assert_frame_equal(
+        lazy.transform(frame[reco_columns]).compute(), memory.transform(jets[reco_columns])
+    )
 
 
-def test_gsc_narrows_the_resolution_where_the_variable_is_informative(informative_toy, reco_columns):
+def test_gsc_narrows_the_resolution_where_the_variable_is_informative(
+    informative_toy, reco_columns
+):
     (jets, y), (test, _) = informative_toy
     ni = NumericalInversion(condition=ETA).fit(jets[reco_columns], y)
-    gsc = GlobalSequentialCalibration(["f"], variable_bins={"f": np.linspace(0, 1, 11)},
-                                      abs_eta_bins=[0, 1, 2, 3]).fit(ni.transform(jets[reco_columns]), y)
+    gsc = GlobalSequentialCalibration(
+        ["f"], variable_bins={"f": np.linspace(0, 1, 11)}, abs_eta_bins=[0, 1, 2, 3]
+    ).fit(ni.transform(jets[reco_columns]), y)
     before = closure(test, ni.predict(test[reco_columns]))
     after = closure(test, gsc.predict(ni.transform(test[reco_columns])))
     assert (after["resolution"] < 0.9 * before["resolution"]).all()
@@ -103,8 +111,9 @@ def test_gsc_narrows_the_resolution_where_the_variable_is_informative(informativ
 def test_gsc_changes_nothing_where_the_variable_is_not_informative(toy, toy_test, reco_columns):
     (jets, y), (test, _) = toy, toy_test
     ni = NumericalInversion(condition=ETA).fit(jets[reco_columns], y)
-    gsc = GlobalSequentialCalibration(["f"], variable_bins={"f": np.linspace(0, 1, 6)},
-                                      abs_eta_bins=[0, 1, 2, 3]).fit(ni.transform(jets[reco_columns]), y)
+    gsc = GlobalSequentialCalibration(
+        ["f"], variable_bins={"f": np.linspace(0, 1, 6)}, abs_eta_bins=[0, 1, 2, 3]
+    ).fit(ni.transform(jets[reco_columns]), y)
     before = closure(test, ni.predict(test[reco_columns]))
     after = closure(test, gsc.predict(ni.transform(test[reco_columns])))
     np.testing.assert_allclose(after["resolution"], before["resolution"], rtol=0.03)
@@ -117,16 +126,23 @@ def test_three_stage_pipeline_on_dask_equals_in_memory(pileup_toy, reco_columns)
 
     def chain():
         return make_pipeline(
-            PileupOffset(abs_eta_bins=[0, 1, 2, 3]), NumericalInversion(condition=ETA),
-            GlobalSequentialCalibration(["f"], variable_bins={"f": [0, 0.5, 1]}, abs_eta_bins=[0, 1.5, 3]))
+            PileupOffset(abs_eta_bins=[0, 1, 2, 3]),
+            NumericalInversion(condition=ETA),
+            GlobalSequentialCalibration(
+                ["f"], variable_bins={"f": [0, 0.5, 1]}, abs_eta_bins=[0, 1.5, 3]
+            ),
+        )
 
     memory = chain().fit(jets[reco_columns], y)
     frame = dd.from_pandas(jets[reco_columns].assign(y=y), npartitions=4)
     lazy = chain().fit(frame[reco_columns], frame["y"])
     for a, b in zip(lazy[2].steps_, memory[2].steps_, strict=True):
         np.testing.assert_allclose(a.response_grid_, b.response_grid_, rtol=1e-9)
-    np.testing.assert_allclose(lazy.predict(frame[reco_columns]).compute().to_numpy(),
-                               memory.predict(jets[reco_columns]), rtol=1e-9)
+    np.testing.assert_allclose(
+        lazy.predict(frame[reco_columns]).compute().to_numpy(),
+        memory.predict(jets[reco_columns]),
+        rtol=1e-9,
+    )
 
 
 def test_gsc_needs_bins_for_unknown_variables(toy, reco_columns):

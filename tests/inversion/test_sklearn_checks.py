@@ -17,27 +17,80 @@ from skcal.inversion import GlobalSequentialCalibration, NumericalInversion, Pil
 
 # Responses of the check data reach hundreds: a wide response axis; tiny samples: the median.
 _RESPONSE_EDGES = np.concatenate([np.linspace(0.0, 10.0, 1001), np.geomspace(10.5, 1e6, 300)])
-_SMALL_DATA = {"method": "median", "min_entries": 1, "min_points": 1, "response_edges": _RESPONSE_EDGES}
+_SMALL_DATA = {
+    "method": "median",
+    "min_entries": 1,
+    "min_points": 1,
+    "response_edges": _RESPONSE_EDGES,
+}
 
-NEGATIVE_ENERGY = ("the check's X has negative or zero values in the energy/pT column (column 0), "
-                   "which the stages refuse with a DataError (DESIGN.md section 5)")
-ZERO_RESPONSE = "the transformer checks pass class labels (0, 1, 2) as y; a response of 0 is refused"
-_DATA_FAILURES = {name: NEGATIVE_ENERGY for name in (
-    "check_estimators_overwrite_params", "check_estimators_fit_returns_self", "check_readonly_memmap_input",
-    "check_n_features_in_after_fitting", "check_estimators_dtypes", "check_pipeline_consistency",
-    "check_estimators_pickle")}
-_DATA_FAILURES.update({name: ZERO_RESPONSE for name in (
-    "check_transformer_data_not_an_array", "check_transformer_general", "check_transformer_preserve_dtypes")})
-_REGRESSOR_FAILURES = {name: NEGATIVE_ENERGY for name in (
-    "check_regressors_train", "check_regressor_data_not_an_array", "check_regressors_int")}
+NEGATIVE_ENERGY = (
+    "the check's X has negative or zero values in the energy/pT column (column 0), "
+    "which the stages refuse with a DataError (DESIGN.md section 5)"
+)
+ZERO_RESPONSE = (
+    "the transformer checks pass class labels (0, 1, 2) as y; a response of 0 is refused"
+)
+_DATA_FAILURES = {
+    name: NEGATIVE_ENERGY
+    for name in (
+        "check_estimators_overwrite_params",
+        "check_estimators_fit_returns_self",
+        "check_readonly_memmap_input",
+        "check_n_features_in_after_fitting",
+        "check_estimators_dtypes",
+        "check_pipeline_consistency",
+        "check_estimators_pickle",
+    )
+}
+_DATA_FAILURES.update(
+    {
+        name: ZERO_RESPONSE
+        for name in (
+            "check_transformer_data_not_an_array",
+            "check_transformer_general",
+            "check_transformer_preserve_dtypes",
+        )
+    }
+)
+_REGRESSOR_FAILURES = {
+    name: NEGATIVE_ENERGY
+    for name in (
+        "check_regressors_train",
+        "check_regressor_data_not_an_array",
+        "check_regressors_int",
+    )
+}
 
 ESTIMATORS = [
-    NumericalInversion(0, condition={1: [-1e3, 0.0, 1e3]}, target_bins=np.geomspace(1e-3, 1e6, 10),
-                       momentum=(0,), **_SMALL_DATA),
-    PileupOffset(0, eta=1, rho=None, area=None, npv=None, mu=1, momentum=(0,), pt_true_bins=[1e-3, 1e6],
-                 abs_eta_bins=[0.0, 1e3]),
-    GlobalSequentialCalibration([1], pt=0, eta=1, variable_bins={1: [-1e3, 1e3]}, abs_eta_bins=[0.0, 1e3],
-                                pt_bins=np.geomspace(1e-3, 1e6, 10), momentum=(0,), **_SMALL_DATA),
+    NumericalInversion(
+        0,
+        condition={1: [-1e3, 0.0, 1e3]},
+        target_bins=np.geomspace(1e-3, 1e6, 10),
+        momentum=(0,),
+        **_SMALL_DATA,
+    ),
+    PileupOffset(
+        0,
+        eta=1,
+        rho=None,
+        area=None,
+        npv=None,
+        mu=1,
+        momentum=(0,),
+        pt_true_bins=[1e-3, 1e6],
+        abs_eta_bins=[0.0, 1e3],
+    ),
+    GlobalSequentialCalibration(
+        [1],
+        pt=0,
+        eta=1,
+        variable_bins={1: [-1e3, 1e3]},
+        abs_eta_bins=[0.0, 1e3],
+        pt_bins=np.geomspace(1e-3, 1e6, 10),
+        momentum=(0,),
+        **_SMALL_DATA,
+    ),
 ]
 
 

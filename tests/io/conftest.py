@@ -44,13 +44,19 @@ def make_events(n_events: int, seed: int) -> dict[str, ak.Array | np.ndarray]:
     r_event = np.concatenate([t_event[seen], np.repeat(np.arange(n_events), n_fake)])
     nf = int(n_fake.sum())
     r_pt = np.concatenate([t_pt[seen] * rng.normal(0.9, 0.1, seen.sum()), rng.uniform(10, 40, nf)])
-    r_eta = np.concatenate([t_eta[seen] + rng.normal(0, 0.04, seen.sum()), rng.uniform(-2.5, 2.5, nf)])
-    phi = np.concatenate([t_phi[seen] + rng.normal(0, 0.04, seen.sum()), rng.uniform(-np.pi, np.pi, nf)])
+    r_eta = np.concatenate(
+        [t_eta[seen] + rng.normal(0, 0.04, seen.sum()), rng.uniform(-2.5, 2.5, nf)]
+    )
+    phi = np.concatenate(
+        [t_phi[seen] + rng.normal(0, 0.04, seen.sum()), rng.uniform(-np.pi, np.pi, nf)]
+    )
     r_phi = np.mod(phi + np.pi, 2 * np.pi) - np.pi
     r_m = np.concatenate([t_m[seen] * 1.1, rng.uniform(1, 10, nf)])
     r_idx = np.concatenate([t_local[seen], -np.ones(nf, dtype=np.int64)])
     order = np.lexsort((rng.random(len(r_event)), r_event))  # shuffle within events
-    r_event, r_pt, r_eta, r_phi, r_m, r_idx = (a[order] for a in (r_event, r_pt, r_eta, r_phi, r_m, r_idx))
+    r_event, r_pt, r_eta, r_phi, r_m, r_idx = (
+        a[order] for a in (r_event, r_pt, r_eta, r_phi, r_m, r_idx)
+    )
     n_reco = np.bincount(r_event, minlength=n_events)
 
     def jag(values: np.ndarray, counts: np.ndarray) -> ak.Array:
@@ -78,11 +84,16 @@ def write_events(path: Path, events: dict, fmt: str, tree: str = "events") -> Pa
     """Write per-event collections as a TTree (mktree with var types) or an RNTuple."""
     with uproot.recreate(path) as file:
         if fmt == "ttree":
-            types = {k: (f"var * {ak.type(v).content.content}" if isinstance(v, ak.Array) else v.dtype)
-                     for k, v in events.items()}
+            types = {
+                k: (f"var * {ak.type(v).content.content}" if isinstance(v, ak.Array) else v.dtype)
+                for k, v in events.items()
+            }
             # Branches of one collection share one counter branch, as in NanoAOD.
-            counters = {k: ("nJet" if k.startswith("jet_") else "nTruth")
-                        for k in events if k.startswith(("jet_", "tj_"))}
+            counters = {
+                k: ("nJet" if k.startswith("jet_") else "nTruth")
+                for k in events
+                if k.startswith(("jet_", "tj_"))
+            }
             out = file.mktree(tree, types, counter_name=lambda name: counters[name])
             out.extend(events)
         else:
@@ -92,15 +103,30 @@ def write_events(path: Path, events: dict, fmt: str, tree: str = "events") -> Pa
 
 #: The mapping of the files that ``make_events`` describes.
 EVENT_MAPPING = JetMapping(
-    jets={"pt_reco": "jet_pt", "eta": "jet_eta", "phi": "jet_phi", "m_reco": "jet_m", "reco_id": "jet_id"},
-    truth={"pt_true": "tj_pt", "eta_true": "tj_eta", "phi_true": "tj_phi", "m_true": "tj_m", "truth_id": "tj_id"},
+    jets={
+        "pt_reco": "jet_pt",
+        "eta": "jet_eta",
+        "phi": "jet_phi",
+        "m_reco": "jet_m",
+        "reco_id": "jet_id",
+    },
+    truth={
+        "pt_true": "tj_pt",
+        "eta_true": "tj_eta",
+        "phi_true": "tj_phi",
+        "m_true": "tj_m",
+        "truth_id": "tj_id",
+    },
     event={"mu": "mu", "npv": "npv", "event_id": "event_id"},
     match=DeltaRMatch(max_dr=0.3),
     tree="events",
 )
 INDEX_MAPPING = JetMapping(
-    jets=EVENT_MAPPING.jets, truth=EVENT_MAPPING.truth, event=EVENT_MAPPING.event,
-    match=IndexMatch("jet_truth_idx"), tree="events",
+    jets=EVENT_MAPPING.jets,
+    truth=EVENT_MAPPING.truth,
+    event=EVENT_MAPPING.event,
+    match=IndexMatch("jet_truth_idx"),
+    tree="events",
 )
 
 
@@ -129,9 +155,18 @@ def index_mapping() -> JetMapping:
     return INDEX_MAPPING
 
 
-def _reference_match(reco_eta: list, reco_phi: list, truth_eta: list, truth_phi: list, max_dr: float = 0.3,
-                     reco_pt: list | None = None, truth_pt: list | None = None, truth_iso: float | None = None,
-                     reco_iso: float | None = None, min_pt: float = 0.0) -> list[tuple[int, int]]:
+def _reference_match(
+    reco_eta: list,
+    reco_phi: list,
+    truth_eta: list,
+    truth_phi: list,
+    max_dr: float = 0.3,
+    reco_pt: list | None = None,
+    truth_pt: list | None = None,
+    truth_iso: float | None = None,
+    reco_iso: float | None = None,
+    min_pt: float = 0.0,
+) -> list[tuple[int, int]]:
     """The matched (reco, truth) positions of one event, by a plain loop: walk all pairs
     closest first, keep a pair when both jets are free; then apply the isolation."""
 
@@ -140,9 +175,11 @@ def _reference_match(reco_eta: list, reco_phi: list, truth_eta: list, truth_phi:
         dphi = min(dphi, 2 * np.pi - dphi)
         return float(np.hypot(e1 - e2, dphi))
 
-    pairs = sorted((dr(re, rp, te, tp), i, j)
-                   for i, (re, rp) in enumerate(zip(reco_eta, reco_phi))
-                   for j, (te, tp) in enumerate(zip(truth_eta, truth_phi)))
+    pairs = sorted(
+        (dr(re, rp, te, tp), i, j)
+        for i, (re, rp) in enumerate(zip(reco_eta, reco_phi))
+        for j, (te, tp) in enumerate(zip(truth_eta, truth_phi))
+    )
     used_r, used_t, out = set(), set(), []
     for d, i, j in pairs:
         if d < max_dr and i not in used_r and j not in used_t:
@@ -153,12 +190,18 @@ def _reference_match(reco_eta: list, reco_phi: list, truth_eta: list, truth_phi:
     def isolated(k: int, eta: list, phi: list, pt: list | None, iso: float | None) -> bool:
         if iso is None:
             return True
-        return all(dr(eta[k], phi[k], eta[o], phi[o]) >= iso for o in range(len(eta))
-                   if o != k and (pt is None or pt[o] > min_pt))
+        return all(
+            dr(eta[k], phi[k], eta[o], phi[o]) >= iso
+            for o in range(len(eta))
+            if o != k and (pt is None or pt[o] > min_pt)
+        )
 
-    return sorted((i, j) for i, j in out
-                  if isolated(i, reco_eta, reco_phi, reco_pt, reco_iso)
-                  and isolated(j, truth_eta, truth_phi, truth_pt, truth_iso))
+    return sorted(
+        (i, j)
+        for i, j in out
+        if isolated(i, reco_eta, reco_phi, reco_pt, reco_iso)
+        and isolated(j, truth_eta, truth_phi, truth_pt, truth_iso)
+    )
 
 
 @pytest.fixture(scope="session")

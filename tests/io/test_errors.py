@@ -25,7 +25,9 @@ def good(small: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_missing_file_and_empty_glob(tmp_path: Path) -> None:
-    with pytest.raises(ROOTFileError, match=re.escape(f"file not found: '{tmp_path / 'nope.root'}'")):
+    with pytest.raises(
+        ROOTFileError, match=re.escape(f"file not found: '{tmp_path / 'nope.root'}'")
+    ):
         read_jets(tmp_path / "nope.root")
     with pytest.raises(ROOTFileError, match="no file matches the pattern"):
         read_jets(str(tmp_path / "nothing-*.root"))
@@ -40,8 +42,11 @@ def test_missing_tree_lists_the_trees_and_the_closest(good: Path) -> None:
 
 
 def test_missing_branch_suggests_the_closest(good: Path) -> None:
-    with pytest.raises(ROOTFileError, match=r"good.root: tree 'jets': no branch 'pt_rco' \(for column 'pt_reco'\); "
-                                            r"closest: 'pt_reco'"):
+    with pytest.raises(
+        ROOTFileError,
+        match=r"good.root: tree 'jets': no branch 'pt_rco' \(for column 'pt_reco'\); "
+        r"closest: 'pt_reco'",
+    ):
         read_jets(good, mapping={"pt_reco": "pt_rco", "eta": "eta"})
 
 
@@ -59,21 +64,28 @@ def test_truncated_file(small: pd.DataFrame, tmp_path: Path, fmt: str, fraction:
     data = write_root(small, tmp_path / "whole.root", format=fmt).read_bytes()
     cut = tmp_path / "cut.root"
     cut.write_bytes(data[: int(len(data) * fraction)])
-    with pytest.raises(ROOTFileError, match=rf"cut.root: cannot .*: the file is truncated, corrupt or not a ROOT file"):
+    with pytest.raises(
+        ROOTFileError,
+        match=r"cut.root: cannot .*: the file is truncated, corrupt or not a ROOT file",
+    ):
         read_jets(cut)
 
 
-def test_corrupt_basket_is_caught_when_its_chunk_is_read(jets: pd.DataFrame, tmp_path: Path) -> None:
+def test_corrupt_basket_is_caught_when_its_chunk_is_read(
+    jets: pd.DataFrame, tmp_path: Path
+) -> None:
     path = write_root(jets, tmp_path / "whole.root", chunk_size=500)
     with uproot.open(path) as file:
         branch = file["jets"]["eta"]
         last_basket = int(branch.member("fBasketSeek")[branch.num_baskets - 1])
     data = bytearray(path.read_bytes())
-    data[last_basket + 200:last_basket + 264] = b"\xff" * 64
+    data[last_basket + 200 : last_basket + 264] = b"\xff" * 64
     bad = tmp_path / "bad.root"
     bad.write_bytes(bytes(data))
     lazy = read_jets(bad, dask=True, step_size=500)  # the damage is past the first chunk
-    with pytest.raises(ROOTFileError, match=r"bad.root: cannot read entries 2500-3000 of 'jets': .*corrupt"):
+    with pytest.raises(
+        ROOTFileError, match=r"bad.root: cannot read entries 2500-3000 of 'jets': .*corrupt"
+    ):
         lazy.compute(scheduler="sync")
     with pytest.raises(ROOTFileError, match=r"bad.root: cannot read entries .*corrupt"):
         read_jets(bad)
@@ -82,7 +94,7 @@ def test_corrupt_basket_is_caught_when_its_chunk_is_read(jets: pd.DataFrame, tmp
 def test_corrupt_rntuple(small: pd.DataFrame, tmp_path: Path) -> None:
     data = bytearray(write_root(small, tmp_path / "whole.root", format="rntuple").read_bytes())
     middle = len(data) // 2
-    data[middle:middle + 64] = b"\xff" * 64
+    data[middle : middle + 64] = b"\xff" * 64
     bad = tmp_path / "bad.root"
     bad.write_bytes(bytes(data))
     with pytest.raises(ROOTFileError, match="bad.root: cannot .*corrupt"):
@@ -109,30 +121,47 @@ def test_files_whose_branches_disagree(small: pd.DataFrame, good: Path, tmp_path
 
 
 def test_preset_on_the_wrong_kind_of_file(good: Path, shared_data: Path) -> None:
-    with pytest.raises(ROOTFileError, match=r"PHYSLITE_example.root: no tree 'Events' .*'CollectionTree'.*"
-                                            r"the preset 'nanoaod' is for CMS NanoAOD files"):
+    with pytest.raises(
+        ROOTFileError,
+        match=r"PHYSLITE_example.root: no tree 'Events' .*'CollectionTree'.*"
+        r"the preset 'nanoaod' is for CMS NanoAOD files",
+    ):
         read_jets(shared_data / "PHYSLITE_example.root", preset="nanoaod")
-    with pytest.raises(ROOTFileError, match=r"good.root: no tree 'CollectionTree'.*ATLAS DAOD_PHYSLITE"):
+    with pytest.raises(
+        ROOTFileError, match=r"good.root: no tree 'CollectionTree'.*ATLAS DAOD_PHYSLITE"
+    ):
         read_jets(good, preset="physlite")
-    with pytest.raises(ROOTFileError, match=r"good.root: tree 'jets': no branch 'GenJet_eta' \(for column 'eta_true'\)"
-                                            r".*the preset 'nanoaod'"):
+    with pytest.raises(
+        ROOTFileError,
+        match=r"good.root: tree 'jets': no branch 'GenJet_eta' \(for column 'eta_true'\)"
+        r".*the preset 'nanoaod'",
+    ):
         read_jets(good, preset="nanoaod", tree="jets")
 
 
 def test_per_event_file_without_a_mapping(shared_data: Path) -> None:
-    with pytest.raises(ROOTFileError, match="nano_dy.root: tree 'Events' holds per-event collections .*preset="):
+    with pytest.raises(
+        ROOTFileError, match="nano_dy.root: tree 'Events' holds per-event collections .*preset="
+    ):
         read_jets(shared_data / "nano_dy.root", tree="Events")
 
 
 def test_match_on_a_flat_tree(good: Path) -> None:
-    mapping = JetMapping(jets={"pt_reco": "pt_reco", "eta": "eta", "phi": "phi"},
-                         truth={"eta_true": "eta_true", "phi_true": "phi_true"}, match=DeltaRMatch())
-    with pytest.raises(ROOTFileError, match="good.root: the jets branches hold one value per entry"):
+    mapping = JetMapping(
+        jets={"pt_reco": "pt_reco", "eta": "eta", "phi": "phi"},
+        truth={"eta_true": "eta_true", "phi_true": "phi_true"},
+        match=DeltaRMatch(),
+    )
+    with pytest.raises(
+        ROOTFileError, match="good.root: the jets branches hold one value per entry"
+    ):
         read_jets(good, mapping=mapping)
 
 
 @pytest.mark.parametrize("fmt", ["ttree", "rntuple"])
-def test_empty_tree_gives_an_empty_table_with_the_columns(small: pd.DataFrame, tmp_path: Path, fmt: str) -> None:
+def test_empty_tree_gives_an_empty_table_with_the_columns(
+    small: pd.DataFrame, tmp_path: Path, fmt: str
+) -> None:
     path = write_root(small.iloc[:0], tmp_path / "empty.root", format=fmt)
     table = read_jets(path)
     assert len(table) == 0 and list(table.columns) == list(small.columns)
@@ -145,8 +174,13 @@ def test_empty_tree_gives_an_empty_table_with_the_columns(small: pd.DataFrame, t
 def test_empty_per_event_tree(tmp_path: Path) -> None:
     path = tmp_path / "noevents.root"
     with uproot.recreate(path) as file:
-        file.mktree("Events", {"Jet_pt": "var * float32", "Jet_idx": "var * int32", "GenJet_pt": "var * float32"})
-    mapping = JetMapping(jets={"pt_reco": "Jet_pt"}, truth={"pt_true": "GenJet_pt"}, match=IndexMatch("Jet_idx"))
+        file.mktree(
+            "Events",
+            {"Jet_pt": "var * float32", "Jet_idx": "var * int32", "GenJet_pt": "var * float32"},
+        )
+    mapping = JetMapping(
+        jets={"pt_reco": "Jet_pt"}, truth={"pt_true": "GenJet_pt"}, match=IndexMatch("Jet_idx")
+    )
     table = read_jets(path, mapping=mapping)
     assert list(table.columns) == ["pt_reco", "pt_true", "weight"] and len(table) == 0
     assert table.pt_reco.dtype == np.float32

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import awkward as ak
 import numpy as np
 import pandas as pd
@@ -20,15 +18,23 @@ def reference_rows(events: dict, reference_match, **kwargs) -> set[tuple[int, in
     """(reco id, truth id) of every match, by the plain-loop reference."""
     rows = set()
     for e in range(len(events["event_id"])):
-        pairs = reference_match(events["jet_eta"][e].tolist(), events["jet_phi"][e].tolist(),
-                                events["tj_eta"][e].tolist(), events["tj_phi"][e].tolist(),
-                                reco_pt=events["jet_pt"][e].tolist(), truth_pt=events["tj_pt"][e].tolist(), **kwargs)
+        pairs = reference_match(
+            events["jet_eta"][e].tolist(),
+            events["jet_phi"][e].tolist(),
+            events["tj_eta"][e].tolist(),
+            events["tj_phi"][e].tolist(),
+            reco_pt=events["jet_pt"][e].tolist(),
+            truth_pt=events["tj_pt"][e].tolist(),
+            **kwargs,
+        )
         rows |= {(events["jet_id"][e][i], events["tj_id"][e][j]) for i, j in pairs}
     return rows
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_delta_r_matching_equals_the_plain_loop(event_files, event_mapping, reference_match, fmt: str) -> None:
+def test_delta_r_matching_equals_the_plain_loop(
+    event_files, event_mapping, reference_match, fmt: str
+) -> None:
     path, events = event_files(fmt)
     table = read_jets(path, mapping=event_mapping)
     expected = reference_rows(events, reference_match)
@@ -61,7 +67,9 @@ def test_event_values_are_broadcast_to_their_jets(event_files, event_mapping) ->
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_isolation_equals_the_plain_loop(event_files, event_mapping, reference_match, fmt: str) -> None:
+def test_isolation_equals_the_plain_loop(
+    event_files, event_mapping, reference_match, fmt: str
+) -> None:
     path, events = event_files(fmt)
     match = DeltaRMatch(max_dr=0.3, truth_isolation=1.0, reco_isolation=0.6, isolation_min_pt=25.0)
     table = read_jets(path, mapping=event_mapping, match=match, columns=["reco_id", "truth_id"])
@@ -76,10 +84,16 @@ def test_index_matching_uses_the_stored_index(event_files, index_mapping) -> Non
     table = read_jets(path, mapping=index_mapping)
     idx = events["jet_truth_idx"]
     valid = idx >= 0
-    expected = set(zip(ak.flatten(events["jet_id"][valid]).tolist(),
-                       ak.flatten(events["tj_id"][idx[valid]]).tolist()))
+    expected = set(
+        zip(
+            ak.flatten(events["jet_id"][valid]).tolist(),
+            ak.flatten(events["tj_id"][idx[valid]]).tolist(),
+        )
+    )
     assert set(zip(table.reco_id, table.truth_id)) == expected
-    np.testing.assert_array_equal(table.pt_true.to_numpy(), ak.flatten(events["tj_pt"][idx[valid]]).to_numpy())
+    np.testing.assert_array_equal(
+        table.pt_true.to_numpy(), ak.flatten(events["tj_pt"][idx[valid]]).to_numpy()
+    )
 
 
 def test_reco_only_mapping_flattens_every_jet(event_files) -> None:
@@ -106,28 +120,58 @@ def test_closest_pair_wins_and_the_loser_takes_the_next_truth() -> None:
     # One event: reco jets at eta 0.05 and 0.12, truth jets at 0 and 0.25. Distances:
     # r0-t0 0.05, r1-t0 0.12, r1-t1 0.13, r0-t1 0.20. The closest pair r0-t0 is kept first,
     # then r1 takes t1 although t0 is closer to it.
-    r = delta_r_match(np.array([0.05, 0.12]), np.zeros(2), np.array([2]),
-                      np.array([0.0, 0.25]), np.zeros(2), np.array([2]), DeltaRMatch())
+    r = delta_r_match(
+        np.array([0.05, 0.12]),
+        np.zeros(2),
+        np.array([2]),
+        np.array([0.0, 0.25]),
+        np.zeros(2),
+        np.array([2]),
+        DeltaRMatch(),
+    )
     assert r.reco.tolist() == [0, 1] and r.truth.tolist() == [0, 1]
     # with the second truth jet out of reach, the second reco jet stays unmatched
-    r = delta_r_match(np.array([0.05, 0.12]), np.zeros(2), np.array([2]),
-                      np.array([0.0, 0.6]), np.zeros(2), np.array([2]), DeltaRMatch())
+    r = delta_r_match(
+        np.array([0.05, 0.12]),
+        np.zeros(2),
+        np.array([2]),
+        np.array([0.0, 0.6]),
+        np.zeros(2),
+        np.array([2]),
+        DeltaRMatch(),
+    )
     assert r.reco.tolist() == [0] and r.truth.tolist() == [0] and r.n_unmatched == 1
 
 
 def test_phi_wraps_around() -> None:
-    r = delta_r_match(np.array([1.0]), np.array([3.1]), np.array([1]),
-                      np.array([1.0]), np.array([-3.1]), np.array([1]), DeltaRMatch(max_dr=0.1))
+    r = delta_r_match(
+        np.array([1.0]),
+        np.array([3.1]),
+        np.array([1]),
+        np.array([1.0]),
+        np.array([-3.1]),
+        np.array([1]),
+        DeltaRMatch(max_dr=0.1),
+    )
     assert r.reco.tolist() == [0]
 
 
 def test_jets_of_different_events_never_match() -> None:
-    r = delta_r_match(np.array([0.0, 2.0]), np.zeros(2), np.array([1, 1]),
-                      np.array([2.0, 0.0]), np.zeros(2), np.array([1, 1]), DeltaRMatch())
+    r = delta_r_match(
+        np.array([0.0, 2.0]),
+        np.zeros(2),
+        np.array([1, 1]),
+        np.array([2.0, 0.0]),
+        np.zeros(2),
+        np.array([1, 1]),
+        DeltaRMatch(),
+    )
     assert r.reco.size == 0 and r.n_unmatched == 2
 
 
-def test_large_chunks_are_matched_block_by_block(monkeypatch: pytest.MonkeyPatch, reference_match) -> None:
+def test_large_chunks_are_matched_block_by_block(
+    monkeypatch: pytest.MonkeyPatch, reference_match
+) -> None:
     import skcal.io._matching as matching
 
     rng = np.random.default_rng(0)
@@ -146,7 +190,9 @@ def test_large_chunks_are_matched_block_by_block(monkeypatch: pytest.MonkeyPatch
     expected = []
     for e in range(len(counts)):
         s = slice(offsets[e], offsets[e + 1])
-        pairs = reference_match(eta[s].tolist(), phi[s].tolist(), t_eta[s].tolist(), t_phi[s].tolist())
+        pairs = reference_match(
+            eta[s].tolist(), phi[s].tolist(), t_eta[s].tolist(), t_phi[s].tolist()
+        )
         expected += [(offsets[e] + i, offsets[e] + j) for i, j in pairs]
     assert list(zip(whole.reco.tolist(), whole.truth.tolist())) == sorted(expected)
 

@@ -7,14 +7,27 @@ import numpy as np
 import pytest
 
 from skcal.exceptions import DataError
-from skcal.io import NANOAOD, PHYSLITE, At, Branch, Clip, Count, Energy, Flavour, InnerSum, JetMapping
+from skcal.io import (
+    NANOAOD,
+    PHYSLITE,
+    At,
+    Branch,
+    Clip,
+    Count,
+    Energy,
+    Flavour,
+    InnerSum,
+    JetMapping,
+)
 
 
 def test_arithmetic_builds_a_tree_that_knows_its_branches() -> None:
     expr = (Branch("a") * (1 - Branch("b")) + 2) / Branch("c") - Branch("a")
     assert expr.branches() == {"a", "b", "c"}
     arrays = {"a": np.array([2.0, 4.0]), "b": np.array([0.5, 0.25]), "c": np.array([3.0, 5.0])}
-    np.testing.assert_allclose(expr.evaluate(arrays), (arrays["a"] * (1 - arrays["b"]) + 2) / arrays["c"] - arrays["a"])
+    np.testing.assert_allclose(
+        expr.evaluate(arrays), (arrays["a"] * (1 - arrays["b"]) + 2) / arrays["c"] - arrays["a"]
+    )
     np.testing.assert_allclose((-Branch("a")).evaluate(arrays), -arrays["a"])
     assert Branch("a") * 2 == Branch("a") * 2  # plain values: comparable, picklable
 
@@ -33,10 +46,16 @@ def test_list_expressions() -> None:
     assert InnerSum("x").evaluate({"x": per_jet}).tolist() == [8, 0, 5]
     assert InnerSum("x", (0, 2)).evaluate({"x": per_jet}).tolist() == [7, 0, 5]
     assert Count("x", exclude=(1, 5)).evaluate({"x": per_jet}).tolist() == [2, 0, 0]
-    assert Clip("y", lower=0.0, upper=1.0).evaluate({"y": np.array([-1.0, 0.5, 2.0])}).tolist() == [0.0, 0.5, 1.0]
+    assert Clip("y", lower=0.0, upper=1.0).evaluate({"y": np.array([-1.0, 0.5, 2.0])}).tolist() == [
+        0.0,
+        0.5,
+        1.0,
+    ]
 
 
-@pytest.mark.parametrize(("signed", "expected"), [(True, [5, 4, 2, 21, 1, 0]), (False, [5, 4, 0, 21, 0, 0])])
+@pytest.mark.parametrize(
+    ("signed", "expected"), [(True, [5, 4, 2, 21, 1, 0]), (False, [5, 4, 0, 21, 0, 0])]
+)
 def test_flavour_conventions(signed: bool, expected: list[int]) -> None:
     arrays = {"h": np.array([5, 4, 0, 0, 0, 0]), "p": np.array([21, 1, -2, 21, -1, 0])}
     assert Flavour("h", "p", signed=signed).evaluate(arrays).tolist() == expected
@@ -57,7 +76,9 @@ def test_mapping_derives_energies_and_weight() -> None:
 
 
 def test_with_columns_and_without() -> None:
-    extended = NANOAOD.with_columns(jets={"qgl": "Jet_qgl"}, event={"rho_central": "fixedGridRhoFastjetCentral"})
+    extended = NANOAOD.with_columns(
+        jets={"qgl": "Jet_qgl"}, event={"rho_central": "fixedGridRhoFastjetCentral"}
+    )
     assert extended.jets["qgl"] == Branch("Jet_qgl") and "rho_central" in extended.columns()
     assert "qgl" not in NANOAOD.columns()  # presets are never modified
     assert "flavour" not in NANOAOD.without("flavour").columns()

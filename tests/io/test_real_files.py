@@ -49,18 +49,37 @@ def physlite(physlite_path: Path) -> pd.DataFrame:
 def test_nanoaod_index_matching_keeps_the_95_usable_matches(nano: pd.DataFrame) -> None:
     # README: 188 reco jets, 97 with Jet_genJetIdx >= 0, 2 of them past the GenJet collection.
     assert len(nano) == 95
-    assert nano.attrs["read_summary"] == {"n_events": 40, "n_reco": 188, "n_unmatched": 93,
-                                          "n_not_isolated": 0, "n_cut": 0, "n_jets": 95}
+    assert nano.attrs["read_summary"] == {
+        "n_events": 40,
+        "n_reco": 188,
+        "n_unmatched": 93,
+        "n_not_isolated": 0,
+        "n_cut": 0,
+        "n_jets": 95,
+    }
     for column in columns.RECO + columns.TRUTH + columns.PILEUP + columns.LABELS:
         assert column in nano.columns
     assert nano.notna().all().all()
 
 
-def test_nanoaod_values_are_those_of_the_indexed_genjet(nano: pd.DataFrame, nano_path: Path) -> None:
+def test_nanoaod_values_are_those_of_the_indexed_genjet(
+    nano: pd.DataFrame, nano_path: Path
+) -> None:
     with uproot.open(nano_path) as file:
-        ev = file["Events"].arrays(["Jet_pt", "Jet_rawFactor", "Jet_genJetIdx", "nGenJet", "GenJet_pt",
-                                    "GenJet_eta", "PV_npvs", "Pileup_nTrueInt", "Jet_hadronFlavour",
-                                    "Jet_partonFlavour"])
+        ev = file["Events"].arrays(
+            [
+                "Jet_pt",
+                "Jet_rawFactor",
+                "Jet_genJetIdx",
+                "nGenJet",
+                "GenJet_pt",
+                "GenJet_eta",
+                "PV_npvs",
+                "Pileup_nTrueInt",
+                "Jet_hadronFlavour",
+                "Jet_partonFlavour",
+            ]
+        )
     idx = ev.Jet_genJetIdx
     valid = (idx >= 0) & (idx < ev.nGenJet)
     expected_true = ak.flatten(ev.GenJet_pt[idx[valid]]).to_numpy()
@@ -70,8 +89,12 @@ def test_nanoaod_values_are_those_of_the_indexed_genjet(nano: pd.DataFrame, nano
     np.testing.assert_allclose(nano.pt_reco.to_numpy(), expected_raw, rtol=1e-6)
     np.testing.assert_array_equal(nano.npv.to_numpy(), expected_npv)
     hadron = ak.flatten(ev.Jet_hadronFlavour[valid]).to_numpy()
-    parton = np.abs(ak.flatten(ev.Jet_partonFlavour[valid]).to_numpy())  # CMS: signed PDG id, 0 for none
-    expected_flavour = np.where(hadron > 0, hadron, np.where(np.isin(parton, [1, 2, 3, 21]), parton, 0))
+    parton = np.abs(
+        ak.flatten(ev.Jet_partonFlavour[valid]).to_numpy()
+    )  # CMS: signed PDG id, 0 for none
+    expected_flavour = np.where(
+        hadron > 0, hadron, np.where(np.isin(parton, [1, 2, 3, 21]), parton, 0)
+    )
     np.testing.assert_array_equal(nano.flavour.to_numpy(), expected_flavour)
     assert {4, 21} <= set(expected_flavour)
 
@@ -106,22 +129,38 @@ def test_nanoaod_dask_chunks_give_the_same_jets(nano: pd.DataFrame, nano_path: P
 def _reference_count(physlite_path: Path, reference_match, **iso) -> int:
     jet, truth = "AnalysisJetsAuxDyn.JetConstitScaleMomentum_", "AntiKt4TruthDressedWZJetsAux."
     with uproot.open(physlite_path) as file:
-        ev = file["CollectionTree"].arrays([jet + "eta", jet + "phi", jet + "pt", truth + "eta", truth + "phi",
-                                            truth + "pt"])
+        ev = file["CollectionTree"].arrays(
+            [jet + "eta", jet + "phi", jet + "pt", truth + "eta", truth + "phi", truth + "pt"]
+        )
     reco_eta, reco_phi, reco_pt = (ev[jet + f].tolist() for f in ("eta", "phi", "pt"))
     truth_eta, truth_phi, truth_pt = (ev[truth + f].tolist() for f in ("eta", "phi", "pt"))
     total = 0
     for e in range(len(ev)):
-        total += len(reference_match(reco_eta[e], reco_phi[e], truth_eta[e], truth_phi[e],
-                                     reco_pt=[p / 1000 for p in reco_pt[e]],
-                                     truth_pt=[p / 1000 for p in truth_pt[e]], **iso))
+        total += len(
+            reference_match(
+                reco_eta[e],
+                reco_phi[e],
+                truth_eta[e],
+                truth_phi[e],
+                reco_pt=[p / 1000 for p in reco_pt[e]],
+                truth_pt=[p / 1000 for p in truth_pt[e]],
+                **iso,
+            )
+        )
     return total
 
 
-def test_physlite_delta_r_matching_count(physlite: pd.DataFrame, physlite_path: Path, reference_match) -> None:
+def test_physlite_delta_r_matching_count(
+    physlite: pd.DataFrame, physlite_path: Path, reference_match
+) -> None:
     summary = physlite.attrs["read_summary"]
     assert summary["n_events"] == 100 and summary["n_reco"] == 881
-    assert len(physlite) == summary["n_jets"] == _reference_count(physlite_path, reference_match) == 369
+    assert (
+        len(physlite)
+        == summary["n_jets"]
+        == _reference_count(physlite_path, reference_match)
+        == 369
+    )
     assert summary["n_unmatched"] == 881 - 369
     assert delta_r(physlite).max() < 0.3
 
@@ -139,14 +178,22 @@ def test_physlite_units_and_responses_are_physical(physlite: pd.DataFrame) -> No
     central = physlite[physlite.eta.abs() < 2.0]
     assert (central.n_trk > 0).mean() > 0.8  # jets in the tracker have tracks
     assert set(np.unique(physlite.flavour)) <= {0, 1, 2, 3, 4, 5, 21}
-    assert {0, 1, 21} <= set(np.unique(physlite.flavour))  # ATLAS's -1 (no parton label) is 0, not light
+    assert {0, 1, 21} <= set(
+        np.unique(physlite.flavour)
+    )  # ATLAS's -1 (no parton label) is 0, not light
 
 
-def test_physlite_atlas_isolation(physlite: pd.DataFrame, physlite_path: Path, reference_match) -> None:
+def test_physlite_atlas_isolation(
+    physlite: pd.DataFrame, physlite_path: Path, reference_match
+) -> None:
     match = DeltaRMatch.atlas(radius=0.4)
-    isolated = read_jets(physlite_path, preset="physlite", match=match, columns=["pt_reco", "pt_true"])
+    isolated = read_jets(
+        physlite_path, preset="physlite", match=match, columns=["pt_reco", "pt_true"]
+    )
     summary = isolated.attrs["read_summary"]
     assert summary["n_jets"] + summary["n_not_isolated"] == len(physlite)
     assert 0 < summary["n_jets"] < len(physlite)
-    expected = _reference_count(physlite_path, reference_match, truth_iso=1.0, reco_iso=0.6, min_pt=7.0)
+    expected = _reference_count(
+        physlite_path, reference_match, truth_iso=1.0, reco_iso=0.6, min_pt=7.0
+    )
     assert summary["n_jets"] == expected

@@ -21,7 +21,9 @@ def test_non_finite_feature_names_column(toy, bad):
         GDNCalibrator(**KW).fit(df, y)
 
 
-@pytest.mark.parametrize("bad, match", [(np.nan, "NaN"), (np.inf, "inf"), (0.0, "positive"), (-1.0, "positive")])
+@pytest.mark.parametrize(
+    "bad, match", [(np.nan, "NaN"), (np.inf, "inf"), (0.0, "positive"), (-1.0, "positive")]
+)
 def test_bad_targets(toy, bad, match):
     X, y = toy
     y = y.copy()
@@ -59,7 +61,14 @@ def test_mismatched_lengths_and_weights(toy):
 
 def test_divergence_is_an_error(toy):
     X, y = toy
-    est = MDNCalibrator(n_components=2, lr=1e6, max_epochs=50, batch_size=64, random_state=0,
-                        module__hidden_sizes=(8,), min_scale=1e-12)
+    est = MDNCalibrator(
+        n_components=2,
+        lr=1e6,
+        max_epochs=50,
+        batch_size=64,
+        random_state=0,
+        module__hidden_sizes=(8,),
+        min_scale=1e-12,
+    )
     with pytest.raises(TrainingDivergedError, match="diverged"):
         est.fit(X * 1e4, y)

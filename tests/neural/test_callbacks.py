@@ -28,7 +28,9 @@ def data():
 def test_monitor_records_what_closure_table_gives(data):
     X, y, truth = data
     monitor = ClosureMonitor(X, y, truth=truth, bins=BINS)
-    net = GDNCalibrator(max_epochs=3, callbacks=[monitor], verbose=0, random_state=0, lr=3e-3).fit(X, y)
+    net = GDNCalibrator(max_epochs=3, callbacks=[monitor], verbose=0, random_state=0, lr=3e-3).fit(
+        X, y
+    )
     assert len(net.history) == 3
     table = closure_table(y / net.predict(X), data=truth, bins=BINS, n_bootstrap=0)
     closure = float((table["mode"] - 1).abs().mean())
@@ -40,8 +42,12 @@ def test_monitor_records_what_closure_table_gives(data):
 def test_early_stopping_on_the_figure_of_merit(data):
     X, y, truth = data
     monitor = ClosureMonitor(X, y, truth=truth, bins=BINS, closure="worst", resolution_weight=0.0)
-    stop = EarlyStopping(monitor="valid_fom", patience=2, threshold=10.0, threshold_mode="abs", load_best=False)
-    net = GDNCalibrator(max_epochs=20, callbacks=[monitor, stop], verbose=0, random_state=0).fit(X, y)
+    stop = EarlyStopping(
+        monitor="valid_fom", patience=2, threshold=10.0, threshold_mode="abs", load_best=False
+    )
+    net = GDNCalibrator(max_epochs=20, callbacks=[monitor, stop], verbose=0, random_state=0).fit(
+        X, y
+    )
     # an impossible improvement threshold stops after patience + 1 epochs
     assert len(net.history) == 3
     assert net.history[-1, "valid_fom"] == pytest.approx(net.history[-1, "valid_closure"])
@@ -50,7 +56,12 @@ def test_early_stopping_on_the_figure_of_merit(data):
 def test_monitor_refuses_bad_validation_data(data):
     X, y, truth = data
     with pytest.raises(DataError, match="same length"):
-        GDNCalibrator(max_epochs=1, verbose=0, callbacks=[ClosureMonitor(X, y[:-1], truth=truth, bins=BINS)]).fit(X, y)
+        GDNCalibrator(
+            max_epochs=1, verbose=0, callbacks=[ClosureMonitor(X, y[:-1], truth=truth, bins=BINS)]
+        ).fit(X, y)
     with pytest.raises(DataError, match="closure"):
-        GDNCalibrator(max_epochs=1, verbose=0,
-                      callbacks=[ClosureMonitor(X, y, truth=truth, bins=BINS, closure="median")]).fit(X, y)
+        GDNCalibrator(
+            max_epochs=1,
+            verbose=0,
+            callbacks=[ClosureMonitor(X, y, truth=truth, bins=BINS, closure="median")],
+        ).fit(X, y)

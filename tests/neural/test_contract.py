@@ -3,7 +3,6 @@ loss, sampling against the predicted moments, save/load, clone, reproducibility.
 
 from __future__ import annotations
 
-import io
 import math
 import pickle
 
@@ -14,8 +13,15 @@ import torch
 from sklearn.base import clone, is_regressor
 from torch.distributions import Categorical, MixtureSameFamily, Normal
 
-from skcal.neural import (AsymmetricNormal, DensityNetwork, GDNCalibrator, MDNCalibrator, PointCalibrator,
-                          PointNetwork, nll_loss)
+from skcal.neural import (
+    AsymmetricNormal,
+    DensityNetwork,
+    GDNCalibrator,
+    MDNCalibrator,
+    PointCalibrator,
+    PointNetwork,
+    nll_loss,
+)
 
 FAMILIES = {
     "gdn": dict(n_components=1, asymmetric=False),
@@ -58,18 +64,33 @@ def test_point_module_gradients():
 def test_losses_equal_analytic_nll():
     y = torch.tensor([0.9, 1.3])
     normal = Normal(torch.tensor([1.0, 1.0]), torch.tensor([0.1, 0.2]))
-    expected = [math.log(s) + 0.5 * math.log(2 * math.pi) + 0.5 * ((v - 1.0) / s) ** 2 for v, s in ((0.9, 0.1), (1.3, 0.2))]
+    expected = [
+        math.log(s) + 0.5 * math.log(2 * math.pi) + 0.5 * ((v - 1.0) / s) ** 2
+        for v, s in ((0.9, 0.1), (1.3, 0.2))
+    ]
     assert nll_loss(normal, y).item() == pytest.approx(np.mean(expected), rel=1e-6, abs=1e-5)
     w = torch.tensor([1.0, 3.0])
-    assert nll_loss(normal, y, w).item() == pytest.approx((expected[0] + 3 * expected[1]) / 4, rel=1e-6, abs=1e-5)
-    mix = MixtureSameFamily(Categorical(probs=torch.tensor([[0.25, 0.75]])),
-                            Normal(torch.tensor([[1.0, 2.0]]), torch.tensor([[0.5, 1.0]])))
+    assert nll_loss(normal, y, w).item() == pytest.approx(
+        (expected[0] + 3 * expected[1]) / 4, rel=1e-6, abs=1e-5
+    )
+    mix = MixtureSameFamily(
+        Categorical(probs=torch.tensor([[0.25, 0.75]])),
+        Normal(torch.tensor([[1.0, 2.0]]), torch.tensor([[0.5, 1.0]])),
+    )
     x = 1.5
-    dens = 0.25 * math.exp(-0.5) / (0.5 * math.sqrt(2 * math.pi)) + 0.75 * math.exp(-0.125) / math.sqrt(2 * math.pi)
-    assert nll_loss(mix, torch.tensor([x])).item() == pytest.approx(-math.log(dens), rel=1e-6, abs=1e-5)
-    far = MixtureSameFamily(Categorical(logits=torch.zeros(1, 2)),
-                            Normal(torch.tensor([[0.0, 1.0]]), torch.tensor([[1e-3, 1e-3]])))
-    assert math.isfinite(nll_loss(far, torch.tensor([0.5])).item())  # log-sum-exp, no underflow to inf
+    dens = 0.25 * math.exp(-0.5) / (0.5 * math.sqrt(2 * math.pi)) + 0.75 * math.exp(
+        -0.125
+    ) / math.sqrt(2 * math.pi)
+    assert nll_loss(mix, torch.tensor([x])).item() == pytest.approx(
+        -math.log(dens), rel=1e-6, abs=1e-5
+    )
+    far = MixtureSameFamily(
+        Categorical(logits=torch.zeros(1, 2)),
+        Normal(torch.tensor([[0.0, 1.0]]), torch.tensor([[1e-3, 1e-3]])),
+    )
+    assert math.isfinite(
+        nll_loss(far, torch.tensor([0.5])).item()
+    )  # log-sum-exp, no underflow to inf
     asym = AsymmetricNormal(torch.tensor([1.0]), torch.tensor([0.1]), torch.tensor([0.2]))
     exp_asym = math.log(0.3 / 2) + 0.5 * math.log(2 * math.pi) + 0.5 * (0.3 / 0.2) ** 2
     assert nll_loss(asym, torch.tensor([1.3])).item() == pytest.approx(exp_asym, rel=1e-6, abs=1e-5)
@@ -92,7 +113,9 @@ def test_estimator_contract(family, toy, tmp_path):
         assert fresh.predict(X[:5]).shape == (5,)
     # clone: same parameters, unfitted, refit gives the same result (bit for bit on CPU)
     twin = clone(est)
-    assert twin.get_params()["module__hidden_sizes"] == (16, 16) and not hasattr(twin, "n_features_in_")
+    assert twin.get_params()["module__hidden_sizes"] == (16, 16) and not hasattr(
+        twin, "n_features_in_"
+    )
     np.testing.assert_array_equal(twin.fit(X, y).predict(X[:50]), pred)
     if family == "point":
         with pytest.raises(ValueError, match="no width"):
@@ -113,8 +136,15 @@ def test_estimator_contract(family, toy, tmp_path):
 
 def test_random_state_and_routed_params(toy):
     X, y = toy
-    a = MDNCalibrator(n_components=2, max_epochs=2, batch_size=128, random_state=3,
-                      module__hidden_sizes=(8,), module__activation="relu", optimizer__weight_decay=1e-4)
+    a = MDNCalibrator(
+        n_components=2,
+        max_epochs=2,
+        batch_size=128,
+        random_state=3,
+        module__hidden_sizes=(8,),
+        module__activation="relu",
+        optimizer__weight_decay=1e-4,
+    )
     b = clone(a).fit(X, y)
     a.fit(X, y)
     for pa, pb in zip(a.module_.parameters(), b.module_.parameters()):

@@ -9,15 +9,25 @@ import pytest
 import torch
 from torch.distributions import Categorical, MixtureSameFamily, Normal
 
-from skcal.neural import AsymmetricNormal, DensityPrediction, Truncated, find_mode, mixture_mode, nll_loss
+from skcal.neural import (
+    AsymmetricNormal,
+    DensityPrediction,
+    Truncated,
+    find_mode,
+    mixture_mode,
+    nll_loss,
+)
 
 torch.set_default_dtype(torch.float32)
 D = torch.float64
 
 
 def _asym():
-    return AsymmetricNormal(torch.tensor([1.0, 0.5], dtype=D), torch.tensor([0.1, 0.3], dtype=D),
-                            torch.tensor([0.25, 0.05], dtype=D))
+    return AsymmetricNormal(
+        torch.tensor([1.0, 0.5], dtype=D),
+        torch.tensor([0.1, 0.3], dtype=D),
+        torch.tensor([0.25, 0.05], dtype=D),
+    )
 
 
 def test_asymmetric_normal_normalised_and_cdf_consistent():
@@ -45,7 +55,9 @@ def test_asymmetric_normal_moments_match_samples():
 def test_asymmetric_nll_is_analytic():
     d = AsymmetricNormal(torch.tensor(1.0), torch.tensor(0.1), torch.tensor(0.3))
     for x, s in ((0.9, 0.1), (1.2, 0.3)):
-        expected = math.log(0.4) + 0.5 * math.log(2 * math.pi) - math.log(2) + 0.5 * ((x - 1) / s) ** 2
+        expected = (
+            math.log(0.4) + 0.5 * math.log(2 * math.pi) - math.log(2) + 0.5 * ((x - 1) / s) ** 2
+        )
         assert nll_loss(d, torch.tensor([x])).item() == pytest.approx(expected, rel=1e-5)
 
 
@@ -59,12 +71,16 @@ def test_truncated_normalisation_and_exclusion():
     # the ATLAS truncated loss: NLL + log(mass in window), excluded jets out of the mean
     y = torch.tensor([0.5, 10.0], dtype=D)
     expected = -base.log_prob(y[:1]).item() + math.log(math.erf(1.5 / math.sqrt(2)))
-    got = nll_loss(Normal(torch.zeros(2, dtype=D), torch.full((2,), 2.0, dtype=D)), y, truncation=1.5)
+    got = nll_loss(
+        Normal(torch.zeros(2, dtype=D), torch.full((2,), 2.0, dtype=D)), y, truncation=1.5
+    )
     assert got.item() == pytest.approx(expected, rel=1e-9)
 
 
 def test_truncated_asymmetric_window():
-    t = Truncated(AsymmetricNormal(torch.tensor([0.0]), torch.tensor([1.0]), torch.tensor([2.0])), 2.0)
+    t = Truncated(
+        AsymmetricNormal(torch.tensor([0.0]), torch.tensor([1.0]), torch.tensor([2.0])), 2.0
+    )
     assert t.log_prob(torch.tensor([-2.1])).item() == -math.inf
     assert math.isfinite(t.log_prob(torch.tensor([3.9])).item())
 
@@ -82,7 +98,9 @@ def _random_mixture(n, k, asymmetric, seed):
 def test_mixture_mode_matches_dense_grid(asymmetric):
     mix = _random_mixture(60, 3, asymmetric, seed=1)
     comp = mix.component_distribution
-    mode = find_mode(mix.log_prob, comp.mode.T, comp.mode.min(1).values - 1, comp.mode.max(1).values + 1)
+    mode = find_mode(
+        mix.log_prob, comp.mode.T, comp.mode.min(1).values - 1, comp.mode.max(1).values + 1
+    )
     grid = torch.linspace(-1.0, 3.0, 40_001, dtype=D)[:, None]
     lp = torch.cat([mix.log_prob(g) for g in grid.split(20000)])
     dense = grid[lp.argmax(0), 0]
@@ -98,7 +116,9 @@ def test_log_target_mode_uses_jacobian():
     raw = torch.tensor([[0.0, 0.3], [-0.2, 0.1]])
     pred = DensityPrediction(raw, lambda r: Normal(r[:, 0], r[:, 1]), target="log")
     np.testing.assert_allclose(pred.mode(), np.exp([-0.09, -0.21]), rtol=1e-6)
-    target_space = DensityPrediction(raw, lambda r: Normal(r[:, 0], r[:, 1]), target="log", mode_space="target")
+    target_space = DensityPrediction(
+        raw, lambda r: Normal(r[:, 0], r[:, 1]), target="log", mode_space="target"
+    )
     np.testing.assert_allclose(target_space.mode(), np.exp([0.0, -0.2]), rtol=1e-6)
     np.testing.assert_allclose(pred.mean(), np.exp([0.045, -0.195]), rtol=1e-5)  # log-normal mean
     r = np.linspace(0.2, 3, 100001)[:, None]
@@ -115,16 +135,19 @@ def test_prediction_moments_quantiles_and_samples_agree(target):
         if target == "response":
             return mix
         c = mix.component_distribution  # rescale to log10 r around 0
-        return MixtureSameFamily(mix.mixture_distribution,
-                                 AsymmetricNormal((c.loc - 1) / 5, c.scale_low / 5, c.scale_high / 5))
+        return MixtureSameFamily(
+            mix.mixture_distribution,
+            AsymmetricNormal((c.loc - 1) / 5, c.scale_low / 5, c.scale_high / 5),
+        )
 
     pred = DensityPrediction(raw, build, target=target)
     s = pred.sample(200_000, random_state=0)
     assert s.shape == (5, 200_000)
     np.testing.assert_allclose(s.mean(1), pred.mean(), rtol=2e-3)
     np.testing.assert_allclose(s.std(1), pred.std(), rtol=2e-2)
-    np.testing.assert_allclose(np.quantile(s, [0.16, 0.5, 0.84], axis=1), pred.quantile([0.16, 0.5, 0.84]),
-                               rtol=3e-3)
+    np.testing.assert_allclose(
+        np.quantile(s, [0.16, 0.5, 0.84], axis=1), pred.quantile([0.16, 0.5, 0.84]), rtol=3e-3
+    )
     assert pred.quantile(0.5).shape == (5,)
 
 
@@ -142,8 +165,12 @@ def test_fast_mixture_mode_matches_dense_grid(asymmetric, slope):
     step = float(grid[1, 0] - grid[0, 0])
     assert (mode - dense).abs().max().item() <= step
     # and never below the slower grid + golden-section search (which misses some narrow peaks)
-    old = find_mode(lambda t: mix.log_prob(t) + slope * t, mix.component_distribution.mode.T,
-                    grid[0, 0].expand(200), grid[-1, 0].expand(200))
+    old = find_mode(
+        lambda t: mix.log_prob(t) + slope * t,
+        mix.component_distribution.mode.T,
+        grid[0, 0].expand(200),
+        grid[-1, 0].expand(200),
+    )
     assert bool((at_mode >= mix.log_prob(old[None])[0] + slope * old - 1e-9).all())
     if slope == 0.0:  # the mode is not the largest component's: it is found nonetheless
         comp = mix.component_distribution
@@ -152,7 +179,10 @@ def test_fast_mixture_mode_matches_dense_grid(asymmetric, slope):
 
 
 def test_mixture_mode_of_one_split_normal_with_jacobian():
-    d = AsymmetricNormal(torch.tensor([0.0, 0.0], dtype=D), torch.tensor([0.1, 0.3], dtype=D),
-                         torch.tensor([0.2, 0.05], dtype=D))
+    d = AsymmetricNormal(
+        torch.tensor([0.0, 0.0], dtype=D),
+        torch.tensor([0.1, 0.3], dtype=D),
+        torch.tensor([0.2, 0.05], dtype=D),
+    )
     np.testing.assert_allclose(mixture_mode(d, -1.0), [-0.01, -0.09], atol=1e-12)  # mu - s_low^2
     np.testing.assert_allclose(mixture_mode(d, 2.0), [0.08, 0.005], atol=1e-12)  # mu + 2 s_high^2

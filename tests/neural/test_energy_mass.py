@@ -31,26 +31,41 @@ def jets():
     eta = rng.uniform(-2, 2, n)
     d2 = rng.uniform(0, 3, n)
     X = pd.DataFrame({"log_e": rng.uniform(5, 8, n), "eta": eta, "d2": d2})
-    r_e = (0.8 - 0.1 * np.exp(-0.5 * ((np.abs(eta) - 1.45) / 0.1) ** 2)) * (1 + 0.04 * rng.normal(size=n))
+    r_e = (0.8 - 0.1 * np.exp(-0.5 * ((np.abs(eta) - 1.45) / 0.1) ** 2)) * (
+        1 + 0.04 * rng.normal(size=n)
+    )
     r_m = (0.9 + 0.1 * d2) * (1 + 0.08 * rng.normal(size=n))
     return X, np.column_stack([r_e, r_m])
 
 
 def _two_stages(batch=(200, 300)):
-    return [Stage(epochs=2, batch_size=batch[0], lr=3e-3, optimizer="adam"),
-            Stage(epochs=2, batch_size=batch[1], lr=3e-3, loss={"energy": None, "mass": "gaussian"},
-                  truncation=2.0, optimizer="adam", frozen=("core", "energy"))]
+    return [
+        Stage(epochs=2, batch_size=batch[0], lr=3e-3, optimizer="adam"),
+        Stage(
+            epochs=2,
+            batch_size=batch[1],
+            lr=3e-3,
+            loss={"energy": None, "mass": "gaussian"},
+            truncation=2.0,
+            optimizer="adam",
+            frozen=("core", "energy"),
+        ),
+    ]
 
 
 def _fit(X, y, sample_weight=None, **kw):
     kw.setdefault("schedule", _two_stages())
-    return EnergyMassCalibrator(random_state=0, **SMALL, **kw).fit(X, y, sample_weight=sample_weight)
+    return EnergyMassCalibrator(random_state=0, **SMALL, **kw).fit(
+        X, y, sample_weight=sample_weight
+    )
 
 
 # --------------------------------------------------------------------- network
 def test_fork_and_residual_shapes():
     torch.manual_seed(0)
-    net = EnergyMassNetwork(5, eta_index=1, core_sizes=(16, 16), branch_sizes=(12, 10), residual_sizes=(7,))
+    net = EnergyMassNetwork(
+        5, eta_index=1, core_sizes=(16, 16), branch_sizes=(12, 10), residual_sizes=(7,)
+    )
     x = torch.randn(9, 5)
     h0 = net.processed(x)
     assert h0.shape == (9, 5 + 11)
@@ -58,12 +73,19 @@ def test_fork_and_residual_shapes():
     assert core.shape == (9, 16)
     assert net.energy(core).shape == net.mass(core).shape == (9, 10)
     weights = net.residual(h0)
-    assert weights.shape == (9, 10)  # one multiplicative weight per unit of the mass branch's last layer
+    assert weights.shape == (
+        9,
+        10,
+    )  # one multiplicative weight per unit of the mass branch's last layer
     assert torch.allclose(weights.sum(dim=1), torch.ones(9)) and bool((weights >= 0).all())
     out = net(x)
     assert out.shape == (9, 6)
-    assert bool(((out[:, [0, 3]] > 0) & (out[:, [0, 3]] < 2)).all()) and bool((out[:, [1, 2, 4, 5]] > 0).all())
-    assert EnergyMassNetwork(5, eta_index=None, core_sizes=(4,), branch_sizes=(4,)).processed(x).shape == (9, 5)
+    assert bool(((out[:, [0, 3]] > 0) & (out[:, [0, 3]] < 2)).all()) and bool(
+        (out[:, [1, 2, 4, 5]] > 0).all()
+    )
+    assert EnergyMassNetwork(5, eta_index=None, core_sizes=(4,), branch_sizes=(4,)).processed(
+        x
+    ).shape == (9, 5)
 
 
 def test_residual_connection_multiplies_the_mass_branch_only():
@@ -83,7 +105,9 @@ def test_residual_connection_multiplies_the_mass_branch_only():
 
 
 def test_every_group_gets_gradients():
-    net = EnergyMassNetwork(4, eta_index=2, core_sizes=(8,), branch_sizes=(6, 6), residual_sizes=(5,))
+    net = EnergyMassNetwork(
+        4, eta_index=2, core_sizes=(8,), branch_sizes=(6, 6), residual_sizes=(5,)
+    )
     net(torch.randn(16, 4)).sum().backward()
     for group, params in net.parameter_groups().items():
         for name, p in params:
@@ -105,17 +129,33 @@ def test_builtin_annotation_equals_the_transformer():
 # -------------------------------------------------------------------- training
 def test_stages_run_in_order_with_their_batch_sizes(jets):
     X, y = jets
-    stages = [Stage(1, 400, 1e-3, optimizer="adam"), Stage(2, 600, 1e-3, optimizer="radam"),
-              Stage(1, 1200, 1e-4, optimizer="adam", loss={"energy": None, "mass": "asymmetric"},
-                    frozen=("core", "energy"))]
+    stages = [
+        Stage(1, 400, 1e-3, optimizer="adam"),
+        Stage(2, 600, 1e-3, optimizer="radam"),
+        Stage(
+            1,
+            1200,
+            1e-4,
+            optimizer="adam",
+            loss={"energy": None, "mass": "asymmetric"},
+            frozen=("core", "energy"),
+        ),
+    ]
     cal = _fit(X, y, schedule=stages)
     h = cal.history
     assert h[:, "stage"] == [0, 1, 1, 2]
     assert h[:, "stage_batch_size"] == [400, 600, 600, 1200]
     assert h[:, "stage_lr"] == [1e-3, 1e-3, 1e-3, 1e-4]
-    assert [h[i, "batches", :, "train_batch_size"] for i in range(4)] == [[400] * 3, [600] * 2, [600] * 2, [1200]]
+    assert [h[i, "batches", :, "train_batch_size"] for i in range(4)] == [
+        [400] * 3,
+        [600] * 2,
+        [600] * 2,
+        [1200],
+    ]
     # the mass-only stage computes no energy loss
-    assert "train_loss_energy" not in h[-1, "batches", 0] and "train_loss_mass" in h[-1, "batches", 0]
+    assert (
+        "train_loss_energy" not in h[-1, "batches", 0] and "train_loss_mass" in h[-1, "batches", 0]
+    )
     assert "train_loss_energy" in h[0, "batches", 0]
     assert type(cal.optimizer_).__name__ == "Adam"  # the last stage's optimizer
     assert cal.loss_variants_ == {"energy": "asymmetric", "mass": "asymmetric"}
@@ -123,7 +163,9 @@ def test_stages_run_in_order_with_their_batch_sizes(jets):
 
 def test_epoch_and_batch_scales(jets):
     X, y = jets
-    cal = _fit(X, y, schedule=[Stage(4, 100, 1e-3, optimizer="adam")], epoch_scale=0.5, batch_scale=4)
+    cal = _fit(
+        X, y, schedule=[Stage(4, 100, 1e-3, optimizer="adam")], epoch_scale=0.5, batch_scale=4
+    )
     assert cal.history[:, "stage_batch_size"] == [400, 400]
 
 
@@ -143,12 +185,18 @@ def test_mass_only_stage_freezes_energy_and_core(jets):
     groups = cal.module_.parameter_groups()
     for group in ("core", "energy"):
         for name, _ in groups[group]:
-            key = next(k for k in after if k.endswith(name) and k.startswith({"core": "core",
-                                                                              "energy": "energy"}[group]))
+            key = next(
+                k
+                for k in after
+                if k.endswith(name) and k.startswith({"core": "core", "energy": "energy"}[group])
+            )
             assert torch.equal(snap.state_[key], after[key]), key
-    changed = {group: any(not torch.equal(snap.state_[k], after[k]) for k in after
-                          if k.split(".")[0] in prefixes)
-               for group, prefixes in {"mass": ("mass", "mass_head"), "residual": ("residual",)}.items()}
+    changed = {
+        group: any(
+            not torch.equal(snap.state_[k], after[k]) for k in after if k.split(".")[0] in prefixes
+        )
+        for group, prefixes in {"mass": ("mass", "mass_head"), "residual": ("residual",)}.items()
+    }
     assert changed == {"mass": True, "residual": True}
     assert all(p.requires_grad for p in cal.module_.parameters())  # unfrozen after training
     assert cal.loss_variants_ == {"energy": "asymmetric", "mass": "gaussian"}
@@ -156,9 +204,14 @@ def test_mass_only_stage_freezes_energy_and_core(jets):
 
 def test_learns_both_responses(jets):
     X, y = jets
-    cal = EnergyMassCalibrator(schedule=[Stage(20, 100, 5e-3, optimizer="adam"),
-                                         Stage(10, 100, 1e-3, optimizer="adam", truncation=3.0)],
-                               random_state=0, **SMALL).fit(X, y)
+    cal = EnergyMassCalibrator(
+        schedule=[
+            Stage(20, 100, 5e-3, optimizer="adam"),
+            Stage(10, 100, 1e-3, optimizer="adam", truncation=3.0),
+        ],
+        random_state=0,
+        **SMALL,
+    ).fit(X, y)
     R = cal.predict(X)
     crack = np.abs(np.abs(X["eta"]) - 1.45) < 0.1
     assert R[crack, 0].mean() < R[~crack, 0].mean() - 0.04  # the energy dip at the crack
@@ -169,7 +222,9 @@ def test_reproducible_and_weights_matter(jets):
     X, y = jets
     a, b = _fit(X, y).predict(X), _fit(X, y).predict(X)
     np.testing.assert_array_equal(a, b)
-    np.testing.assert_allclose(a, _fit(X, y, sample_weight=np.full(len(X), 3.0)).predict(X), rtol=1e-5)
+    np.testing.assert_allclose(
+        a, _fit(X, y, sample_weight=np.full(len(X), 3.0)).predict(X), rtol=1e-5
+    )
     w = (X["d2"] > 1.5).to_numpy(dtype=float)
     assert not np.allclose(a, _fit(X, y, sample_weight=w).predict(X))
 
@@ -187,7 +242,9 @@ def test_density_api_and_save_load(jets):
     assert cal.sample(X[:20], 7, random_state=0).shape == (20, 7, 2)
     loaded = pickle.loads(pickle.dumps(cal))
     np.testing.assert_array_equal(cal.predict(X), loaded.predict(X))
-    np.testing.assert_array_equal(cal.predict(X, return_std=True)[1], loaded.predict(X, return_std=True)[1])
+    np.testing.assert_array_equal(
+        cal.predict(X, return_std=True)[1], loaded.predict(X, return_std=True)[1]
+    )
     params = clone(cal).get_params()
     assert params["schedule"] == cal.schedule and params["module__core_sizes"] == (16,)
     assert not hasattr(clone(cal), "module_")
@@ -197,8 +254,12 @@ def test_dask_streaming_matches_in_memory_prediction(jets):
     X, y = jets
     Xd = dd.from_pandas(X, npartitions=4)
     yd = dd.from_pandas(pd.DataFrame(y, columns=["r_e", "r_m"]), npartitions=4)
-    cal = EnergyMassCalibrator(schedule=[Stage(1, 250, 1e-3, optimizer="adam")], random_state=0,
-                               buffer_partitions=2, **SMALL).fit(Xd, yd)
+    cal = EnergyMassCalibrator(
+        schedule=[Stage(1, 250, 1e-3, optimizer="adam")],
+        random_state=0,
+        buffer_partitions=2,
+        **SMALL,
+    ).fit(Xd, yd)
     assert sum(cal.history[0, "batches", :, "train_batch_size"]) == len(X)
     out = cal.predict(Xd)
     assert list(out.columns) == ["r_e", "r_m"]

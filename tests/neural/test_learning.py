@@ -28,16 +28,29 @@ def jets():
 
 
 def _pipe(est):
-    return make_pipeline(LogTransformer(columns=["e_reco", "pt_reco"]), EtaAnnotation(), SymmetricScaler(),
-                         est).set_output(transform="pandas")
+    return make_pipeline(
+        LogTransformer(columns=["e_reco", "pt_reco"]), EtaAnnotation(), SymmetricScaler(), est
+    ).set_output(transform="pandas")
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("est", [
-    GDNCalibrator(max_epochs=25, batch_size=512, lr=3e-3, random_state=0, module__hidden_sizes=(64, 64)),
-    MDNCalibrator(n_components=3, max_epochs=25, batch_size=512, lr=3e-3, random_state=0,
-                  module__hidden_sizes=(64, 64)),
-], ids=["gdn", "mdn"])
+@pytest.mark.parametrize(
+    "est",
+    [
+        GDNCalibrator(
+            max_epochs=25, batch_size=512, lr=3e-3, random_state=0, module__hidden_sizes=(64, 64)
+        ),
+        MDNCalibrator(
+            n_components=3,
+            max_epochs=25,
+            batch_size=512,
+            lr=3e-3,
+            random_state=0,
+            module__hidden_sizes=(64, 64),
+        ),
+    ],
+    ids=["gdn", "mdn"],
+)
 def test_recovers_oracle_with_calibrated_widths(jets, est):
     train, test = jets.iloc[:20_000], jets.iloc[20_000:]
     r_train = (train.e_reco / train.e_true).to_numpy()

@@ -34,7 +34,9 @@ def test_paper_schedule_is_table_3():
         assert (stage.epochs, stage.batch_size, stage.lr) == (epochs, batch, lr)
         assert stage.truncation == {"energy": t_e, "mass": t_m}
     assert [s.optimizer for s in PAPER_SCHEDULE] == ["radam"] * 4 + ["diffgrad"] * 7
-    assert all(s.loss == {"energy": "asymmetric", "mass": "asymmetric"} for s in PAPER_SCHEDULE[:10])
+    assert all(
+        s.loss == {"energy": "asymmetric", "mass": "asymmetric"} for s in PAPER_SCHEDULE[:10]
+    )
     last = PAPER_SCHEDULE[-1]
     assert last.loss == {"energy": None, "mass": "gaussian"} and last.frozen == ("core", "energy")
     assert all(s.frozen == () for s in PAPER_SCHEDULE[:10])
@@ -57,25 +59,66 @@ def test_stage_is_frozen_and_normalised():
         stage.batch_size = 16
 
 
-@pytest.mark.parametrize("spec, match", [
-    ({"epochs": 1, "batch_size": 8, "lr": 1e-3, "batchsize": 9}, r"unknown key 'batchsize'; valid keys are \['epochs'"),
-    ({"epochs": 1, "batch_size": 0, "lr": 1e-3}, "batch_size must be a positive integer, got 0"),
-    ({"epochs": 1, "batch_size": -5, "lr": 1e-3}, "batch_size must be a positive integer, got -5"),
-    ({"epochs": 0, "batch_size": 8, "lr": 1e-3}, "epochs must be a positive integer, got 0"),
-    ({"epochs": True, "batch_size": 8, "lr": 1e-3}, "epochs must be a positive integer"),
-    ({"epochs": 1, "batch_size": 8, "lr": -1.0}, "lr must be a positive number"),
-    ({"epochs": 1, "batch_size": 8}, r"missing key\(s\) \['lr'\]"),
-    ({"epochs": 1, "batch_size": 8, "lr": 1e-3, "loss": {"energy": "gaussian", "mas": "gaussian"}},
-     r"unknown target 'mas'; valid targets are \['energy', 'mass'\]"),
-    ({"epochs": 1, "batch_size": 8, "lr": 1e-3, "loss": "laplace"}, "unknown variant 'laplace'"),
-    ({"epochs": 1, "batch_size": 8, "lr": 1e-3, "loss": {"energy": None, "mass": None}}, "at least one target"),
-    ({"epochs": 1, "batch_size": 8, "lr": 1e-3, "truncation": 0.0}, "truncation for 'energy' must be a positive"),
-    ({"epochs": 1, "batch_size": 8, "lr": 1e-3, "optimizer": "adagrad"}, "unknown optimizer 'adagrad'"),
-    ({"epochs": 1, "batch_size": 8, "lr": 1e-3, "frozen": ("core", "trunk")},
-     r"unknown parameter group 'trunk'; valid groups are \['core', 'energy', 'mass', 'residual'\]"),
-    ({"epochs": 1, "batch_size": 8, "lr": 1e-3, "loss": {"energy": "gaussian", "mass": None},
-      "frozen": ("core", "energy")}, "leaves no parameter"),
-])
+@pytest.mark.parametrize(
+    "spec, match",
+    [
+        (
+            {"epochs": 1, "batch_size": 8, "lr": 1e-3, "batchsize": 9},
+            r"unknown key 'batchsize'; valid keys are \['epochs'",
+        ),
+        (
+            {"epochs": 1, "batch_size": 0, "lr": 1e-3},
+            "batch_size must be a positive integer, got 0",
+        ),
+        (
+            {"epochs": 1, "batch_size": -5, "lr": 1e-3},
+            "batch_size must be a positive integer, got -5",
+        ),
+        ({"epochs": 0, "batch_size": 8, "lr": 1e-3}, "epochs must be a positive integer, got 0"),
+        ({"epochs": True, "batch_size": 8, "lr": 1e-3}, "epochs must be a positive integer"),
+        ({"epochs": 1, "batch_size": 8, "lr": -1.0}, "lr must be a positive number"),
+        ({"epochs": 1, "batch_size": 8}, r"missing key\(s\) \['lr'\]"),
+        (
+            {
+                "epochs": 1,
+                "batch_size": 8,
+                "lr": 1e-3,
+                "loss": {"energy": "gaussian", "mas": "gaussian"},
+            },
+            r"unknown target 'mas'; valid targets are \['energy', 'mass'\]",
+        ),
+        (
+            {"epochs": 1, "batch_size": 8, "lr": 1e-3, "loss": "laplace"},
+            "unknown variant 'laplace'",
+        ),
+        (
+            {"epochs": 1, "batch_size": 8, "lr": 1e-3, "loss": {"energy": None, "mass": None}},
+            "at least one target",
+        ),
+        (
+            {"epochs": 1, "batch_size": 8, "lr": 1e-3, "truncation": 0.0},
+            "truncation for 'energy' must be a positive",
+        ),
+        (
+            {"epochs": 1, "batch_size": 8, "lr": 1e-3, "optimizer": "adagrad"},
+            "unknown optimizer 'adagrad'",
+        ),
+        (
+            {"epochs": 1, "batch_size": 8, "lr": 1e-3, "frozen": ("core", "trunk")},
+            r"unknown parameter group 'trunk'; valid groups are \['core', 'energy', 'mass', 'residual'\]",
+        ),
+        (
+            {
+                "epochs": 1,
+                "batch_size": 8,
+                "lr": 1e-3,
+                "loss": {"energy": "gaussian", "mass": None},
+                "frozen": ("core", "energy"),
+            },
+            "leaves no parameter",
+        ),
+    ],
+)
 def test_bad_stage_is_refused(spec, match):
     with pytest.raises(DataError, match=match):
         Stage.from_dict(spec)
@@ -85,7 +128,9 @@ def test_bad_schedule_is_refused():
     for bad in ([], "paper", Stage(1, 8, 1e-3), None):
         with pytest.raises(DataError, match="non-empty sequence"):
             as_schedule(bad)
-    assert as_schedule([Stage(1, 8, 1e-3), {"epochs": 2, "batch_size": 4, "lr": 1e-2}])[1].epochs == 2
+    assert (
+        as_schedule([Stage(1, 8, 1e-3), {"epochs": 2, "batch_size": 4, "lr": 1e-2}])[1].epochs == 2
+    )
 
 
 def test_radam_and_an_optimizer_class():
@@ -103,7 +148,9 @@ def test_diffgrad_first_step():
     opt = make_optimizer("diffgrad", [p], 0.1)
     p.grad = torch.tensor([2.0, -0.5])
     opt.step()
-    expected = torch.tensor([1.0, -1.0]) - 0.1 * torch.sigmoid(torch.tensor([2.0, 0.5])) * torch.tensor([1.0, -1.0])
+    expected = torch.tensor([1.0, -1.0]) - 0.1 * torch.sigmoid(
+        torch.tensor([2.0, 0.5])
+    ) * torch.tensor([1.0, -1.0])
     assert torch.allclose(p.detach(), expected, atol=1e-6)
     # second step: identical gradient -> friction sigmoid(0) = 0.5
     before = p.detach().clone()
@@ -111,7 +158,9 @@ def test_diffgrad_first_step():
     opt.step()
     step = (before - p.detach()).abs()
     assert torch.allclose(step, torch.full((2,), 0.1 * 0.5), atol=1e-4)
-    assert not math.isclose(float(step[0]), float(0.1 * torch.sigmoid(torch.tensor(2.0))), rel_tol=1e-3)
+    assert not math.isclose(
+        float(step[0]), float(0.1 * torch.sigmoid(torch.tensor(2.0))), rel_tol=1e-3
+    )
 
 
 def test_diffgrad_without_the_extra_names_the_install(monkeypatch):

@@ -6,21 +6,30 @@ they then run and must fail (an unexpected pass is reported as XPASS).
 
 from __future__ import annotations
 
-import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skcal.neural import GDNCalibrator, MDNCalibrator, PointCalibrator
 
 SMALL = dict(max_epochs=2, batch_size=64, random_state=0, module__hidden_sizes=(8,))
 
-ESTIMATORS = [GDNCalibrator(**SMALL), MDNCalibrator(n_components=2, **SMALL), PointCalibrator(**SMALL)]
+ESTIMATORS = [
+    GDNCalibrator(**SMALL),
+    MDNCalibrator(n_components=2, **SMALL),
+    PointCalibrator(**SMALL),
+]
 
-_SKORCH_INIT = ("skorch's NeuralNet.__init__ sets history_, initialized_ and virtual_params_ and stores routed "
-                "parameters (module__hidden_sizes) as attributes")
-_SKORCH_PRIVATE = ("skorch keeps _params_to_validate in __dict__, so get_params lists it and the check sets it to "
-                   "a number, which skorch's set_params then cannot use")
-_MINIBATCH = ("shuffled minibatch training: a jet of weight 2 and two copies of it fall into different batches, "
-              "so the fits differ (the weights are honoured in the loss: tests/neural/test_contract.py)")
+_SKORCH_INIT = (
+    "skorch's NeuralNet.__init__ sets history_, initialized_ and virtual_params_ and stores routed "
+    "parameters (module__hidden_sizes) as attributes"
+)
+_SKORCH_PRIVATE = (
+    "skorch keeps _params_to_validate in __dict__, so get_params lists it and the check sets it to "
+    "a number, which skorch's set_params then cannot use"
+)
+_MINIBATCH = (
+    "shuffled minibatch training: a jet of weight 2 and two copies of it fall into different batches, "
+    "so the fits differ (the weights are honoured in the loss: tests/neural/test_contract.py)"
+)
 _TOY = "a 2-epoch, 8-unit net on the check's 200-sample toy data does not reach the R^2 that the check asks for"
 
 

@@ -31,13 +31,16 @@ def test_fraction_records_valid_loss_each_epoch(toy):
 def test_explicit_validation_loss_is_the_weighted_nll(toy):
     X, y = toy
     w = np.linspace(0.5, 2.0, 500)
-    est = MDNCalibrator(n_components=2, max_epochs=2, **KW).fit(X[:1500], y[:1500], X_val=X[1500:],
-                                                                  y_val=y[1500:], sample_weight_val=w)
+    est = MDNCalibrator(n_components=2, max_epochs=2, **KW).fit(
+        X[:1500], y[:1500], X_val=X[1500:], y_val=y[1500:], sample_weight_val=w
+    )
     assert sum(est.history[-1, "batches", :, "train_batch_size"]) == 1500
     est.module_.eval()
     with torch.no_grad():
         dist = est.module_(torch.from_numpy(X[1500:]))
-        expected = nll_loss(dist, torch.from_numpy(y[1500:].astype(np.float32)), torch.from_numpy(w).float())
+        expected = nll_loss(
+            dist, torch.from_numpy(y[1500:].astype(np.float32)), torch.from_numpy(w).float()
+        )
     assert est.history[-1, "valid_loss"] == pytest.approx(expected.item(), rel=1e-5)
 
 
@@ -45,9 +48,15 @@ def test_early_stopping_on_valid_loss(toy):
     X, y = toy
     # a validation set unrelated to the training jets: its loss stops improving at once
     rng = np.random.default_rng(5)
-    est = PointCalibrator(max_epochs=50, lr=1e-2, callbacks=[("stop", EarlyStopping(monitor="valid_loss", patience=2))],
-                          **KW)
-    est.fit(X, y, X_val=rng.normal(size=(300, 3)).astype(np.float32), y_val=rng.uniform(0.5, 2.0, 300))
+    est = PointCalibrator(
+        max_epochs=50,
+        lr=1e-2,
+        callbacks=[("stop", EarlyStopping(monitor="valid_loss", patience=2))],
+        **KW,
+    )
+    est.fit(
+        X, y, X_val=rng.normal(size=(300, 3)).astype(np.float32), y_val=rng.uniform(0.5, 2.0, 300)
+    )
     assert len(est.history) < 50
     assert est.get_params()["callbacks__stop__patience"] == 2
 
@@ -84,4 +93,6 @@ def test_bad_validation_settings(toy):
     with pytest.raises(ValueError, match="train_split"):
         GDNCalibrator(train_split=lambda ds: (ds, None), **KW).fit(X, y)
     with pytest.raises(DataError, match="partition"):
-        GDNCalibrator(validation_fraction=0.5, **KW).fit(da.from_array(X, chunks=(2000, 3)), da.from_array(y))
+        GDNCalibrator(validation_fraction=0.5, **KW).fit(
+            da.from_array(X, chunks=(2000, 3)), da.from_array(y)
+        )

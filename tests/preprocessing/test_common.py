@@ -221,4 +221,3 @@ def test_one_dimensional_input_is_refused(features, name):
 
 def test_errors_are_value_errors():
     assert issubclass(DataError, ValueError)
-

@@ -7,12 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import mlflow
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.pipeline import make_pipeline
 
+import mlflow
 from skcal.datasets import make_jets
 from skcal.exceptions import DataError, ModelNotFoundError, NotFittedError
 from skcal.inversion import NumericalInversion
@@ -27,7 +27,7 @@ def jets() -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def fitted(jets: pd.DataFrame):  # noqa: ANN201
+def fitted(jets: pd.DataFrame):
     return make_pipeline(NumericalInversion()).fit(jets[FEATURES], jets.e_reco / jets.e_true)
 
 
@@ -38,10 +38,12 @@ def store(tmp_path: Path) -> Path:
     mlflow.set_tracking_uri(None)
 
 
-def test_registered_model_loads_by_alias_in_a_fresh_process(store: Path, fitted, jets: pd.DataFrame,
-                                                             tmp_path: Path) -> None:
-    logged = log_calibrator(fitted, jets.head(), name="jes-smallR", alias="champion",
-                            metrics={"worst_closure": 0.004})
+def test_registered_model_loads_by_alias_in_a_fresh_process(
+    store: Path, fitted, jets: pd.DataFrame, tmp_path: Path
+) -> None:
+    logged = log_calibrator(
+        fitted, jets.head(), name="jes-smallR", alias="champion", metrics={"worst_closure": 0.004}
+    )
     assert logged.registry_uri == "models:/jes-smallR@champion" and logged.version == 1
     test = jets.iloc[:2000]
     test.to_parquet(tmp_path / "test.parquet")
@@ -50,25 +52,37 @@ def test_registered_model_loads_by_alias_in_a_fresh_process(store: Path, fitted,
 import numpy as np, pandas as pd, mlflow
 from skcal.tracking import load_calibrator, use_store
 use_store(root={str(store)!r})
-test = pd.read_parquet({str(tmp_path / 'test.parquet')!r})
+test = pd.read_parquet({str(tmp_path / "test.parquet")!r})
 pipe = load_calibrator("models:/jes-smallR@champion")
-assert np.array_equal(pipe.predict(test[{FEATURES!r}]), np.load({str(tmp_path / 'expected.npy')!r}))
+assert np.array_equal(pipe.predict(test[{FEATURES!r}]), np.load({str(tmp_path / "expected.npy")!r}))
 out = mlflow.pyfunc.load_model("models:/jes-smallR@champion").predict(test)
-assert np.array_equal(out["r_pred"].to_numpy(), np.load({str(tmp_path / 'expected.npy')!r}))
+assert np.array_equal(out["r_pred"].to_numpy(), np.load({str(tmp_path / "expected.npy")!r}))
 assert np.allclose(out["e_calib"], test.e_reco / out["r_pred"])
 print("ok")
 """
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
     assert done.returncode == 0 and done.stdout.strip().endswith("ok"), done.stderr[-3000:]
 
 
-def test_run_records_parameters_metrics_and_report(store: Path, fitted, jets: pd.DataFrame, tmp_path: Path) -> None:
+def test_run_records_parameters_metrics_and_report(
+    store: Path, fitted, jets: pd.DataFrame, tmp_path: Path
+) -> None:
     report = tmp_path / "report"
     report.mkdir()
-    (report / "metrics.json").write_text(json.dumps({"summary": {"NI+GSC": {"worst": 0.012, "bins": [1.0, 0.99]},
-                                                                 "note": "text"}, "bins": [0.5]}))
+    (report / "metrics.json").write_text(
+        json.dumps(
+            {
+                "summary": {"NI+GSC": {"worst": 0.012, "bins": [1.0, 0.99]}, "note": "text"},
+                "bins": [0.5],
+            }
+        )
+    )
     (report / "index.html").write_text("<html></html>")
-    logged = log_calibrator(fitted, jets.head(), metrics={"resolution_100gev": 0.08}, report_dir=report)
+    logged = log_calibrator(
+        fitted, jets.head(), metrics={"resolution_100gev": 0.08}, report_dir=report
+    )
     run = mlflow.get_run(logged.run_id)
     assert run.data.metrics["resolution_100gev"] == pytest.approx(0.08)
     assert run.data.metrics["report.NI_GSC.worst"] == pytest.approx(0.012)
@@ -94,11 +108,19 @@ def test_an_active_run_is_used_and_left_open(store: Path, fitted, jets: pd.DataF
         assert mlflow.active_run().info.run_id == run.info.run_id == logged.run_id
 
 
-def test_epoch_logger_records_per_epoch_losses_without_ending_the_run(store: Path, jets: pd.DataFrame) -> None:
+def test_epoch_logger_records_per_epoch_losses_without_ending_the_run(
+    store: Path, jets: pd.DataFrame
+) -> None:
     from skcal.neural import GDNCalibrator
 
-    net = GDNCalibrator(max_epochs=3, batch_size=512, module__hidden_sizes=(8,), random_state=0,
-                        callbacks=[epoch_logger()], verbose=0)
+    net = GDNCalibrator(
+        max_epochs=3,
+        batch_size=512,
+        module__hidden_sizes=(8,),
+        random_state=0,
+        callbacks=[epoch_logger()],
+        verbose=0,
+    )
     with mlflow.start_run() as run:
         net.fit(jets[FEATURES].iloc[:3000], (jets.e_reco / jets.e_true).iloc[:3000])
         assert mlflow.active_run() is not None
@@ -106,7 +128,9 @@ def test_epoch_logger_records_per_epoch_losses_without_ending_the_run(store: Pat
     assert len(history) == 3
 
 
-@pytest.mark.parametrize("uri", ["models:/no-such-model@champion", "models:/jes/99", "runs:/0123456789abcdef/model"])
+@pytest.mark.parametrize(
+    "uri", ["models:/no-such-model@champion", "models:/jes/99", "runs:/0123456789abcdef/model"]
+)
 def test_an_unknown_model_uri_is_a_clear_error(store: Path, uri: str) -> None:
     with pytest.raises(ModelNotFoundError, match="no calibration at"):
         load_calibrator(uri)

@@ -42,6 +42,13 @@ def mdn_pipeline(max_epochs: int = 4):
     return make_pipeline(
         LogTransformer(columns=["e_reco", "pt_reco"]),
         SymmetricScaler(clip=True),
-        MDNCalibrator(n_components=2, target="log", max_epochs=max_epochs, batch_size=256, lr=3e-3,
-                      random_state=0, module__hidden_sizes=(8,)),
+        MDNCalibrator(
+            n_components=2,
+            target="log",
+            max_epochs=max_epochs,
+            batch_size=256,
+            lr=3e-3,
+            random_state=0,
+            module__hidden_sizes=(8,),
+        ),
     ).set_output(transform="pandas")

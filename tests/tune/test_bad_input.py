@@ -23,8 +23,14 @@ LR = {"mdncalibrator__lr": tune.loguniform(1e-4, 1e-2)}
 
 
 def _sweep(tmp_path, pipe=None, space=None, **kwargs):
-    X = pd.DataFrame({"e_reco": np.linspace(30, 300, 200), "pt_reco": np.linspace(20, 200, 200),
-                      "eta": np.zeros(200), "mu": np.ones(200)})
+    X = pd.DataFrame(
+        {
+            "e_reco": np.linspace(30, 300, 200),
+            "pt_reco": np.linspace(20, 200, 200),
+            "eta": np.zeros(200),
+            "mu": np.ones(200),
+        }
+    )
     kwargs.setdefault("storage_path", tmp_path / "sweeps")
     return tune_pipeline(pipe or mdn_pipeline(), space or LR, X, np.full(200, 0.9), **kwargs)
 
@@ -34,14 +40,25 @@ def test_unknown_parameter_lists_the_valid_names_before_anything_starts(tmp_path
         _sweep(tmp_path, space={"mdncalibrator__learning_rate": tune.loguniform(1e-4, 1e-2)})
     message = str(info.value)
     assert "'mdncalibrator__learning_rate'" in message
-    assert "mdncalibrator__lr" in message and "Valid names" in message and "symmetricscaler__clip" in message
+    assert (
+        "mdncalibrator__lr" in message
+        and "Valid names" in message
+        and "symmetricscaler__clip" in message
+    )
     assert not (tmp_path / "sweeps").exists()
 
 
 def test_routed_skorch_names_are_accepted_and_module_arguments_checked():
     pipe = mdn_pipeline()
-    check_param_names(pipe, ["mdncalibrator__module__hidden_sizes", "mdncalibrator__optimizer__weight_decay",
-                             "mdncalibrator__iterator_train__shuffle", "logtransformer__offset"])
+    check_param_names(
+        pipe,
+        [
+            "mdncalibrator__module__hidden_sizes",
+            "mdncalibrator__optimizer__weight_decay",
+            "mdncalibrator__iterator_train__shuffle",
+            "logtransformer__offset",
+        ],
+    )
     with pytest.raises(ConfigError, match="DensityNetwork takes .*hidden_sizes"):
         check_param_names(pipe, ["mdncalibrator__module__hidden_size"])
     with pytest.raises(ConfigError, match="'symmetricscaler__clipping'"):
@@ -49,7 +66,9 @@ def test_routed_skorch_names_are_accepted_and_module_arguments_checked():
 
 
 def test_a_metric_that_is_never_reported_is_refused(tmp_path):
-    with pytest.raises(ConfigError, match=r"'valid_fom' is never reported.*valid_loss.*figure_of_merit"):
+    with pytest.raises(
+        ConfigError, match=r"'valid_fom' is never reported.*valid_loss.*figure_of_merit"
+    ):
         _sweep(tmp_path, metric="valid_fom")
     ni = make_pipeline(NumericalInversion())
     with pytest.raises(ConfigError, match=r"'valid_loss' is never reported"):
@@ -66,7 +85,9 @@ def test_bad_options(tmp_path):
     with pytest.raises(ConfigError, match="search must be one of"):
         _sweep(tmp_path, search="bayes")
     with pytest.raises(ConfigError, match="grid_search.*optuna"):
-        _sweep(tmp_path, space={"mdncalibrator__lr": tune.grid_search([1e-3, 1e-2])}, search="optuna")
+        _sweep(
+            tmp_path, space={"mdncalibrator__lr": tune.grid_search([1e-3, 1e-2])}, search="optuna"
+        )
     with pytest.raises(ConfigError, match="figure_of_merit needs"):
         _sweep(tmp_path, figure_of_merit={"bins": {"pt_true": [20, 100]}})
     with pytest.raises(DataError, match="X_val and y_val"):
@@ -89,7 +110,10 @@ def test_device_of_a_trial():
     assert trial_device(0) == "cpu"
     with mock.patch("torch.cuda.is_available", return_value=True):  # the only mock: a GPU
         assert trial_device(0.25) == "cuda"
-    with mock.patch("torch.cuda.is_available", return_value=False), pytest.raises(ConfigError, match="no CUDA"):
+    with (
+        mock.patch("torch.cuda.is_available", return_value=False),
+        pytest.raises(ConfigError, match="no CUDA"),
+    ):
         trial_device(1)
 
 
@@ -100,10 +124,17 @@ def test_tuple_choices_survive_optuna():
     encoded, decoder = encode_space(space, "optuna", sample)
     assert encoded["m__module__hidden_sizes"].categories == ["(8,)", "(16, 16)"]
     assert decode({"m__module__hidden_sizes": "(16, 16)", "m__lr": 0.5}, decoder) == {
-        "m__module__hidden_sizes": (16, 16), "m__lr": 0.5}
+        "m__module__hidden_sizes": (16, 16),
+        "m__lr": 0.5,
+    }
     assert encode_space(space, "random", sample)[1] == {}
 
 
 def test_history_metrics_keep_numbers_only():
-    row = {"epoch": 3, "train_loss": np.float32(0.25), "valid_loss_best": np.bool_(True), "batches": [{}]}
+    row = {
+        "epoch": 3,
+        "train_loss": np.float32(0.25),
+        "valid_loss_best": np.bool_(True),
+        "batches": [{}],
+    }
     assert history_metrics(row) == {"epoch": 3, "train_loss": 0.25}

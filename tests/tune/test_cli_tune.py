@@ -17,12 +17,24 @@ def _config(tmp_path: Path, **tune: object) -> Path:
     config = {
         "data": {"source": str(tmp_path / "jets.root")},
         "features": ["e_reco", "pt_reco", "eta"],
-        "pipeline": [{"LogTransformer": {"columns": ["e_reco", "pt_reco"]}},
-                     {"GDNCalibrator": {"max_epochs": 2, "batch_size": 512, "module__hidden_sizes": [8],
-                                        "verbose": 0}}],
+        "pipeline": [
+            {"LogTransformer": {"columns": ["e_reco", "pt_reco"]}},
+            {
+                "GDNCalibrator": {
+                    "max_epochs": 2,
+                    "batch_size": 512,
+                    "module__hidden_sizes": [8],
+                    "verbose": 0,
+                }
+            },
+        ],
         "output": {"model": str(tmp_path / "best.joblib")},
-        "tune": {"param_space": {"gdncalibrator__lr": {"choice": [0.001, 0.003]}}, "num_samples": 2,
-                 "storage_path": str(tmp_path / "sweeps"), **tune},
+        "tune": {
+            "param_space": {"gdncalibrator__lr": {"choice": [0.001, 0.003]}},
+            "num_samples": 2,
+            "storage_path": str(tmp_path / "sweeps"),
+            **tune,
+        },
     }
     path = tmp_path / "tune.yaml"
     path.write_text(yaml.safe_dump(config))
@@ -30,8 +42,9 @@ def _config(tmp_path: Path, **tune: object) -> Path:
 
 
 @pytest.mark.slow
-def test_tune_command_sweeps_and_saves_the_best_pipeline(ray_cluster: object, tmp_path: Path,
-                                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_tune_command_sweeps_and_saves_the_best_pipeline(
+    ray_cluster: object, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["tune", str(_config(tmp_path, address="auto"))]) == 0
     printed = capsys.readouterr().out
     assert "best valid_loss" in printed and "gdncalibrator__lr" in printed
@@ -43,17 +56,23 @@ def test_tune_command_sweeps_and_saves_the_best_pipeline(ray_cluster: object, tm
     ("tune", "message"),
     [
         ({"num_sample": 3}, "unknown key tune.num_sample (did you mean 'num_samples'?)"),
-        ({"param_space": {"gdncalibrator__lr": {"logunifrom": [1e-4, 1e-2]}}}, "must be one domain"),
+        (
+            {"param_space": {"gdncalibrator__lr": {"logunifrom": [1e-4, 1e-2]}}},
+            "must be one domain",
+        ),
         ({"num_samples": "many"}, "tune.num_samples must be int"),
     ],
 )
-def test_invalid_tune_sections_name_the_key(tmp_path: Path, tune: dict, message: str,
-                                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_invalid_tune_sections_name_the_key(
+    tmp_path: Path, tune: dict, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["tune", str(_config(tmp_path, **tune))]) == 2
     assert message in capsys.readouterr().err
 
 
-def test_a_config_without_a_tune_section(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_config_without_a_tune_section(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = _config(tmp_path)
     config = yaml.safe_load(path.read_text())
     del config["tune"]

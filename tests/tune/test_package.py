@@ -23,7 +23,17 @@ def test_importing_skcal_tune_does_not_import_ray():
 
 def test_a_missing_ray_names_the_extra(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "ray.tune", None)
-    X = pd.DataFrame({"e_reco": np.linspace(30, 300, 100), "pt_reco": np.linspace(20, 200, 100),
-                      "eta": np.zeros(100), "mu": np.ones(100)})
-    with pytest.raises(MissingDependencyError, match=r"tune_pipeline needs .*pip install 'skcal\[tune\]'"):
-        tune_pipeline(mdn_pipeline(), {"mdncalibrator__lr": 1e-3}, X, np.full(100, 0.9), storage_path=tmp_path)
+    X = pd.DataFrame(
+        {
+            "e_reco": np.linspace(30, 300, 100),
+            "pt_reco": np.linspace(20, 200, 100),
+            "eta": np.zeros(100),
+            "mu": np.ones(100),
+        }
+    )
+    with pytest.raises(
+        MissingDependencyError, match=r"tune_pipeline needs .*pip install 'skcal\[tune\]'"
+    ):
+        tune_pipeline(
+            mdn_pipeline(), {"mdncalibrator__lr": 1e-3}, X, np.full(100, 0.9), storage_path=tmp_path
+        )
