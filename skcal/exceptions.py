@@ -15,6 +15,7 @@ True
 from __future__ import annotations
 
 import sklearn.exceptions
+from sklearn.utils._param_validation import InvalidParameterError
 
 __all__ = [
     "ConfigError",
@@ -22,6 +23,7 @@ __all__ = [
     "MissingDependencyError",
     "ModelNotFoundError",
     "NotFittedError",
+    "ParameterError",
     "ROOTFileError",
     "SkcalError",
 ]
@@ -36,6 +38,19 @@ class DataError(SkcalError, ValueError):
     values, non-positive energies, empty input, mismatched lengths.
 
     The message names the column, parameter or file and the offending value.
+    """
+
+
+class ParameterError(SkcalError, InvalidParameterError):
+    """A parameter of an estimator or function with a value it cannot take.
+
+    Raised by the declarative constraints that sit beside each ``__init__``
+    (``_parameter_constraints``), checked once in ``fit``; also a ``ValueError`` and
+    a ``TypeError``, and scikit-learn's ``InvalidParameterError``:
+
+    >>> from skcal.exceptions import ParameterError
+    >>> issubclass(ParameterError, ValueError) and issubclass(ParameterError, TypeError)
+    True
     """
 
 

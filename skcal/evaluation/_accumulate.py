@@ -16,13 +16,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from skcal._validation import as_finite_vector, as_weights, column
 from skcal.evaluation._apply import (
     check_prediction,
     density_predictor,
     model_features,
     predict_response,
 )
-from skcal.evaluation._checks import as_float_array, as_weights, column
 from skcal.evaluation._chunks import reduce_chunks
 from skcal.evaluation._closure import DEFAULT_RESPONSE_EDGES
 from skcal.evaluation._histogram import ResponseHistogram, check_edges
@@ -251,7 +251,7 @@ class _Chunk:
 def _truth(chunk: pd.DataFrame, bins: ReportBins, weights: str | None) -> _Chunk:
     n = len(chunk)
     arrays = {
-        name: as_float_array(column(chunk, name), name, n=n)
+        name: as_finite_vector(column(chunk, name), name, n=n)
         for name in ("e_reco", "e_true", "pt_true", "eta_true")
     }
     for name in ("e_reco", "e_true", "pt_true"):
@@ -265,11 +265,11 @@ def _truth(chunk: pd.DataFrame, bins: ReportBins, weights: str | None) -> _Chunk
     if "flavour" in chunk.columns:
         flavour = flavour_class(np.asarray(chunk["flavour"]))
     pileup = {
-        name: as_float_array(chunk[name], name, n=n)
+        name: as_finite_vector(chunk[name], name, n=n)
         for name in ("npv", "mu")
         if name in chunk.columns
     }
-    spectrum = as_float_array(column(chunk, bins.spectrum_column), bins.spectrum_column, n=n)
+    spectrum = as_finite_vector(column(chunk, bins.spectrum_column), bins.spectrum_column, n=n)
     return _Chunk(weight=weight, flavour=flavour, pileup=pileup, spectrum=spectrum, **arrays)
 
 

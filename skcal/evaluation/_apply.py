@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
-from skcal._validation import _suggest, is_dask
+from skcal._validation import is_dask, suggest_name
 from skcal.exceptions import DataError, NotFittedError
 
 __all__ = [
@@ -56,7 +56,7 @@ def select_features(model: Any, table: pd.DataFrame) -> pd.DataFrame:
     if missing:
         raise DataError(
             f"the table lacks the model's input column {missing[0]!r}"
-            f"{_suggest(missing[0], list(table.columns))}; the model reads {features}"
+            f"{suggest_name(missing[0], list(table.columns))}; the model reads {features}"
         )
     return table[features]
 

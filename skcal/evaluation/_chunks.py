@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 
 from skcal._partitions import partition_blocks
-from skcal.evaluation._checks import is_dask, iter_row_chunks
+from skcal._validation import is_dask, iter_row_chunks
 from skcal.exceptions import DataError
 
 

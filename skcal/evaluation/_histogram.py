@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from skcal.evaluation._checks import as_float_array, as_response, as_weights
+from skcal._validation import as_finite_vector, as_response, as_weights
 from skcal.exceptions import DataError
 
 
@@ -157,7 +157,7 @@ class ResponseHistogram:
             values = (
                 np.asarray(variables[name], dtype=np.float64)
                 if checked
-                else as_float_array(variables[name], name, n=n)
+                else as_finite_vector(variables[name], name, n=n)
             )
             index = _bin_index(values, edges)
             inside &= (index >= 0) & (index < edges.size - 1)
@@ -181,7 +181,7 @@ class ResponseHistogram:
             if extras is None or name not in extras:
                 raise DataError(f"extra quantity {name!r} is missing from the chunk")
             values = np.asarray(extras[name], dtype=np.float64)
-            values = values if checked else as_float_array(values, name, n=n)
+            values = values if checked else as_finite_vector(values, name, n=n)
             values = values[inside] if values.shape[0] == n and not inside.all() else values
             contrib = values if w is None else values * w
             self.extra_sums[name] += np.bincount(

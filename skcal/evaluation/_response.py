@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from skcal._validation import as_response, as_weights
 from skcal.evaluation import _modefit
-from skcal.evaluation._checks import as_response, as_weights
 from skcal.evaluation._histogram import check_edges
 from skcal.exceptions import DataError
 

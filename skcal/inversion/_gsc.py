@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin, TransformerMixin
 
-from skcal.evaluation._checks import is_dask
+from skcal._validation import is_dask
 from skcal.exceptions import DataError
 from skcal.inversion._numerical import NumericalInversion
 from skcal.inversion._stage import ColumnSpec, Frame, StageMixin, check_edges_param, check_momentum

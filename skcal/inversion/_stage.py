@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
-from skcal.evaluation._checks import ABS_PREFIX, as_float_array, as_response, as_weights, is_dask
+from skcal._validation import ABS_PREFIX, as_finite_vector, as_response, as_weights, is_dask
 from skcal.evaluation._chunks import reduce_chunks
 from skcal.exceptions import DataError, NotFittedError
 
@@ -68,7 +68,7 @@ class Frame:
                     f"{role}: column {spec!r}{also} is not in X, which has "
                     f"{self.X.shape[1]} feature(s): {list(self.X.columns)}"
                 )
-            values = as_float_array(values, f"column {spec!r}")
+            values = as_finite_vector(values, f"column {spec!r}")
         else:
             if not isinstance(spec, int | np.integer):
                 raise DataError(
@@ -195,7 +195,7 @@ class StageMixin:
         y = np.asarray(y.to_numpy() if hasattr(y, "to_numpy") else y)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
-        y = as_float_array(y, "y (the response)", n=n)
+        y = as_finite_vector(y, "y (the response)", n=n)
         w = as_weights(sample_weight, n, "sample_weight")
         if w is not None and not w.sum() > 0:
             raise DataError("sample_weight sums to zero: nothing to fit")

@@ -33,7 +33,7 @@ from skorch import NeuralNet
 from torch import nn
 from torch.distributions import Distribution
 
-from skcal._validation import check_finite, check_positive, is_dask, validate_table
+from skcal._validation import check_finite, check_positive_columns, is_dask, validate_table
 from skcal.exceptions import DataError, NotFittedError, SkcalError
 from skcal.neural._data import BatchIterator, DaskStream, TensorData
 from skcal.neural._prediction import TARGETS, DensityPrediction
@@ -116,7 +116,7 @@ class _Calibrator(RegressorMixin, NeuralNet):
     def _target(self, y: Any, index: Any = None) -> np.ndarray:
         y = column_or_1d(np.array(y, dtype=np.float64), warn=True).reshape(-1, 1)  # a writable copy
         check_finite(y, ["y"], index=index, what="y")
-        check_positive(
+        check_positive_columns(
             y, ["y"], index=index, what="y", why=" (a response E_reco / E_true is positive)"
         )
         return TARGETS[self.target][0](torch.from_numpy(y[:, 0])).numpy()

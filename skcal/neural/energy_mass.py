@@ -32,7 +32,13 @@ import torch
 from torch import nn
 from torch.distributions import Distribution, Normal
 
-from skcal._validation import check_finite, check_positive, is_dask, resolve_columns, validate_table
+from skcal._validation import (
+    check_finite,
+    check_positive_columns,
+    is_dask,
+    resolve_columns,
+    validate_table,
+)
 from skcal.exceptions import DataError, NotFittedError
 from skcal.neural._data import BatchIterator, DaskStream, TensorData
 from skcal.neural._estimators import _Calibrator, _skorch_kwargs, nll_loss
@@ -407,7 +413,7 @@ class EnergyMassCalibrator(_Calibrator):
                 f"shape {y.shape}"
             )
         check_finite(y, list(OUTPUT_COLUMNS), index=index, what="y")
-        check_positive(
+        check_positive_columns(
             y,
             list(OUTPUT_COLUMNS),
             index=index,

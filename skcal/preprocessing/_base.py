@@ -25,7 +25,7 @@ from sklearn.utils._set_output import _get_output_config, _wrap_data_with_contai
 from sklearn.utils.validation import check_is_fitted
 
 from skcal._validation import (
-    as_float_array,
+    as_float_table,
     check_finite,
     check_input_features,
     dask_float_dtype,
@@ -188,7 +188,7 @@ class TableTransformer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=No
                 )
             return self._map_dask(X, _inverse_block, _inverse_partition, names_in)
         try:
-            data = as_float_array(X)
+            data = as_float_table(X)
         except ValueError as exc:
             raise DataError(str(exc)) from exc
         if data.shape[1] != len(names_out):
@@ -244,7 +244,7 @@ def _block_rows(block: np.ndarray, block_info: Any) -> range:
 def _transform_block(
     block: np.ndarray, est: TableTransformer, block_info: Any = None
 ) -> np.ndarray:
-    data = as_float_array(block)
+    data = as_float_table(block)
     est._check_values(data, index=_block_rows(data, block_info))
     return est._transform_array(data)
 
@@ -252,19 +252,19 @@ def _transform_block(
 def _transform_partition(
     part: pd.DataFrame, est: TableTransformer, names: list[str]
 ) -> pd.DataFrame:
-    data = as_float_array(part)
+    data = as_float_table(part)
     est._check_values(data, index=part.index)
     return pd.DataFrame(est._transform_array(data), index=part.index, columns=names)
 
 
 def _inverse_block(block: np.ndarray, est: TableTransformer, block_info: Any = None) -> np.ndarray:
-    data = as_float_array(block)
+    data = as_float_table(block)
     check_finite(data, est.get_feature_names_out(), index=_block_rows(data, block_info))
     return est._inverse_array(data)
 
 
 def _inverse_partition(part: pd.DataFrame, est: TableTransformer, names: list[str]) -> pd.DataFrame:
-    data = as_float_array(part)
+    data = as_float_table(part)
     check_finite(data, est.get_feature_names_out(), index=part.index)
     return pd.DataFrame(est._inverse_array(data), index=part.index, columns=names)
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from skcal._validation import check_positive, default_feature_names, resolve_columns
+from skcal._validation import check_positive_columns, default_feature_names, resolve_columns
 from skcal.exceptions import DataError
 from skcal.preprocessing._base import TableTransformer
 
@@ -97,7 +97,7 @@ class LogTransformer(TableTransformer):
         names = default_feature_names(self)[self.columns_]
         if self.offset:
             what = f"{what} + offset ({self.offset:g})"
-        check_positive(
+        check_positive_columns(
             X[:, self.columns_] + self.offset,
             names,
             index=index,

@@ -28,7 +28,7 @@ from typing import Any
 import dask
 import numpy as np
 
-from skcal._validation import as_float_array, dask_kind
+from skcal._validation import as_float_table, dask_kind
 
 #: Points per column of the sketch of a large chunk (a rank resolution of 1/2048).
 GRID_SIZE = 2049
@@ -156,7 +156,7 @@ def chunk_sketches(X: Any, probs: np.ndarray, check: Any) -> list[Sketch | None]
 
 
 def _sketch_chunk(chunk: Any, probs: np.ndarray, check: Any, number: int) -> Sketch | None:
-    data = as_float_array(chunk)
+    data = as_float_table(chunk)
     index = getattr(chunk, "index", None) if hasattr(chunk, "iloc") else None
     check(data, index=index, what=f"X (chunk {number})")
     return sketch(data, probs)

@@ -1,4 +1,4 @@
-"""Input checks and column access shared by the response estimators and the calibrations.
+"""Checks of 1-D per-jet values (responses, weights, single columns) and column access.
 
 Every check raises :class:`~skcal.exceptions.DataError` naming the argument (or the
 column) and the first offending value, so that a bad jet table is easy to locate.
@@ -12,18 +12,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from skcal._validation import is_dask
 from skcal.exceptions import DataError
 
 __all__ = [
     "ABS_PREFIX",
-    "as_float_array",
+    "as_finite_vector",
     "as_response",
     "as_table",
     "as_weights",
-    "check_positive",
+    "check_positive_vector",
     "column",
-    "is_dask",
     "iter_row_chunks",
 ]
 
@@ -36,7 +34,7 @@ def _first_bad(values: np.ndarray, bad: np.ndarray) -> str:
     return f"{int(bad.sum())} value(s), the first {values[index]!r} at position {index}"
 
 
-def as_float_array(values: Any, name: str, *, n: int | None = None) -> np.ndarray:
+def as_finite_vector(values: Any, name: str, *, n: int | None = None) -> np.ndarray:
     """A 1-D float64 array of ``values``, finite, with ``n`` entries when given."""
     try:
         array = np.asarray(values, dtype=np.float64)
@@ -54,7 +52,7 @@ def as_float_array(values: Any, name: str, *, n: int | None = None) -> np.ndarra
     return array
 
 
-def check_positive(values: np.ndarray, name: str) -> np.ndarray:
+def check_positive_vector(values: np.ndarray, name: str) -> np.ndarray:
     """``values`` if all are strictly positive (energies, responses), else DataError."""
     bad = values <= 0
     if bad.any():
@@ -66,20 +64,37 @@ def check_positive(values: np.ndarray, name: str) -> np.ndarray:
 
 def as_response(values: Any, name: str = "r", *, n: int | None = None) -> np.ndarray:
     """Responses as a finite, strictly positive float64 array."""
-    return check_positive(as_float_array(values, name, n=n), name)
+    return check_positive_vector(as_finite_vector(values, name, n=n), name)
 
 
-def as_weights(weights: Any, n: int, name: str = "weights") -> np.ndarray | None:
-    """Finite non-negative weights of length ``n``, or None for unit weights."""
+def as_weights(
+    weights: Any, n: int, name: str = "weights", *, nonzero_sum: bool = False
+) -> np.ndarray | None:
+    """Finite non-negative weights of length ``n``, or None for unit weights.
+
+    With ``nonzero_sum=True`` weights that sum to zero (nothing would be fitted) are
+    refused too.
+
+    Examples
+    --------
+    >>> as_weights([1.0, 0.5], 2).tolist()
+    [1.0, 0.5]
+    >>> as_weights([0.0, 0.0], 2, "sample_weight", nonzero_sum=True)
+    Traceback (most recent call last):
+    ...
+    skcal.exceptions.DataError: sample_weight sums to zero: no jet would count in the fit
+    """
     if weights is None:
         return None
-    array = as_float_array(weights, name, n=n)
+    array = as_finite_vector(weights, name, n=n)
     bad = array < 0
     if bad.any():
         raise DataError(
             f"{name} must be >= 0 (negative event weights are not supported): "
             f"{_first_bad(array, bad)}"
         )
+    if nonzero_sum and n > 0 and not array.sum() > 0:
+        raise DataError(f"{name} sums to zero: no jet would count in the fit")
     return array
 
 

@@ -1,0 +1,79 @@
+"""Declarative parameter constraints, checked in one place with one exception.
+
+An estimator lists the values each parameter may take in ``_parameter_constraints``
+(scikit-learn's vocabulary: types, :class:`Interval`, :class:`StrOptions`, ``None``,
+...), beside its ``__init__``; :meth:`ParamsMixin._validate_params` checks them once,
+at the start of ``fit``, and raises :class:`~skcal.exceptions.ParameterError`, which
+names the parameter, the allowed values and the value given. Functions use
+:func:`check_params` with the same constraints; the configuration checks its values
+through the estimators' constraints.
+
+>>> from numbers import Real
+>>> check_params({"clip": [Interval(Real, 0, None, closed="neither"), None]}, {"clip": -1.0}, "flat_prior_weights")
+Traceback (most recent call last):
+...
+skcal.exceptions.ParameterError: The 'clip' parameter of flat_prior_weights must be a float in the range (0.0, inf) or None. Got -1.0 instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Hidden,
+    Interval,
+    InvalidParameterError,
+    Options,
+    StrOptions,
+    validate_parameter_constraints,
+)
+
+from skcal.exceptions import ParameterError
+
+__all__ = [
+    "HasMethods",
+    "Hidden",
+    "Interval",
+    "Options",
+    "ParamsMixin",
+    "StrOptions",
+    "check_params",
+]
+
+
+def check_params(
+    constraints: Mapping[str, list[Any]], params: Mapping[str, Any], caller: str
+) -> None:
+    """Check ``params`` against ``constraints``; ParameterError naming the first bad one.
+
+    Parameters
+    ----------
+    constraints : mapping of str to list
+        For each parameter, the constraints of scikit-learn's ``validate_params``
+        (any one of them may hold); parameters without an entry are not checked.
+    params : mapping of str to object
+        The values given.
+    caller : str
+        The estimator or function, for the message.
+    """
+    try:
+        validate_parameter_constraints(dict(constraints), dict(params), caller_name=caller)
+    except InvalidParameterError as exc:
+        raise ParameterError(str(exc)) from None
+
+
+class ParamsMixin:
+    """``_validate_params`` with skcal's :class:`~skcal.exceptions.ParameterError`.
+
+    Mixed in before scikit-learn's ``BaseEstimator`` (or skorch's ``NeuralNet``); the
+    subclass declares ``_parameter_constraints`` and calls ``self._validate_params()``
+    first in ``fit`` (and ``partial_fit``).
+    """
+
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {}
+
+    def _validate_params(self) -> None:
+        params = self.get_params(deep=False)  # type: ignore[attr-defined]
+        check_params(self._parameter_constraints, params, type(self).__name__)
