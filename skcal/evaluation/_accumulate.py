@@ -23,7 +23,7 @@ from skcal.evaluation._apply import (
     model_features,
     predict_response,
 )
-from skcal.evaluation._chunks import reduce_chunks
+from skcal._chunks import reduce_chunks
 from skcal.evaluation._closure import DEFAULT_RESPONSE_EDGES
 from skcal.evaluation._histogram import ResponseHistogram, check_edges
 from skcal.exceptions import DataError

@@ -10,7 +10,7 @@ import pandas as pd
 
 from skcal._validation import as_response, as_weights, column, is_dask
 from skcal.evaluation import _modefit
-from skcal.evaluation._chunks import reduce_chunks
+from skcal._chunks import reduce_chunks
 from skcal.evaluation._histogram import ResponseHistogram
 from skcal.exceptions import DataError
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from numbers import Integral, Real
+from typing import Any, ClassVar
 
 import numpy as np
 
+from skcal._params import Interval
 from skcal._validation import resolve_columns
-from skcal.exceptions import DataError
+from skcal.exceptions import DataError, ParameterError
 from skcal.preprocessing._base import TableTransformer
 
 #: Default centres (in |eta|) of the eleven annotation Gaussians: the regions and
@@ -41,11 +43,11 @@ def _as_vector(value: Any, param: str) -> np.ndarray:
     try:
         vector = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise DataError(f"{param}: expected a sequence of numbers, got {value!r}") from exc
+        raise ParameterError(f"{param}: expected a sequence of numbers, got {value!r}") from exc
     if vector.ndim != 1 or vector.size == 0:
-        raise DataError(f"{param}: expected a non-empty sequence of numbers, got {value!r}")
+        raise ParameterError(f"{param}: expected a non-empty sequence of numbers, got {value!r}")
     if not np.isfinite(vector).all():
-        raise DataError(f"{param}: values must be finite, got {vector.tolist()}")
+        raise ParameterError(f"{param}: values must be finite, got {vector.tolist()}")
     return vector
 
 
@@ -108,6 +110,13 @@ class EtaAnnotation(TableTransformer):
     [0.0, 1.0]
     """
 
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "column": [str, Interval(Integral, None, None, closed="neither")],
+        "centres": ["array-like", None],
+        "widths": [Interval(Real, 0, None, closed="neither"), "array-like", None],
+        "symmetric": ["boolean"],
+    }
+
     def __init__(
         self,
         *,
@@ -122,43 +131,40 @@ class EtaAnnotation(TableTransformer):
         self.symmetric = symmetric
 
     def _fit_params(self) -> None:
-        if not isinstance(self.column, (str, int, np.integer)) or isinstance(self.column, bool):
-            raise DataError(f"column: expected one column name or position, got {self.column!r}")
         names_in = getattr(self, "feature_names_in_", None)
         (self.eta_index_,) = resolve_columns(
             self.column, names_in, self.n_features_in_, param="column"
         )
-        if not isinstance(self.symmetric, (bool, np.bool_)):
-            raise DataError(f"symmetric: expected True or False, got {self.symmetric!r}")
-
         default = self.centres is None
         centres = np.asarray(ETA_CENTRES) if default else _as_vector(self.centres, "centres")
         if self.widths is None:
             if not default:
-                raise DataError("widths: give one width per centre (or one for all) with centres")
+                raise ParameterError(
+                    "widths: give one width per centre (or one for all) with centres"
+                )
             widths = np.asarray(ETA_WIDTHS)
         elif np.ndim(self.widths) == 0:
             widths = np.full(centres.shape, _as_vector([self.widths], "widths")[0])
         else:
             widths = _as_vector(self.widths, "widths")
         if widths.shape != centres.shape:
-            raise DataError(
+            raise ParameterError(
                 f"widths: {widths.size} widths for {centres.size} centres; give one per "
                 "centre, or one for all"
             )
         if (widths <= 0).any():
-            raise DataError(f"widths: must be positive, got {widths.tolist()}")
+            raise ParameterError(f"widths: must be positive, got {widths.tolist()}")
         if default and not self.symmetric:  # mirror the |eta| defaults to negative eta
             mirrored = centres > 0
             centres = np.concatenate([-centres[mirrored][::-1], centres])
             widths = np.concatenate([widths[mirrored][::-1], widths])
         if self.symmetric and (centres < 0).any():
-            raise DataError(
+            raise ParameterError(
                 f"centres: symmetric=True annotates |eta|, which never reaches the negative "
                 f"centres {centres[centres < 0].tolist()}; pass symmetric=False for signed centres"
             )
         if len(np.unique(centres)) != len(centres):
-            raise DataError(f"centres: each centre must appear once, got {centres.tolist()}")
+            raise ParameterError(f"centres: each centre must appear once, got {centres.tolist()}")
         self.centres_ = centres
         self.widths_ = widths
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from numbers import Integral, Real
+from typing import Any, ClassVar
 
 import numpy as np
 
+from skcal._params import Interval
 from skcal._validation import check_positive_columns, default_feature_names, resolve_columns
-from skcal.exceptions import DataError
 from skcal.preprocessing._base import TableTransformer
 
 
@@ -63,6 +64,12 @@ class LogTransformer(TableTransformer):
     skcal.exceptions.DataError: Negative values in data: in X, column 'm_reco' has 2 non-positive values in 3 rows (smallest -1, first at index 1); the log needs positive values (set offset, e.g. 1.0, for counts that can be zero)
     """
 
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "columns": [str, Interval(Integral, None, None, closed="neither"), list, tuple, None],
+        "offset": [Interval(Real, None, None, closed="neither")],
+        "prefix": [str],
+    }
+
     def __init__(
         self,
         *,
@@ -78,14 +85,6 @@ class LogTransformer(TableTransformer):
         self.columns_ = resolve_columns(
             self.columns, getattr(self, "feature_names_in_", None), self.n_features_in_
         )
-        if (
-            not isinstance(self.offset, (int, float, np.integer, np.floating))
-            or isinstance(self.offset, bool)
-            or not np.isfinite(self.offset)
-        ):
-            raise DataError(f"offset: expected a finite number, got {self.offset!r}")
-        if not isinstance(self.prefix, str):
-            raise DataError(f"prefix: expected a string, got {self.prefix!r}")
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
-from skcal.exceptions import DataError
+from skcal.exceptions import DataError, ParameterError
 from skcal.preprocessing._base import TableTransformer
 from skcal.preprocessing._quantiles import chunk_sketches, merge_quantiles
 
@@ -68,6 +68,11 @@ class SymmetricScaler(TableTransformer):
     array([[ 1., -1.]])
     """
 
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "quantile_range": [tuple, list],
+        "clip": ["boolean"],
+    }
+
     def __init__(
         self, *, quantile_range: tuple[float, float] = (1.0, 99.0), clip: bool = False
     ) -> None:
@@ -76,18 +81,16 @@ class SymmetricScaler(TableTransformer):
 
     def _fit_params(self) -> None:
         self._probabilities()
-        if not isinstance(self.clip, (bool, np.bool_)):
-            raise DataError(f"clip: expected True or False, got {self.clip!r}")
 
     def _probabilities(self) -> np.ndarray:
         try:
             low, high = (float(q) for q in self.quantile_range)
         except (TypeError, ValueError) as exc:
-            raise DataError(
+            raise ParameterError(
                 f"quantile_range: expected two percentiles, got {self.quantile_range!r}"
             ) from exc
         if not 0.0 <= low < high <= 100.0:
-            raise DataError(
+            raise ParameterError(
                 f"quantile_range: expected 0 <= low < high <= 100, got {self.quantile_range!r}"
             )
         return np.array([low, high]) / 100.0

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from skcal.evaluation._chunks import reduce_chunks
+from skcal._chunks import reduce_chunks
 from skcal.exceptions import DataError
 from skcal.inversion import NumericalInversion
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from skcal.exceptions import DataError
+from skcal.exceptions import DataError, ParameterError
 from skcal.preprocessing import ETA_CENTRES, ETA_WIDTHS, EtaAnnotation
 
 DEFAULT_NAMES = [
@@ -114,7 +114,7 @@ def test_float32_is_kept(table):
         ({}, np.zeros((2, 2)), "'eta' is a name, but the input has no column names"),
         ({"column": "Eta"}, None, r"unknown column 'Eta' \(did you mean 'eta'\?\)"),
         ({"column": 5}, None, "out of range"),
-        ({"column": ["eta"]}, None, "one column name or position"),
+        ({"column": ["eta"]}, None, "'column' parameter of EtaAnnotation"),
         ({"centres": [0.0, 1.0]}, None, "one width per centre"),
         ({"centres": [0.0, 1.0], "widths": [0.1]}, None, "1 widths for 2 centres"),
         ({"centres": [0.0, 1.0], "widths": [0.1, 0.0]}, None, "must be positive"),
@@ -125,7 +125,10 @@ def test_float32_is_kept(table):
     ],
 )
 def test_bad_parameters_are_refused(table, params, X, match):
-    with pytest.raises(DataError, match=match):
+    # a column missing from the table is bad data; anything else, a bad parameter
+    error = DataError if isinstance(params.get("column", "eta"), str | int) else ParameterError
+    error = error if set(params) <= {"column"} else ParameterError
+    with pytest.raises(error, match=match):
         EtaAnnotation(**params).fit(table if X is None else X)
 
 

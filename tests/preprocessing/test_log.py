@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from skcal.exceptions import DataError
+from skcal.exceptions import DataError, ParameterError
 from skcal.preprocessing import LogTransformer
 
 
@@ -81,5 +81,6 @@ def test_untransformed_columns_may_be_negative(features):
     ],
 )
 def test_bad_parameters_are_refused(features, params, match):
-    with pytest.raises(DataError, match=match):
+    error = DataError if "columns" in params else ParameterError
+    with pytest.raises(error, match=match):
         LogTransformer(**params).fit(features)

@@ -6,7 +6,7 @@ import dask.array as da
 import numpy as np
 import pytest
 
-from skcal.exceptions import DataError
+from skcal.exceptions import DataError, ParameterError
 from skcal.preprocessing import SymmetricScaler
 from skcal.preprocessing._quantiles import GRID_SIZE
 
@@ -55,7 +55,7 @@ def test_inverse_transform_round_trip(features):
     "quantile_range", [(99.0, 1.0), (-1.0, 50.0), (1.0, 101.0), (50.0,), "wide"]
 )
 def test_bad_quantile_range_is_refused(quantile_range):
-    with pytest.raises(DataError, match="quantile_range"):
+    with pytest.raises(ParameterError, match="quantile_range"):
         SymmetricScaler(quantile_range=quantile_range).fit(np.ones((3, 1)))
 
 

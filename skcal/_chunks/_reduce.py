@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from skcal._partitions import partition_blocks
+from skcal._chunks._align import partition_blocks
 from skcal._validation import is_dask, iter_row_chunks
 from skcal.exceptions import DataError
 
