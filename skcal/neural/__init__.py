@@ -18,13 +18,9 @@ the response ``r = E_reco / E_true`` (``E_calib = E_reco / predict(X)``).
 3
 """
 
-from skcal.neural._estimators import (
-    GDNCalibrator,
-    MDNCalibrator,
-    PointCalibrator,
-    TrainingDivergedError,
-    nll_loss,
-)
+from skcal.neural._estimators import GDNCalibrator, MDNCalibrator
+from skcal.neural._loss import TrainingDivergedError, nll_loss
+from skcal.neural._point import PointCalibrator
 from skcal.neural._prediction import DensityPrediction
 from skcal.neural.callbacks import ClosureMonitor
 from skcal.neural.distributions import AsymmetricNormal, Truncated, find_mode, mixture_mode

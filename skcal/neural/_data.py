@@ -11,12 +11,16 @@ so that skorch's ``(Xi, yi)`` protocol carries the weights without extra plumbin
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 import torch
 from torch.utils.data import Dataset
+
+from skcal._chunks import partition_blocks
+from skcal.exceptions import DataError
 
 __all__ = ["BatchIterator", "DaskStream", "TensorData"]
 
@@ -55,10 +59,12 @@ class TensorData(Dataset):
 class DaskStream(Dataset):
     """Aligned Dask collections read a few partitions at a time.
 
-    Each pass visits the partitions in random order, computes ``buffer_partitions`` of
-    them at once into a buffer (so that a shuffle mixes jets of several partitions),
-    converts them with ``prepare`` and shuffles the buffer. The whole collection is
-    never in memory.
+    The partitions of ``X`` and of the aligned ``y`` and ``sample_weight`` are joined
+    once (:func:`skcal._chunks.partition_blocks`: each partition read once, with all
+    its columns). Each pass visits the partitions in random order, computes
+    ``buffer_partitions`` of them together into a buffer (so that a shuffle mixes jets
+    of several partitions), converts them with ``prepare`` and shuffles the buffer. The
+    whole collection is never in memory.
 
     Parameters
     ----------
@@ -70,18 +76,17 @@ class DaskStream(Dataset):
         ``prepare(X_chunk, y_chunk, w_chunk)`` returns the validated ``(X, yw)`` tensors.
     buffer_partitions : int, default=4
         Partitions per buffer.
-    partitions : sequence of int, optional
-        Read only these partitions (for example, all but those held out for
-        validation); all of them by default.
 
     Examples
     --------
     >>> import dask.array as da, torch
     >>> X, y = da.ones((10, 2), chunks=(3, 2)), da.ones(10, chunks=3)
-    >>> prep = lambda x, t, w: (torch.as_tensor(x), torch.ones(len(t), 2))
+    >>> prep = lambda x, t, w: (torch.tensor(x), torch.ones(len(t), 2))
     >>> stream = DaskStream(X, y, None, prep, buffer_partitions=2)
     >>> sum(len(b[0]) for b in stream.buffers(torch.Generator().manual_seed(0)))
     10
+    >>> stream.select([0, 3]).n_partitions
+    2
     """
 
     def __init__(
@@ -91,25 +96,23 @@ class DaskStream(Dataset):
         sample_weight: Any,
         prepare: Callable[..., Batch],
         buffer_partitions: int = 4,
-        partitions: Sequence[int] | None = None,
     ) -> None:
-        self.X, self.y, self.sample_weight = X, y, sample_weight
+        self.blocks = partition_blocks(X, y, sample_weight)
         self.prepare, self.buffer_partitions = prepare, int(buffer_partitions)
-        total = _n_parts(X)
-        for name, other in (("y", y), ("sample_weight", sample_weight)):
-            if other is not None and _n_parts(other) != total:
-                raise ValueError(
-                    f"{name} has {_n_parts(other)} partitions but X has "
-                    f"{total}; they must be partitioned alike"
-                )
-        self.partitions = (
-            np.arange(total) if partitions is None else np.asarray(partitions, dtype=np.int64)
-        )
-        if self.partitions.size == 0 or self.partitions.min() < 0 or self.partitions.max() >= total:
-            raise ValueError(
+        self.partitions = np.arange(len(self.blocks))
+        self.n_partitions = len(self.blocks)
+
+    def select(self, partitions: Sequence[int]) -> DaskStream:
+        """The same stream restricted to some partitions (for example, those held out)."""
+        chosen = np.asarray(partitions, dtype=np.int64)
+        total = len(self.blocks)
+        if chosen.size == 0 or chosen.min() < 0 or chosen.max() >= total:
+            raise DataError(
                 f"partitions must be a non-empty selection of 0..{total - 1}, got {partitions!r}"
             )
-        self.n_partitions = int(self.partitions.size)
+        out = copy.copy(self)
+        out.partitions, out.n_partitions = chosen, int(chosen.size)
+        return out
 
     def __len__(self) -> int:  # unknown without computing; skorch does not need it
         raise TypeError("the length of a Dask stream is not known before it is read")
@@ -127,15 +130,7 @@ class DaskStream(Dataset):
             order = self.partitions[torch.randperm(self.n_partitions, generator=generator).numpy()]
         for start in range(0, self.n_partitions, self.buffer_partitions):
             idx = order[start : start + self.buffer_partitions]
-            parts = [
-                (
-                    _part(self.X, i),
-                    _part(self.y, i),
-                    None if self.sample_weight is None else _part(self.sample_weight, i),
-                )
-                for i in idx
-            ]
-            computed = dask.compute(*parts)
+            computed = dask.compute(*(self.blocks[int(i)] for i in idx))
             chunks = [self.prepare(*c) for c in computed]
             X = torch.cat([c[0] for c in chunks])
             yw = torch.cat([c[1] for c in chunks])
@@ -143,20 +138,6 @@ class DaskStream(Dataset):
                 perm = torch.randperm(X.shape[0], generator=generator)
                 X, yw = X[perm], yw[perm]
             yield X, yw
-
-
-def _n_parts(coll: Any) -> int:
-    if hasattr(coll, "npartitions"):
-        return int(coll.npartitions)
-    return int(coll.numblocks[0])
-
-
-def _part(coll: Any, i: int) -> Any:
-    if hasattr(coll, "partitions"):
-        return coll.partitions[int(i)]
-    if coll.ndim == 2:
-        return coll.blocks[int(i), 0]
-    return coll.blocks[int(i)]
 
 
 class BatchIterator:

@@ -1,8 +1,8 @@
 """Per-jet response densities in the space of the response, from a density network.
 
-A density network predicts a distribution of its *training* target ``t``: the
-response ``r`` itself (``target="response"``), ``ln r`` (``"log"``) or ``log10 r``
-(``"log10"``). :class:`DensityPrediction` reports everything in the space of ``r``,
+A density network predicts a distribution in its *training space* ``t``: the
+response ``r`` itself (``training_space="response"``), ``ln r`` (``"log"``) or
+``log10 r`` (``"log10"``). :class:`DensityPrediction` reports everything in the space of ``r``,
 applying the Jacobian ``p_r(r) = p_t(t(r)) |dt/dr|``: the mode of ``r`` is *not*
 ``exp`` of the mode of ``ln r`` (for a Normal in ``ln r``, it is ``exp(mu - sigma^2)``).
 """
@@ -10,12 +10,15 @@ applying the Jacobian ``p_r(r) = p_t(t(r)) |dt/dr|``: the mode of ``r`` is *not*
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 import torch
 from torch.distributions import Distribution, MixtureSameFamily, Normal
 
+from skcal._params import StrOptions, check_params
 from skcal.neural.distributions import (
     AsymmetricNormal,
     component_bounds,
@@ -24,18 +27,52 @@ from skcal.neural.distributions import (
     mixture_mode,
 )
 
-__all__ = ["DensityPrediction", "TARGETS"]
+__all__ = ["MODE_SPACES", "TRAINING_SPACES", "DensityPrediction", "resolve_spaces"]
 
-#: Training spaces of the response: the target ``t(r)`` and its inverse.
-TARGETS: dict[
+#: Training spaces of the response: the map ``t(r)`` and its inverse.
+TRAINING_SPACES: dict[
     str, tuple[Callable[[torch.Tensor], torch.Tensor], Callable[[torch.Tensor], torch.Tensor]]
 ] = {
     "response": (lambda r: r, lambda t: t),
     "log": (torch.log, torch.exp),
     "log10": (torch.log10, lambda t: torch.pow(10.0, t)),
 }
-MODE_SPACES = ("response", "target")
+#: Where the mode is taken: of the density of ``r``, or in the training space.
+MODE_SPACES = ("response", "training")
+_DEPRECATED = "deprecated"
 _CHUNK = 1 << 15  # jets per chunk of the numerical searches (bounds memory)
+
+
+def resolve_spaces(
+    training_space: str, mode_space: str, target: Any = _DEPRECATED, owner: str = "it"
+) -> tuple[str, str]:
+    """``(training_space, mode_space)`` with the deprecated spellings mapped (FutureWarning).
+
+    ``target`` is the old name of ``training_space``, and ``mode_space="target"`` the
+    old value of ``mode_space="training"`` (deprecated in skcal 0.2, removed in 0.3).
+
+    Examples
+    --------
+    >>> resolve_spaces("log", "response")
+    ('log', 'response')
+    """
+    if target != _DEPRECATED:
+        warnings.warn(
+            f"the 'target' parameter of {owner} is deprecated and will be removed in skcal "
+            f"0.3; use training_space={target!r}",
+            FutureWarning,
+            stacklevel=3,
+        )
+        training_space = target
+    if mode_space == "target":
+        warnings.warn(
+            f"mode_space='target' of {owner} is deprecated and will be removed in skcal 0.3; "
+            "use mode_space='training'",
+            FutureWarning,
+            stacklevel=3,
+        )
+        mode_space = "training"
+    return training_space, mode_space
 
 
 def _to_numpy(t: torch.Tensor) -> np.ndarray:
@@ -50,19 +87,22 @@ class DensityPrediction:
     raw : Tensor of shape (n_jets, n_raw)
         The density network's raw outputs.
     build : callable
-        Maps raw outputs to a ``Distribution`` of the target (``DensityNetwork.distribution``).
-    target : {"response", "log", "log10"}, default="response"
+        Maps raw outputs to a ``Distribution`` in the training space
+        (``DensityNetwork.distribution``).
+    training_space : {"response", "log", "log10"}, default="response"
         The space in which the network was trained.
-    mode_space : {"response", "target"}, default="response"
+    mode_space : {"response", "training"}, default="response"
         Where :meth:`mode` is the maximum of the density: of ``r`` (with the Jacobian),
-        or of the training target, mapped back to ``r``.
+        or in the training space, mapped back to ``r``.
+    target : str, optional
+        Deprecated: the old name of ``training_space`` (a FutureWarning).
 
     Examples
     --------
     >>> import torch
     >>> from torch.distributions import Normal
     >>> build = lambda raw: Normal(raw[:, 0], raw[:, 1])
-    >>> p = DensityPrediction(torch.tensor([[0.0, 0.2]]), build, target="log")
+    >>> p = DensityPrediction(torch.tensor([[0.0, 0.2]]), build, training_space="log")
     >>> round(float(p.mode()[0]), 4), round(float(torch.exp(torch.tensor(-0.04))), 4)
     (0.9608, 0.9608)
     >>> round(float(p.quantile(0.5)[0]), 4)
@@ -74,44 +114,65 @@ class DensityPrediction:
         raw: torch.Tensor,
         build: Callable[[torch.Tensor], Distribution],
         *,
-        target: str = "response",
+        training_space: str = "response",
         mode_space: str = "response",
+        target: Any = _DEPRECATED,
     ) -> None:
-        if target not in TARGETS:
-            raise ValueError(f"target must be one of {sorted(TARGETS)}, got {target!r}")
-        if mode_space not in MODE_SPACES:
-            raise ValueError(f"mode_space must be one of {MODE_SPACES}, got {mode_space!r}")
+        training_space, mode_space = resolve_spaces(
+            training_space, mode_space, target, "DensityPrediction"
+        )
+        check_params(
+            {
+                "training_space": [StrOptions(set(TRAINING_SPACES))],
+                "mode_space": [StrOptions(set(MODE_SPACES))],
+            },
+            {"training_space": training_space, "mode_space": mode_space},
+            "DensityPrediction",
+        )
         self.raw = raw.detach().to(torch.float64)
-        self.build, self.target, self.mode_space = build, target, mode_space
+        self.build, self.training_space, self.mode_space = build, training_space, mode_space
+
+    @property
+    def target(self) -> str:
+        """Deprecated: the old name of :attr:`training_space` (a FutureWarning)."""
+        warnings.warn(
+            "DensityPrediction.target is deprecated and will be removed in skcal 0.3; "
+            "use DensityPrediction.training_space",
+            FutureWarning,
+            stacklevel=2,
+        )
+        return self.training_space
 
     def __len__(self) -> int:
         return self.raw.shape[0]
 
-    def _chunks(self):
+    def _chunks(self) -> Iterator[Distribution]:
         for start in range(0, len(self), _CHUNK):
             yield self.build(self.raw[start : start + _CHUNK])
 
     def distribution(self) -> Distribution:
-        """The whole batch as one ``Distribution`` of the training target."""
+        """The whole batch as one ``Distribution`` in the training space."""
         return self.build(self.raw)
 
     def _log_jacobian(self, t: torch.Tensor) -> torch.Tensor:
-        """``log |dt/dr|`` as a function of the target ``t``."""
-        if self.target == "response":
+        """``log |dt/dr|`` as a function of ``t`` in the training space."""
+        if self.training_space == "response":
             return torch.zeros_like(t)
-        if self.target == "log":
+        if self.training_space == "log":
             return -t
         return -t * math.log(10.0) - math.log(math.log(10.0))
 
-    def _from_target(self, t: torch.Tensor) -> torch.Tensor:
-        return TARGETS[self.target][1](t)
+    def _from_training(self, t: torch.Tensor) -> torch.Tensor:
+        return TRAINING_SPACES[self.training_space][1](t)
 
     def log_pdf(self, r: np.ndarray | torch.Tensor) -> np.ndarray:
         """The log-density of the response at ``r`` (shape (n_jets,) or (n_points, n_jets))."""
         r = torch.as_tensor(r, dtype=torch.float64)
-        if self.target != "response" and bool((r <= 0).any()):
-            raise ValueError("the response density of a log target is defined for r > 0 only")
-        t = TARGETS[self.target][0](r)
+        if self.training_space != "response" and bool((r <= 0).any()):
+            raise ValueError(
+                "the response density of a log training space is defined for r > 0 only"
+            )
+        t = TRAINING_SPACES[self.training_space][0](r)
         return _to_numpy(self.distribution().log_prob(t) + self._log_jacobian(t))
 
     def pdf(self, r: np.ndarray | torch.Tensor) -> np.ndarray:
@@ -119,21 +180,21 @@ class DensityPrediction:
         return np.exp(self.log_pdf(r))
 
     def _jacobian_slope(self) -> float:
-        """``d log|dt/dr| / dt``: constant for every target (``-1`` for ``ln r``)."""
-        return {"response": 0.0, "log": -1.0, "log10": -math.log(10.0)}[self.target]
+        """``d log|dt/dr| / dt``: constant in every training space (``-1`` for ``ln r``)."""
+        return {"response": 0.0, "log": -1.0, "log10": -math.log(10.0)}[self.training_space]
 
     def mode(self) -> np.ndarray:
         """The most probable response of each jet (in the space ``mode_space``)."""
         out = []
-        jac = self.mode_space == "response" and self.target != "response"
+        jac = self.mode_space == "response" and self.training_space != "response"
         for dist in self._chunks():
             if not isinstance(dist, MixtureSameFamily) and not jac:
-                out.append(self._from_target(dist.mode))
+                out.append(self._from_training(dist.mode))
                 continue
             comp = dist.component_distribution if isinstance(dist, MixtureSameFamily) else dist
             if isinstance(comp, (Normal, AsymmetricNormal)):
                 out.append(
-                    self._from_target(mixture_mode(dist, self._jacobian_slope() if jac else 0.0))
+                    self._from_training(mixture_mode(dist, self._jacobian_slope() if jac else 0.0))
                 )
                 continue
             low, high = component_bounds(dist, 5.0)  # any other density: the general search
@@ -144,15 +205,15 @@ class DensityPrediction:
                     return dist.log_prob(t) + self._log_jacobian(t)
             else:
                 log_prob = dist.log_prob
-            out.append(self._from_target(find_mode(log_prob, candidates, low, high)))
+            out.append(self._from_training(find_mode(log_prob, candidates, low, high)))
         return _to_numpy(torch.cat(out))
 
     def _moments_numeric(self, dist: Distribution) -> tuple[torch.Tensor, torch.Tensor]:
-        """Mean and variance of ``r`` by integration over a dense grid of the target."""
+        """Mean and variance of ``r`` by integration over a dense grid of the training space."""
         low, high = component_bounds(dist, 10.0)
         t = low + torch.linspace(0.0, 1.0, 2049, dtype=low.dtype)[:, None] * (high - low)
         w = torch.exp(dist.log_prob(t))
-        r = self._from_target(t)
+        r = self._from_training(t)
         norm = torch.trapezoid(w, t, dim=0)
         mean = torch.trapezoid(w * r, t, dim=0) / norm
         var = torch.trapezoid(w * (r - mean) ** 2, t, dim=0) / norm
@@ -161,7 +222,7 @@ class DensityPrediction:
     def _moments(self) -> tuple[torch.Tensor, torch.Tensor]:
         means, variances = [], []
         for dist in self._chunks():
-            if self.target == "response":
+            if self.training_space == "response":
                 means.append(dist.mean)
                 variances.append(dist.variance)
             else:
@@ -190,7 +251,7 @@ class DensityPrediction:
                 out.append(mixture_icdf(dist, qs[:, None], low, high))
             else:
                 out.append(dist.icdf(qs[:, None].expand(-1, dist.batch_shape[0])))
-        result = _to_numpy(self._from_target(torch.cat(out, dim=1)))
+        result = _to_numpy(self._from_training(torch.cat(out, dim=1)))
         return result[0] if np.ndim(q) == 0 else result
 
     def sample(self, n: int, random_state: int | None = None) -> np.ndarray:
@@ -199,4 +260,4 @@ class DensityPrediction:
             if random_state is not None:
                 torch.manual_seed(int(random_state))
             draws = [dist.sample((int(n),)) for dist in self._chunks()]
-        return _to_numpy(self._from_target(torch.cat(draws, dim=1))).T
+        return _to_numpy(self._from_training(torch.cat(draws, dim=1))).T

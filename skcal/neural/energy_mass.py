@@ -24,252 +24,27 @@ paper's table 3.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from numbers import Integral, Real
+from typing import Any, ClassVar
 
 import numpy as np
-import pandas as pd
 import torch
-from torch import nn
-from torch.distributions import Distribution, Normal
 
-from skcal._validation import (
-    check_finite,
-    check_positive_columns,
-    is_dask,
-    resolve_columns,
-    validate_table,
-)
-from skcal.exceptions import DataError, NotFittedError
-from skcal.neural._data import BatchIterator, DaskStream, TensorData
-from skcal.neural._estimators import _Calibrator, _skorch_kwargs, nll_loss
+from skcal._params import Interval
+from skcal._validation import as_response, is_dask, resolve_columns
+from skcal.exceptions import DataError
+from skcal.neural._base import COMMON_CONSTRAINTS, skorch_kwargs
+from skcal.neural._data import DaskStream, TensorData
+from skcal.neural._energy_mass_network import N_PARAMS, EnergyMassNetwork, target_distribution
+from skcal.neural._energy_mass_stages import _StagedCalibrator
 from skcal.neural._prediction import DensityPrediction
-from skcal.neural.distributions import AsymmetricNormal
-from skcal.neural.modules import MLP
-from skcal.neural.schedule import (
-    PARAMETER_GROUPS,
-    TARGET_NAMES,
-    Stage,
-    as_schedule,
-    make_optimizer,
-    paper_schedule,
-)
-from skcal.preprocessing import ETA_CENTRES, ETA_WIDTHS, SymmetricScaler
+from skcal.neural.schedule import TARGET_NAMES, Stage, as_schedule, paper_schedule
+from skcal.preprocessing import SymmetricScaler
 
-__all__ = ["EnergyMassCalibrator", "EnergyMassNetwork", "target_distribution"]
+__all__ = ["OUTPUT_COLUMNS", "EnergyMassCalibrator", "EnergyMassNetwork", "target_distribution"]
 
 #: Column names of the predictions for DataFrame input.
 OUTPUT_COLUMNS: tuple[str, ...] = ("r_e", "r_m")
-_N_PARAMS = 3  # per target: mode, width below, width above
-
-
-def target_distribution(params: torch.Tensor, variant: str) -> Distribution:
-    """The response density of one target from its three parameters per jet.
-
-    Parameters
-    ----------
-    params : Tensor of shape (n_jets, 3)
-        Mode, width below and width above the mode (as the network outputs them).
-    variant : {"asymmetric", "gaussian"}
-        A split normal (MDNA), or a Normal of the mean of the two widths (MDN).
-
-    Examples
-    --------
-    >>> import torch
-    >>> d = target_distribution(torch.tensor([[1.0, 0.1, 0.3]]), "gaussian")
-    >>> d.mean.item(), round(d.stddev.item(), 3)
-    (1.0, 0.2)
-    """
-    mode, low, high = params[:, 0], params[:, 1], params[:, 2]
-    if variant == "asymmetric":
-        return AsymmetricNormal(mode, low, high, validate_args=False)
-    if variant == "gaussian":
-        return Normal(mode, 0.5 * (low + high), validate_args=False)
-    raise DataError(
-        f"unknown loss variant {variant!r}; valid variants are ['asymmetric', 'gaussian']"
-    )
-
-
-class EnergyMassNetwork(nn.Module):
-    """The forked energy-and-mass network with a multiplicative residual connection.
-
-    ``forward(x)`` returns a tensor of shape (n_jets, 6): for the energy and then the
-    mass, the mode (``tanh + 1``, in (0, 2)) and the widths below and above it
-    (``scale * (softplus + min_scale)``, positive).
-
-    Parameters
-    ----------
-    n_features : int
-        Input width.
-    eta_index : int, optional
-        Position of the (unscaled) eta among the inputs: the eta annotation is then
-        computed from it and appended. None: no annotation.
-    eta_centres, eta_widths : sequence of float, optional
-        Centres and widths in |eta| of the annotation Gaussians (default
-        :data:`~skcal.preprocessing.ETA_CENTRES`, :data:`~skcal.preprocessing.ETA_WIDTHS`).
-    input_centre, input_scale : sequence of float, optional
-        Per-input offset and half-range: the network sees ``(x - centre) / scale``.
-        Default: no scaling.
-    core_sizes : sequence of int, default=(210, 210, 210, 210, 210)
-        Widths of the shared core (its first layer takes the processed inputs).
-    branch_sizes : sequence of int, default=(210, 210, 210, 210, 210)
-        Widths of each fork (energy and mass have the same layers).
-    residual_sizes : sequence of int, default=(210, 210)
-        Widths of the residual connection's Mish layers; a last layer of width
-        ``branch_sizes[-1]`` with a softmax follows.
-    activation : {"mish", "relu", "silu"}, default="mish"
-    min_scale : float, default=1e-3
-        Floor of the widths, relative to ``width_scale``.
-    width_scale : sequence of two floats, default=(0.1, 0.2)
-        Unit of the energy and mass widths (the estimator sets the targets' spreads).
-    initial_mode : sequence of two floats, default=(1.0, 1.0)
-        The energy and mass modes of the untrained network (the estimator sets the
-        targets' medians), so that a truncated loss sees the data from the start.
-
-    Attributes
-    ----------
-    core, energy, mass, residual : nn.Module
-        The parameter groups (:data:`skcal.neural.schedule.PARAMETER_GROUPS`);
-        ``energy_head`` and ``mass_head`` belong to their forks.
-
-    Examples
-    --------
-    >>> import torch
-    >>> net = EnergyMassNetwork(4, eta_index=0, core_sizes=(8,), branch_sizes=(6, 6), residual_sizes=(5,))
-    >>> net(torch.zeros(3, 4)).shape, net.residual(net.processed(torch.zeros(3, 4))).shape
-    (torch.Size([3, 6]), torch.Size([3, 6]))
-    >>> sorted(net.parameter_groups())
-    ['core', 'energy', 'mass', 'residual']
-    """
-
-    def __init__(
-        self,
-        n_features: int,
-        *,
-        eta_index: int | None = None,
-        eta_centres: Sequence[float] | None = None,
-        eta_widths: Sequence[float] | None = None,
-        input_centre: Sequence[float] | None = None,
-        input_scale: Sequence[float] | None = None,
-        core_sizes: Sequence[int] = (210,) * 5,
-        branch_sizes: Sequence[int] = (210,) * 5,
-        residual_sizes: Sequence[int] = (210, 210),
-        activation: str = "mish",
-        min_scale: float = 1e-3,
-        width_scale: Sequence[float] = (0.1, 0.2),
-        initial_mode: Sequence[float] = (1.0, 1.0),
-    ) -> None:
-        super().__init__()
-        n_features = int(n_features)
-        self.eta_index = None if eta_index is None else int(eta_index)
-        if self.eta_index is not None and not 0 <= self.eta_index < n_features:
-            raise DataError(
-                f"eta_index must be a column position below {n_features}, got {eta_index!r}"
-            )
-        centres = torch.as_tensor(
-            ETA_CENTRES if eta_centres is None else eta_centres, dtype=torch.float32
-        )
-        widths = torch.as_tensor(
-            ETA_WIDTHS if eta_widths is None else eta_widths, dtype=torch.float32
-        )
-        if centres.shape != widths.shape or centres.ndim != 1:
-            raise DataError(
-                f"eta_centres and eta_widths need one width per centre, got {centres.shape[0]} "
-                f"centres and {widths.numel()} widths"
-            )
-        if not bool((widths > 0).all()):
-            raise DataError(f"eta_widths must be positive, got {widths.tolist()}")
-        centre = (
-            torch.zeros(n_features)
-            if input_centre is None
-            else torch.as_tensor(input_centre, dtype=torch.float32)
-        )
-        scale = (
-            torch.ones(n_features)
-            if input_scale is None
-            else torch.as_tensor(input_scale, dtype=torch.float32)
-        )
-        if (
-            centre.shape != (n_features,)
-            or scale.shape != (n_features,)
-            or not bool((scale > 0).all())
-        ):
-            raise DataError(
-                f"input_centre and input_scale need {n_features} values (scales positive)"
-            )
-        ws = torch.as_tensor(width_scale, dtype=torch.float32)
-        if ws.shape != (2,) or not bool((ws > 0).all()) or not min_scale > 0:
-            raise DataError(
-                f"width_scale needs two positive values and min_scale must be positive, "
-                f"got {width_scale!r} and {min_scale!r}"
-            )
-        self.register_buffer("eta_centres", centres)
-        self.register_buffer("eta_widths", widths)
-        self.register_buffer("input_centre", centre)
-        self.register_buffer("input_scale", scale)
-        self.register_buffer("width_scale", ws)
-        self.min_scale = float(min_scale)
-        if len(branch_sizes) == 0:
-            raise DataError("branch_sizes must hold at least one layer width")
-        n_in = n_features + (centres.numel() if self.eta_index is not None else 0)
-        self.n_processed = n_in
-        self.core = MLP(n_in, core_sizes, activation)
-        self.energy = MLP(self.core.out_features, branch_sizes, activation)
-        self.mass = MLP(self.core.out_features, branch_sizes, activation)
-        width = self.mass.out_features
-        self.energy_head = nn.Linear(width, _N_PARAMS)
-        self.mass_head = nn.Linear(width, _N_PARAMS)
-        residual: list[nn.Module] = []
-        if len(residual_sizes):
-            trunk = MLP(n_in, residual_sizes, activation)
-            residual += [trunk, nn.Linear(trunk.out_features, width)]
-        else:
-            residual += [nn.Linear(n_in, width)]
-        self.residual = nn.Sequential(*residual, nn.Softmax(dim=-1))
-        start = torch.as_tensor(initial_mode, dtype=torch.float32)
-        if start.shape != (2,) or not bool(((start > 0) & (start < 2)).all()):
-            raise DataError(f"initial_mode needs two values between 0 and 2, got {initial_mode!r}")
-        for head, mode in zip((self.energy_head, self.mass_head), start, strict=True):
-            nn.init.zeros_(head.bias)
-            with torch.no_grad():
-                head.bias[0] = torch.atanh(mode - 1.0)
-
-    def parameter_groups(self) -> dict[str, list[tuple[str, nn.Parameter]]]:
-        """The named parameters of each group that a training stage may freeze."""
-        parts = {
-            "core": [self.core],
-            "energy": [self.energy, self.energy_head],
-            "mass": [self.mass, self.mass_head],
-            "residual": [self.residual],
-        }
-        groups: dict[str, list[tuple[str, nn.Parameter]]] = {g: [] for g in PARAMETER_GROUPS}
-        for group, modules in parts.items():
-            for module in modules:
-                groups[group] += list(module.named_parameters())
-        return groups
-
-    def processed(self, x: torch.Tensor) -> torch.Tensor:
-        """The input layer: scaled inputs, followed by the eta annotation."""
-        scaled = (x - self.input_centre) / self.input_scale
-        if self.eta_index is None:
-            return scaled
-        eta = x[:, self.eta_index : self.eta_index + 1].abs()
-        annotation = torch.exp(-0.5 * ((eta - self.eta_centres) / self.eta_widths) ** 2)
-        return torch.cat([scaled, annotation], dim=1)
-
-    def _params(self, raw: torch.Tensor, unit: torch.Tensor) -> torch.Tensor:
-        mode = torch.tanh(raw[:, :1]) + 1.0
-        widths = unit * (nn.functional.softplus(raw[:, 1:]) + self.min_scale)
-        return torch.cat([mode, widths], dim=1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h0 = self.processed(x)
-        h = self.core(h0)
-        energy = self.energy_head(self.energy(h))
-        mass = self.mass_head(self.mass(h) * self.residual(h0))
-        return torch.cat(
-            [self._params(energy, self.width_scale[0]), self._params(mass, self.width_scale[1])],
-            dim=1,
-        )
 
 
 def _spread(t: torch.Tensor) -> float:
@@ -282,7 +57,7 @@ def _spread(t: torch.Tensor) -> float:
     return max(float(q[1] - q[0]) / 2.0, 1e-3)
 
 
-class EnergyMassCalibrator(_Calibrator):
+class EnergyMassCalibrator(_StagedCalibrator):
     """The ATLAS simultaneous energy-and-mass calibration of large-R jets, as an estimator.
 
     ``fit(X, y)`` takes the jet features (the 21 inputs of the paper's table 2, with
@@ -350,7 +125,8 @@ class EnergyMassCalibrator(_Calibrator):
     >>> X = np.column_stack([rng.uniform(-2, 2, 600), rng.normal(size=600)])
     >>> y = np.column_stack([1 + 0.05 * rng.normal(size=600), 1.1 + 0.1 * rng.normal(size=600)])
     >>> stages = [Stage(epochs=2, batch_size=100, lr=1e-3),
-    ...           Stage(epochs=1, batch_size=200, lr=1e-4, loss={"energy": None, "mass": "gaussian"},
+    ...           Stage(epochs=1, batch_size=200, lr=1e-4,
+    ...                 loss={"energy": None, "mass": "gaussian"},
     ...                 truncation=2.0, frozen=("core", "energy"))]
     >>> cal = EnergyMassCalibrator(schedule=stages, eta_column=0, random_state=0,
     ...                            module__core_sizes=(16,), module__branch_sizes=(16,),
@@ -361,7 +137,16 @@ class EnergyMassCalibrator(_Calibrator):
     ['energy', 'mass']
     """
 
-    target = "response"  # not a parameter: the tanh + 1 outputs are responses
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        **COMMON_CONSTRAINTS,
+        "schedule": [list, tuple, None],
+        "epoch_scale": [Interval(Real, 0, None, closed="neither")],
+        "batch_scale": [Interval(Real, 0, None, closed="neither")],
+        "eta_annotation": ["boolean"],
+        "eta_column": [str, Integral],
+        "input_scaling": ["boolean"],
+        "min_scale": [Interval(Real, 0, None, closed="neither")],
+    }
 
     def __init__(
         self,
@@ -380,7 +165,7 @@ class EnergyMassCalibrator(_Calibrator):
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("optimizer", torch.optim.RAdam)  # replaced per stage
-        super().__init__(module=module, verbose=verbose, **_skorch_kwargs(kwargs))
+        super().__init__(module=module, verbose=verbose, **skorch_kwargs(kwargs))
         self._set_own(
             schedule=schedule,
             epoch_scale=epoch_scale,
@@ -396,44 +181,27 @@ class EnergyMassCalibrator(_Calibrator):
     # ------------------------------------------------------------ parameters
     def _schedule(self) -> tuple[Stage, ...]:
         base = paper_schedule() if self.schedule is None else as_schedule(self.schedule)
-        for name in ("epoch_scale", "batch_scale"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-                raise DataError(f"{name} must be a positive number, got {value!r}")
         return tuple(
             s.scaled(epoch_scale=self.epoch_scale, batch_scale=self.batch_scale) for s in base
         )
 
+    def _resolve_params(self) -> None:
+        super()._resolve_params()
+        self._schedule()  # a bad stage is refused before any data is read
+
     # ------------------------------------------------------------------ data
-    def _target(self, y: Any, index: Any = None) -> np.ndarray:
+    def _prepare_y(self, y: Any) -> np.ndarray:
         y = np.asarray(y, dtype=np.float64)
         if y.ndim != 2 or y.shape[1] != 2:
             raise DataError(
                 f"y must have two columns, the energy and mass responses (r_E, r_m); got "
                 f"shape {y.shape}"
             )
-        check_finite(y, list(OUTPUT_COLUMNS), index=index, what="y")
-        check_positive_columns(
-            y,
-            list(OUTPUT_COLUMNS),
-            index=index,
-            what="y",
-            why=" (responses E_reco / E_true and m_reco / m_true are positive)",
+        return np.column_stack(
+            [as_response(y[:, k], f"y column {name!r}") for k, name in enumerate(OUTPUT_COLUMNS)]
         )
-        return y
 
-    def _prepare(self, X: Any, y: Any, w: Any) -> tuple[torch.Tensor, torch.Tensor]:
-        index = X.index if hasattr(X, "iloc") else None
-        X = self._select_columns(X)
-        arr = validate_table(self, X, reset=False)
-        if arr.shape[0] != np.shape(y)[0]:
-            raise DataError(f"X has {arr.shape[0]} rows but y has {np.shape(y)[0]}")
-        t = self._target(y, index)
-        weights = self._weights(w, arr.shape[0], index)
-        yw = np.column_stack([t, weights]).astype(np.float32)
-        return torch.from_numpy(np.ascontiguousarray(arr, dtype=np.float32)), torch.from_numpy(yw)
-
-    def _set_target_stats(self, t: torch.Tensor) -> None:
+    def _set_target_stats(self, yw: torch.Tensor) -> None:
         """Replaced by the per-target spreads of :meth:`_make_data`."""
 
     def _make_data(
@@ -457,16 +225,8 @@ class EnergyMassCalibrator(_Calibrator):
         else:
             self.eta_index_ = None
         if self.input_scaling:
-            if isinstance(data, TensorData):
-                q = np.quantile(data.X.numpy(), [0.01, 0.99], axis=0).astype(np.float64)
-                half = (q[1] - q[0]) / 2.0
-                self.input_centre_, self.input_scale_ = (
-                    (q[0] + q[1]) / 2.0,
-                    np.where(half > 1e-12, half, 1.0),
-                )
-            else:
-                scaler = SymmetricScaler().fit(self._select_columns(X))
-                self.input_centre_, self.input_scale_ = scaler.centre_, scaler.scale_
+            scaler = SymmetricScaler().fit(self._select_columns(X))
+            self.input_centre_, self.input_scale_ = scaler.centre_, scaler.scale_
         else:
             self.input_centre_ = self.input_scale_ = None
         return data
@@ -486,78 +246,16 @@ class EnergyMassCalibrator(_Calibrator):
         self.module_ = self.initialized_instance(self.module, kwargs)
         return self
 
-    def get_iterator(self, dataset: Any, training: bool = False) -> BatchIterator:
-        stage = getattr(self, "_stage_", None)
-        batch_size = stage[1].batch_size if stage is not None else 1 << 16
-        return BatchIterator(
-            dataset,
-            batch_size,
-            shuffle=training,
-            generator=getattr(self, "_shuffle_generator_", None),
-            device=self.device,
-        )
-
-    def on_epoch_begin(
-        self, net: Any, dataset_train: Any = None, dataset_valid: Any = None, **kwargs: Any
-    ) -> None:
-        super().on_epoch_begin(
-            net, dataset_train=dataset_train, dataset_valid=dataset_valid, **kwargs
-        )
-        index, stage = self._stage_
-        self.history.record("stage", index)
-        self.history.record("stage_batch_size", stage.batch_size)
-        self.history.record("stage_lr", stage.lr)
-
-    def get_loss(
-        self, y_pred: torch.Tensor, y_true: torch.Tensor, X: Any = None, training: bool = False
-    ) -> torch.Tensor:
-        stage = self._stage_[1]
-        total = y_pred.new_zeros(())
-        for k, name in enumerate(TARGET_NAMES):
-            variant = stage.loss[name]
-            if variant is None:
-                continue
-            dist = target_distribution(y_pred[:, _N_PARAMS * k : _N_PARAMS * (k + 1)], variant)
-            loss = nll_loss(dist, y_true[:, k], y_true[:, 2], stage.truncation[name])
-            if training:
-                self.history.record_batch(f"train_loss_{name}", loss.item())
-            total = total + loss
-        return total
-
-    def _begin_stage(self, index: int, stage: Stage) -> None:
-        groups = self.module_.parameter_groups()
-        trainable = []
-        for name, params in groups.items():
-            for pname, p in params:
-                p.requires_grad_(name not in stage.frozen)
-                if name not in stage.frozen:
-                    trainable.append((f"{name}.{pname}", p))
-        args, kwargs = self.get_params_for_optimizer("optimizer", trainable)
-        kwargs.pop("lr", None)
-        self.optimizer_ = make_optimizer(stage.optimizer, *args, lr=stage.lr, **kwargs)
-        self._stage_ = (index, stage)
-
-    def _run_schedule(
-        self, data: TensorData | DaskStream, schedule: tuple[Stage, ...], **fit_params: Any
-    ) -> None:
-        self.schedule_ = schedule
-        self.notify("on_train_begin", X=data, y=None)
-        try:
-            for index, stage in enumerate(schedule):
-                self._begin_stage(index, stage)
-                self.fit_loop(data, None, epochs=stage.epochs, **fit_params)
-        finally:
-            for p in self.module_.parameters():
-                p.requires_grad_(True)
-            self._stage_ = None
-        variants: dict[str, str] = {}
-        for stage in schedule:
-            variants.update({t: v for t, v in stage.loss.items() if v is not None})
-        self.loss_variants_ = {t: variants.get(t, "asymmetric") for t in TARGET_NAMES}
-        self.notify("on_train_end", X=data, y=None)
-
     def fit(
-        self, X: Any, y: Any = None, sample_weight: Any = None, **fit_params: Any
+        self,
+        X: Any,
+        y: Any = None,
+        sample_weight: Any = None,
+        *,
+        X_val: Any = None,
+        y_val: Any = None,
+        sample_weight_val: Any = None,
+        **fit_params: Any,
     ) -> EnergyMassCalibrator:
         """Train from scratch through every stage of the schedule.
 
@@ -568,33 +266,15 @@ class EnergyMassCalibrator(_Calibrator):
             The energy and mass responses ``(E_reco / E_true, m_reco / m_true)``, positive.
         sample_weight : array-like or Dask collection of shape (n_jets,), optional
             Per-jet weights, non-negative.
+        X_val, y_val, sample_weight_val : optional
+            Validation jets: their loss is ``history[:, "valid_loss"]`` each epoch.
 
         Returns
         -------
         self
         """
-        schedule = self._schedule()
-        if self.warm_start and self.initialized_ and hasattr(self, "n_features_in_"):
-            return self.partial_fit(X, y, sample_weight=sample_weight, **fit_params)
-        data = self._start(X, y, sample_weight)
-        self._run_schedule(data, schedule, **fit_params)
-        return self
-
-    def partial_fit(
-        self,
-        X: Any,
-        y: Any = None,
-        classes: Any = None,
-        sample_weight: Any = None,
-        **fit_params: Any,
-    ) -> EnergyMassCalibrator:
-        """Run the schedule over ``(X, y)`` from the current weights (initialising on the first call)."""
-        schedule = self._schedule()
-        if not (self.initialized_ and hasattr(self, "n_features_in_")):
-            data = self._start(X, y, sample_weight)
-        else:
-            data = self._make_data(X, y, sample_weight, reset=False)
-        self._run_schedule(data, schedule, **fit_params)
+        val = (X_val, y_val, sample_weight_val)
+        self._train(X, y, sample_weight, val, fit_params)
         return self
 
     # ----------------------------------------------------------- prediction
@@ -620,7 +300,7 @@ class EnergyMassCalibrator(_Calibrator):
         for k, name in enumerate(TARGET_NAMES):
             variant = self.loss_variants_[name]
             out[name] = DensityPrediction(
-                raw[:, _N_PARAMS * k : _N_PARAMS * (k + 1)],
+                raw[:, N_PARAMS * k : N_PARAMS * (k + 1)],
                 lambda p, v=variant: target_distribution(p, v),
             )
         return out
@@ -643,16 +323,21 @@ class EnergyMassCalibrator(_Calibrator):
         """
         self._check_fitted()
         if is_dask(X):
-            mode = self._map_dask2(X, lambda part: self.predict(part))
+            names = list(OUTPUT_COLUMNS)
+            mode = self._map_chunks(X, "_predict_chunk", "mode", names=names)
             if return_std:
-                return mode, self._map_dask2(X, lambda part: self.predict(part, return_std=True)[1])
+                return mode, self._map_chunks(X, "_predict_chunk", "std", names=names)
             return mode
         if not return_std:
-            raw = self._forward_raw(X).to(torch.float64)
-            return raw[:, [0, _N_PARAMS]].numpy()
-        dists = self.predict_dist(X)
-        mode = np.column_stack([dists[t].mode() for t in TARGET_NAMES])
-        return mode, np.column_stack([dists[t].std() for t in TARGET_NAMES])
+            return self._predict_chunk(X, None, "mode")
+        return self._predict_chunk(X, None, "mode"), self._predict_chunk(X, None, "std")
+
+    def _predict_chunk(self, chunk: Any, rows: Any, which: str) -> np.ndarray:
+        if which == "mode":
+            raw = self._forward_raw(chunk).to(torch.float64)
+            return raw[:, [0, N_PARAMS]].numpy()
+        dists = self.predict_dist(chunk)
+        return np.column_stack([dists[t].std() for t in TARGET_NAMES])
 
     def sample(self, X: Any, n: int, random_state: int | None = None) -> np.ndarray:
         """``n`` draws of ``(r_E, r_m)`` from each jet's densities, shape (n_jets, n, 2).
@@ -666,23 +351,8 @@ class EnergyMassCalibrator(_Calibrator):
             axis=-1,
         )
 
-    def _map_dask2(self, X: Any, func: Any) -> Any:
-        if hasattr(X, "map_partitions"):
-            return X.map_partitions(
-                lambda part: pd.DataFrame(
-                    func(part), index=part.index, columns=list(OUTPUT_COLUMNS)
-                ),
-                meta=pd.DataFrame({c: pd.Series(dtype=np.float64) for c in OUTPUT_COLUMNS}),
-            )
-        if X.ndim != 2:
-            raise DataError(f"X must be 2-D, got a Dask array of shape {X.shape}")
-        X = X.rechunk({1: -1})
-        return X.map_blocks(func, chunks=(X.chunks[0], (2,)), dtype=np.float64)
-
-    def _check_fitted(self) -> None:
-        super()._check_fitted()
-        if not hasattr(self, "loss_variants_"):
-            raise NotFittedError(f"This {type(self).__name__} is not fitted yet; call fit first.")
+    def __sklearn_is_fitted__(self) -> bool:
+        return super().__sklearn_is_fitted__() and hasattr(self, "loss_variants_")
 
     def __getstate__(self) -> dict[str, Any]:
         state = super().__getstate__()

@@ -191,9 +191,10 @@ class Stage:
         Examples
         --------
         >>> Stage.from_dict({"epochs": 1, "batch_size": 64, "lr": 1e-3, "optimiser": "adam"})
+        ... # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        skcal.exceptions.DataError: Stage: unknown key 'optimiser'; valid keys are ['epochs', 'batch_size', 'lr', 'loss', 'truncation', 'optimizer', 'frozen']
+        skcal.exceptions.DataError: Stage: unknown key 'optimiser'; valid keys are ['epochs', ...]
         """
         if not isinstance(spec, Mapping):
             raise DataError(f"a schedule stage must be a Stage or a mapping, got {spec!r}")
