@@ -114,9 +114,9 @@ class _Calibrator(TableContract, RegressorMixin, NeuralNet):
     def _prepare(self, X: Any, y: Any, w: Any) -> tuple[torch.Tensor, torch.Tensor]:
         """Validated contiguous tensors of one in-memory table (or Dask chunk)."""
         arr = self._validate_table(self._select_columns(X), reset=False)
-        n = arr.shape[0]
-        if n != np.shape(y)[0]:
-            raise DataError(f"X has {n} rows but y has {np.shape(y)[0]}")
+        n, y = arr.shape[0], np.asarray(y)
+        if n != y.shape[0]:
+            raise DataError(f"X has {n} rows but y has {y.shape[0]}")
         t = self._prepare_y(y)
         weights = as_weights(w, n, "sample_weight", nonzero_sum=True)
         yw = np.column_stack([t, np.ones(n) if weights is None else weights])

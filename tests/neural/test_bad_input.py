@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from skcal.exceptions import DataError, NotFittedError
+from skcal.exceptions import DataError, NotFittedError, ParameterError
 from skcal.neural import GDNCalibrator, MDNCalibrator, PointCalibrator, TrainingDivergedError
 
 KW = dict(max_epochs=1, batch_size=256, random_state=0, module__hidden_sizes=(8,))
@@ -22,7 +22,7 @@ def test_non_finite_feature_names_column(toy, bad):
 
 
 @pytest.mark.parametrize(
-    "bad, match", [(np.nan, "NaN"), (np.inf, "inf"), (0.0, "positive"), (-1.0, "positive")]
+    "bad, match", [(np.nan, "NaN"), (np.inf, "inf"), (0.0, "> 0"), (-1.0, "> 0")]
 )
 def test_bad_targets(toy, bad, match):
     X, y = toy
@@ -53,9 +53,11 @@ def test_mismatched_lengths_and_weights(toy):
         GDNCalibrator(**KW).fit(X, y[:-1])
     with pytest.raises(DataError, match="sample_weight"):
         GDNCalibrator(**KW).fit(X, y, sample_weight=-np.ones(len(y)))
-    with pytest.raises(ValueError, match="target"):
+    with pytest.raises(ParameterError, match="training_space"):
+        GDNCalibrator(training_space="inverse", **KW).fit(X, y)
+    with pytest.raises(ParameterError, match="target"):
         GDNCalibrator(target="inverse", **KW).fit(X, y)
-    with pytest.raises(ValueError, match="loss"):
+    with pytest.raises(ParameterError, match="loss"):
         PointCalibrator(loss="huber", **KW).fit(X, y)
 
 

@@ -99,7 +99,7 @@ def test_losses_equal_analytic_nll():
 @pytest.mark.parametrize("family", [*FAMILIES, "point"])
 def test_estimator_contract(family, toy, tmp_path):
     X, y = toy
-    est = _estimator(family, target="log" if family == "mdn" else "response").fit(X, y)
+    est = _estimator(family, training_space="log" if family == "mdn" else "response").fit(X, y)
     assert is_regressor(est) and est.n_features_in_ == 3
     pred = est.predict(X[:50])
     assert pred.shape == (50,) and np.isfinite(pred).all() and (pred > 0).all()
@@ -107,7 +107,7 @@ def test_estimator_contract(family, toy, tmp_path):
     again = pickle.loads(pickle.dumps(est))
     np.testing.assert_array_equal(again.predict(X[:50]), pred)
     est.save_params(f_params=str(tmp_path / "p.pt"))
-    fresh = _estimator(family, target=est.target).fit(X[:300], y[:300])
+    fresh = _estimator(family, training_space=est.training_space).fit(X[:300], y[:300])
     fresh.load_params(f_params=str(tmp_path / "p.pt"))
     if family != "point":  # module loc/scale come from the (different) fit data of `fresh`
         assert fresh.predict(X[:5]).shape == (5,)

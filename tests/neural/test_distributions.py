@@ -114,10 +114,10 @@ def test_mixture_mode_matches_dense_grid(asymmetric):
 def test_log_target_mode_uses_jacobian():
     # a Normal in ln r: the mode of r is exp(mu - sigma^2), not exp(mu)
     raw = torch.tensor([[0.0, 0.3], [-0.2, 0.1]])
-    pred = DensityPrediction(raw, lambda r: Normal(r[:, 0], r[:, 1]), target="log")
+    pred = DensityPrediction(raw, lambda r: Normal(r[:, 0], r[:, 1]), training_space="log")
     np.testing.assert_allclose(pred.mode(), np.exp([-0.09, -0.21]), rtol=1e-6)
     target_space = DensityPrediction(
-        raw, lambda r: Normal(r[:, 0], r[:, 1]), target="log", mode_space="target"
+        raw, lambda r: Normal(r[:, 0], r[:, 1]), training_space="log", mode_space="training"
     )
     np.testing.assert_allclose(target_space.mode(), np.exp([0.0, -0.2]), rtol=1e-6)
     np.testing.assert_allclose(pred.mean(), np.exp([0.045, -0.195]), rtol=1e-5)  # log-normal mean
@@ -140,7 +140,7 @@ def test_prediction_moments_quantiles_and_samples_agree(target):
             AsymmetricNormal((c.loc - 1) / 5, c.scale_low / 5, c.scale_high / 5),
         )
 
-    pred = DensityPrediction(raw, build, target=target)
+    pred = DensityPrediction(raw, build, training_space=target)
     s = pred.sample(200_000, random_state=0)
     assert s.shape == (5, 200_000)
     np.testing.assert_allclose(s.mean(1), pred.mean(), rtol=2e-3)

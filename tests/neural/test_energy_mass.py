@@ -14,7 +14,7 @@ import torch
 from sklearn.base import clone
 from skorch.callbacks import Callback
 
-from skcal.exceptions import DataError, NotFittedError
+from skcal.exceptions import DataError, NotFittedError, ParameterError
 from skcal.neural.energy_mass import EnergyMassCalibrator, EnergyMassNetwork
 from skcal.neural.schedule import Stage
 from skcal.preprocessing import EtaAnnotation
@@ -290,7 +290,7 @@ def test_bad_input_names_the_problem(jets):
         EnergyMassCalibrator(schedule=[{"epochs": 1, "batch": 10, "lr": 1e-3}]).fit(X, y)
     with pytest.raises(DataError, match="batch_size must be a positive integer, got 0"):
         EnergyMassCalibrator(schedule=[{"epochs": 1, "batch_size": 0, "lr": 1e-3}]).fit(X, y)
-    with pytest.raises(DataError, match="epoch_scale must be a positive number"):
+    with pytest.raises(ParameterError, match="epoch_scale"):
         EnergyMassCalibrator(schedule=_two_stages(), epoch_scale=0).fit(X, y)
     with pytest.raises(NotFittedError):
         EnergyMassCalibrator().predict(X)

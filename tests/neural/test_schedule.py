@@ -105,7 +105,8 @@ def test_stage_is_frozen_and_normalised():
         ),
         (
             {"epochs": 1, "batch_size": 8, "lr": 1e-3, "frozen": ("core", "trunk")},
-            r"unknown parameter group 'trunk'; valid groups are \['core', 'energy', 'mass', 'residual'\]",
+            r"unknown parameter group 'trunk'; valid groups are "
+            r"\['core', 'energy', 'mass', 'residual'\]",
         ),
         (
             {

@@ -27,10 +27,14 @@ _SKORCH_PRIVATE = (
     "a number, which skorch's set_params then cannot use"
 )
 _MINIBATCH = (
-    "shuffled minibatch training: a jet of weight 2 and two copies of it fall into different batches, "
-    "so the fits differ (the weights are honoured in the loss: tests/neural/test_contract.py)"
+    "shuffled minibatch training: a jet of weight 2 and two copies of it fall into different "
+    "batches, so the fits differ (the weights are honoured in the loss: "
+    "tests/neural/test_contract.py)"
 )
-_TOY = "a 2-epoch, 8-unit net on the check's 200-sample toy data does not reach the R^2 that the check asks for"
+_TOY = (
+    "a 2-epoch, 8-unit net on the check's 200-sample toy data does not reach the R^2 that the "
+    "check asks for"
+)
 
 
 def _expected_failures(estimator):

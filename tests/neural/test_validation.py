@@ -8,8 +8,9 @@ import pytest
 import torch
 from sklearn.base import clone
 from skorch.callbacks import EarlyStopping
+from skorch.dataset import ValidSplit
 
-from skcal.exceptions import DataError
+from skcal.exceptions import DataError, ParameterError
 from skcal.neural import GDNCalibrator, MDNCalibrator, PointCalibrator, nll_loss
 
 KW = dict(batch_size=256, random_state=0, module__hidden_sizes=(8,))
@@ -80,19 +81,43 @@ def test_partial_fit_validates_each_chunk(toy):
 def test_bad_validation_settings(toy):
     X, y = toy
     for bad in (0.0, 1.0, -0.1, "10%"):
-        with pytest.raises(ValueError, match="validation_fraction"):
+        with pytest.raises(ParameterError, match="validation_fraction"):
             GDNCalibrator(validation_fraction=bad, **KW).fit(X, y)
-    with pytest.raises(ValueError, match="not both"):
+    with pytest.raises(ParameterError, match="not both"):
         GDNCalibrator(validation_fraction=0.1, **KW).fit(X, y, X_val=X[:10], y_val=y[:10])
+    with pytest.raises(ParameterError, match="not both"):
+        GDNCalibrator(validation_fraction=0.1, train_split=ValidSplit(5), **KW).fit(X, y)
     with pytest.raises(DataError, match="y_val"):
         GDNCalibrator(**KW).fit(X, y, X_val=X[:10])
     with pytest.raises(DataError, match="2 features"):
         GDNCalibrator(**KW).fit(X, y, X_val=X[:10, :2], y_val=y[:10])
-    with pytest.raises(DataError, match="positive"):
+    with pytest.raises(DataError, match="> 0"):
         GDNCalibrator(**KW).fit(X, y, X_val=X[:10], y_val=-y[:10])
-    with pytest.raises(ValueError, match="train_split"):
-        GDNCalibrator(train_split=lambda ds: (ds, None), **KW).fit(X, y)
+    with pytest.raises(ParameterError, match="train_split must return skcal's datasets"):
+        GDNCalibrator(train_split=lambda ds, y: (ds, [1.0]), **KW).fit(X, y)
+    with pytest.raises(ParameterError, match="validation_fraction"):
+        GDNCalibrator(train_split=ValidSplit(5), **KW).fit(
+            da.from_array(X, chunks=(500, 3)), da.from_array(y, chunks=500)
+        )
     with pytest.raises(DataError, match="partition"):
         GDNCalibrator(validation_fraction=0.5, **KW).fit(
             da.from_array(X, chunks=(2000, 3)), da.from_array(y)
         )
+
+
+def test_train_split_callables_and_skorch_valid_split(toy):
+    X, y = toy
+
+    def first_quarter(dataset, y=None, **fit_params):
+        n = len(dataset) // 4
+        return type(dataset)(dataset.X[n:], dataset.yw[n:]), type(dataset)(
+            dataset.X[:n], dataset.yw[:n]
+        )
+
+    est = GDNCalibrator(max_epochs=2, train_split=first_quarter, **KW).fit(X, y)
+    assert sum(est.history[-1, "batches", :, "train_batch_size"]) == 1500
+    assert sum(est.history[-1, "batches", :, "valid_batch_size"]) == 500
+    assert not hasattr(est, "_valid_data_")
+    skorch_split = PointCalibrator(max_epochs=2, train_split=ValidSplit(4), **KW).fit(X, y)
+    assert sum(skorch_split.history[-1, "batches", :, "valid_batch_size"]) == 500
+    assert np.isfinite(skorch_split.history[:, "valid_loss"]).all()
