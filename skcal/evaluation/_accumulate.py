@@ -386,7 +386,7 @@ def _fill_predicted_density(
         subset = type(prediction)(
             prediction.raw[rows],
             prediction.build,
-            target=prediction.target,
+            training_space=prediction.training_space,
             mode_space=prediction.mode_space,
         )
         w = np.ones(rows.size) if truth.weight is None else truth.weight[rows]

@@ -44,7 +44,7 @@ def mdn_pipeline(max_epochs: int = 4):
         SymmetricScaler(clip=True),
         MDNCalibrator(
             n_components=2,
-            target="log",
+            training_space="log",
             max_epochs=max_epochs,
             batch_size=256,
             lr=3e-3,
