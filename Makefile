@@ -58,8 +58,9 @@ docs: $(DEV_STAMP)
 # Resolves pyproject.toml's dependencies with the extras of the set-up and the
 # maintainers' tools, for Python $(LOCK_PYTHON), from the package sources that pip is
 # configured with here (pip config: find-links, extra-index-url). torch is resolved at
-# the version of TORCH_SPEC and recorded without its local label (+cpu), so that a GPU
-# build of the same version satisfies the lock too.
+# the version of TORCH_SPEC, afresh each time (--upgrade-package torch: the local CPU
+# build wins over PyPI's CUDA one, whose nvidia-* dependencies stay out of the lock), and
+# recorded without its local label (+cpu), so that a GPU build of that version fits too.
 lock: $(DEV_STAMP)
 	fl="$$($(PIP) config get global.find-links 2>/dev/null)"; \
 	ei="$$($(PIP) config get global.extra-index-url 2>/dev/null)"; \
@@ -68,7 +69,8 @@ lock: $(DEV_STAMP)
 	  --python-version $(LOCK_PYTHON) --index-strategy unsafe-best-match \
 	  $$(for u in $$fl; do printf -- '--find-links %s ' "$$u"; done) \
 	  $$(for u in $$ei; do printf -- '--extra-index-url %s ' "$$u"; done) \
-	  --custom-compile-command "make lock" --quiet $(LOCK_ARGS) -o $(CONSTRAINTS)
+	  --upgrade-package torch --custom-compile-command "make lock" --quiet $(LOCK_ARGS) \
+	  -o $(CONSTRAINTS)
 	sed -i 's/^torch==\([0-9.]*\)+[A-Za-z0-9.]*/torch==\1/' $(CONSTRAINTS)
 
 clean:
