@@ -26,7 +26,8 @@ ROOT_FILE_SEEDS = f"{ROOT_FILE_SEED} + file index"
 
 
 def _results_dir() -> Path:
-    """``benchmarks/results``, or the folder named by ``$SKCAL_BENCH_RESULTS`` (set by ``run.py``)."""
+    """``benchmarks/results``, or the folder named by ``$SKCAL_BENCH_RESULTS``
+    (set by ``run.py``)."""
     override = os.environ.get(RESULTS_ENV)
     return Path(override).resolve() if override else Path(__file__).resolve().parent / "results"
 

@@ -31,7 +31,8 @@ ETA_EDGES = [0.0, 0.3, 0.8, 1.2, 1.6, 2.1, 2.5, 2.8, 3.2, 3.6, 4.5]
 PT_MIN = 30.0  # closure and resolution are quoted for pT_true bins from here up
 PT_MIN_CHECK = 50.0  # the resolution checks compare pT_true bins from here up
 MIN_BIN_ENTRIES = 500
-# Reconstructed kinematics, pile-up and calibration inputs: what the learned calibrators read (never truth).
+# Reconstructed kinematics, pile-up and calibration inputs: what the learned calibrators
+# read (never truth).
 FEATURES = [
     "e_reco",
     "pt_reco",

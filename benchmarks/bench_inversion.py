@@ -190,7 +190,8 @@ def throughput(n_jets: int, repeats: int = 3) -> list[dict[str, Any]]:
 
 
 def fit_from_root(paths: list[str], use_dask: bool, step_size: int) -> dict[str, Any]:
-    """The NI fit over ``paths``; ``imports_rss_mib``: the resident size before reading, every library loaded."""
+    """The NI fit over ``paths``;
+    ``imports_rss_mib``: the resident size before reading, every library loaded."""
     import dask.dataframe  # noqa: F401  (loaded before the baseline in both modes)
     import uproot  # noqa: F401
 
@@ -263,8 +264,10 @@ def main(argv: list[str] | None = None) -> None:
             "inversion_closure",
             parameters=parameters,
             rows=rows,
-            title="Standard calibration on synthetic small-R jets: closure and resolution per stage",
-            notes=f"Held-out jets binned in pT_true x |eta_true|; bins with pT_true > 30 GeV and at "
+            title="Standard calibration on synthetic small-R jets: "
+            "closure and resolution per stage",
+            notes="Held-out jets binned in pT_true x |eta_true|; bins with pT_true > 30 GeV "
+            "and at "
             f"least {MIN_BIN_ENTRIES} jets. worst_closure = max |mode - 1|; res_ratio_to_NI = "
             f"median over bins of the resolution over NI's (tracker: |eta| < 2.5). Default "
             f"parameters, unweighted fits; per-bin values in inversion_closure_bins.csv.",

@@ -226,7 +226,8 @@ def summarise(rows: list[dict[str, Any]], eta: list[dict[str, Any]]) -> list[dic
         without = _mean_abs_nonclosure(eta, quantity, "dnn_no_annotation", *TRANSITION)
         out.append(
             {
-                "check": f"eta annotation, {quantity}, mean |closure - 1| for {TRANSITION[0]} < |eta_true| "
+                "check": f"eta annotation, {quantity}, mean |closure - 1| "
+                f"for {TRANSITION[0]} < |eta_true| "
                 f"< {TRANSITION[1]}",
                 "with_annotation": with_a,
                 "without_annotation": without,
@@ -332,7 +333,8 @@ def main(argv: list[str] | None = None) -> int:
         f"large_r{suffix}",
         parameters=parameters,
         rows=rows,
-        title="Large-R jets: closure and resolution vs pT_true, sequential NI and the energy-and-mass DNN",
+        title="Large-R jets: closure and resolution vs pT_true, "
+        "sequential NI and the energy-and-mass DNN",
         notes="closure: mode of E_calib/E_true (m_calib/m_true, m_true > 40 GeV); resolution: "
         "(q84 - q16) / (2 mode). Calibrations: none, sequential NI (energy, then mass), dnn.",
     )
@@ -340,7 +342,8 @@ def main(argv: list[str] | None = None) -> int:
         f"large_r_eta{suffix}",
         parameters=parameters,
         rows=eta,
-        title="Eta-annotation ablation: closure vs |eta_true| on held-out dijets (the paper's figure 6)",
+        title="Eta-annotation ablation: closure vs |eta_true| "
+        "on held-out dijets (the paper's figure 6)",
     )
     summary = summarise(rows, eta)
     write_results(

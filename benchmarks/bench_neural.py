@@ -93,7 +93,8 @@ def _median(values: list[float]) -> float:
 def fit_from_root(
     paths: list[str], use_dask: bool, step_size: int, batch: int, threads: int
 ) -> dict[str, Any]:
-    """One epoch of an MDN pipeline over ``paths``; the resident size before reading and at its peak."""
+    """One epoch of an MDN pipeline over ``paths``;
+    the resident size before reading and at its peak."""
     import dask.dataframe  # noqa: F401  (loaded before the baseline in both modes)
     import uproot  # noqa: F401
     from sklearn.pipeline import make_pipeline

@@ -108,7 +108,8 @@ def run(
     lr: float,
     threads: int,
 ) -> tuple[list[dict[str, Any]], dict[str, dict[str, float]]]:
-    """Fit and evaluate each calibrator; return the summary rows and the resolution per pT_true bin."""
+    """Fit and evaluate each calibrator;
+    return the summary rows and the resolution per pT_true bin."""
     train, test, y = samples(n_train, n_test)
     e_ratio = (test["e_reco"] / test["e_true"]).to_numpy()
     summary: list[dict[str, Any]] = []
@@ -149,7 +150,8 @@ def merge_neural(
     summary: list[dict[str, Any]],
     per_pt: dict[str, dict[str, float]],
 ) -> str:
-    """Add the neural rows of ``<name>.json`` (bench_quality_small_r) when it was run on the same sample."""
+    """Add the neural rows of ``<name>.json`` (bench_quality_small_r)
+    when it was run on the same sample."""
     summary_path, res_path = RESULTS_DIR / f"{name}.json", RESULTS_DIR / f"{name}_resolution.json"
     if not (summary_path.exists() and res_path.exists()):
         return f"{summary_path.name} not found: neural calibrators not merged"
@@ -157,7 +159,8 @@ def merge_neural(
     params = quality["parameters"]
     if (params.get("n_train"), params.get("n_test")) != (n_train, n_test):
         return (
-            f"{summary_path.name} has n_train={params.get('n_train')}, n_test={params.get('n_test')}, "
+            f"{summary_path.name} has n_train={params.get('n_train')}, "
+            f"n_test={params.get('n_test')}, "
             f"not {n_train}, {n_test}: neural calibrators not merged"
         )
     resolution = {row["pt_true"]: row for row in json.loads(res_path.read_text())["results"]}
@@ -211,7 +214,8 @@ def checks(
         worst = int(np.argmax(ratio))
         out.append(
             {
-                "check": f"MDN resolution / {peer} resolution, worst pT_true bin from {PT_MIN_CHECK:g} GeV "
+                "check": f"MDN resolution / {peer} resolution, worst pT_true bin "
+                f"from {PT_MIN_CHECK:g} GeV "
                 f"({above[worst]}; median over bins {np.median(ratio):.4g})",
                 "value": float(ratio[worst]),
                 "versus": 1.0,
@@ -264,8 +268,10 @@ def main(argv: list[str] | None = None) -> None:
         f"peers{suffix}",
         parameters=parameters,
         rows=summary,
-        title="Calibration quality on synthetic small-R jets: skcal against LightGBM and scikit-learn",
-        notes=f"Held-out jets; closure = |mode - 1| over (pT_true, |eta_true|) bins with pT_true > 30 "
+        title="Calibration quality on synthetic small-R jets: skcal "
+        "against LightGBM and scikit-learn",
+        notes="Held-out jets; closure = |mode - 1| over (pT_true, |eta_true|) bins "
+        "with pT_true > 30 "
         f"GeV and at least {MIN_BIN_ENTRIES} jets (worst and median bin); res_over_oracle = "
         f"resolution / the oracle's per pT_true bin (median and worst bin). Boosted peers: "
         f"{args.n_estimators} rounds, {args.num_leaves} leaves, learning rate {args.lr}, "

@@ -108,7 +108,8 @@ def run(
     batch: int,
     lr: float,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Fit and evaluate each calibrator; return the summary rows and the resolution per pT_true bin."""
+    """Fit and evaluate each calibrator;
+    return the summary rows and the resolution per pT_true bin."""
     from skcal.evaluation import apply_calibration
 
     train, test, y = samples(n_train, n_test)
@@ -180,7 +181,8 @@ def main(argv: list[str] | None = None) -> None:
         parameters=parameters,
         rows=summary,
         title="Calibration quality on synthetic small-R jets: NI and the neural calibrators",
-        notes=f"Held-out jets binned in pT_true x |eta_true|; bins with pT_true > 30 GeV and at least "
+        notes="Held-out jets binned in pT_true x |eta_true|; bins with pT_true > 30 GeV "
+        "and at least "
         f"{MIN_BIN_ENTRIES} jets. worst_closure, median_closure = |mode - 1| in the worst and the "
         f"median bin; mean_resolution_pt_gt_50 = mean over pT_true bins from 50 GeV of the "
         f"resolution (all |eta|). Neural: {'x'.join(map(str, args.hidden))} Mish MLP, Adam + "

@@ -10,7 +10,8 @@ Two measurements on one flat TTree of synthetic jets (written once, then reused)
   fresh process, for two chunk sizes, against the peak of an in-memory read of the same
   file (skcal and bare uproot) and of a process that only imports the libraries.
 
-    python benchmarks/bench_reader.py [--n-jets 10000000] [--chunk-jets 1000000 250000] [--repeats 3]
+    python benchmarks/bench_reader.py [--n-jets 10000000] [--chunk-jets 1000000 250000]
+                                      [--repeats 3]
 """
 
 from __future__ import annotations
@@ -101,7 +102,8 @@ def main(argv: list[str] | None = None) -> None:
     # Each memory figure comes from a fresh process, measured before this one reads anything.
     written = measure_in_subprocess(write_sample, path, args.n_jets)
     print(
-        f"sample: {path} ({os.path.getsize(path) / 2**20:.0f} MiB on disk), {written['seconds']:.1f} s"
+        f"sample: {path} ({os.path.getsize(path) / 2**20:.0f} MiB on disk), "
+        f"{written['seconds']:.1f} s"
     )
     baseline = measure_in_subprocess(imports_only, path)
     in_memory = measure_in_subprocess(skcal_read, path)
@@ -174,8 +176,10 @@ def main(argv: list[str] | None = None) -> None:
             "file_mib": os.path.getsize(path) / 2**20,
         },
         rows=rows,
-        title="ROOT reader: throughput against bare uproot, and peak memory of a chunked Dask reduction",
-        notes="ratio_to_bare: skcal's throughput over a bare `uproot` read of the same branches (target >= 0.8). "
+        title="ROOT reader: throughput against bare uproot, "
+        "and peak memory of a chunked Dask reduction",
+        notes="ratio_to_bare: skcal's throughput over a bare `uproot` read of the same branches "
+        "(target >= 0.8). "
         "The Dask reduction runs on the default (threaded) scheduler, one thread per CPU; its peak "
         "grows with the chunk size, not with the file.",
     )

@@ -121,7 +121,8 @@ def main(argv: list[str] | None = None) -> None:
         parameters=vars(args) | {"seeds": SEEDS},
         rows=rows,
         title="Scaling: NI fit time and neural training time against sample size",
-        notes="Each fit in a fresh process; the time covers the fit only (not generating the jets); "
+        notes="Each fit in a fresh process; the time covers the fit only "
+        "(not generating the jets); "
         "peak_rss_mib includes the generated table. MDN: 64x64x64, K=3, batch "
         f"{args.batch}, {args.threads} threads, no validation split. loglog_slope = d log t / "
         "d log n (1 = cost linear in the sample; below 1 while fixed costs still count).",

@@ -40,7 +40,8 @@ MAX_ROWS = 25  # longer tables are cut in RESULTS.md; the full table is in <name
 
 @dataclass(frozen=True)
 class Benchmark:
-    """One script of the suite: its module and its arguments for each size (``{work}``: scratch folder)."""
+    """One script of the suite: its module and its arguments for each size
+    (``{work}``: scratch folder)."""
 
     module: str
     argv: dict[str, list[str]] = field(default_factory=dict)
@@ -181,7 +182,8 @@ REGISTRY: dict[str, Benchmark] = {
             "default": [],
             "full": ["--n-train", "2000000", "--n-test", "1000000", "--n-estimators", "1000"],
         },
-        "LightGBM (L1, quantile 0.5) and HistGradientBoosting beside skcal (same sample as quality_small_r)",
+        "LightGBM (L1, quantile 0.5) and HistGradientBoosting "
+        "beside skcal (same sample as quality_small_r)",
     ),
     "large_r": Benchmark(
         "bench_large_r",
@@ -261,7 +263,8 @@ def run_one(name: str, size: str, results_dir: Path, work: Path) -> dict[str, An
 
 
 def merge_suite(path: Path, size: str, started: str, runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """The suite record: these runs, over the earlier record of the same size for the benchmarks not rerun."""
+    """The suite record: these runs,
+    over the earlier record of the same size for the benchmarks not rerun."""
     finished = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     for r in runs:
         r["finished"] = finished
@@ -324,7 +327,8 @@ def _dask_memory_checks(
         ratio = dask["fit_rss_mib"] / memory["fit_rss_mib"]
         rows.append(
             _check(
-                f"{fit} memory / in-memory fit ({dask['n_jets']} jets, {dask['partitions']} partitions)",
+                f"{fit} memory / in-memory fit "
+                f"({dask['n_jets']} jets, {dask['partitions']} partitions)",
                 ratio,
                 "< 1",
                 ratio < 1,
@@ -464,7 +468,8 @@ def targets(results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def headline(results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per calibrator on the small-R quality sample: training time, closure, resolution over the oracle floor."""
+    """Per calibrator on the small-R quality sample:
+    training time, closure, resolution over the oracle floor."""
     peers = _find(results, "peers", "peers_quick")
     if peers is None:
         return []
@@ -494,9 +499,12 @@ def readme_block(results_dir: Path) -> str:
     )
     return "\n".join(
         [
-            f"Latest `{suite['size']}` run: {suite['finished'][:10]}, {suite['wall_s'] / 60:.1f} min on "
-            f"{suite['machine']['cpus']} CPUs.{sample} Closure is |mode - 1| in the worst and the median "
-            f"(pT_true, |eta_true|) bin above 30 GeV; resolution over the oracle floor per pT_true bin.",
+            f"Latest `{suite['size']}` run: {suite['finished'][:10]}, "
+            f"{suite['wall_s'] / 60:.1f} min on "
+            f"{suite['machine']['cpus']} CPUs.{sample} "
+            "Closure is |mode - 1| in the worst and the median "
+            "(pT_true, |eta_true|) bin above 30 GeV; "
+            "resolution over the oracle floor per pT_true bin.",
             "",
             markdown_table(headline(results)),
             markdown_table(
@@ -530,11 +538,15 @@ def _section_order(stem: str) -> tuple[int, str]:
 
 def _fmt_machine(m: dict[str, Any]) -> str:
     versions = ", ".join(f"{k} {v}" for k, v in m.get("versions", {}).items() if v)
-    return f"{m.get('platform')}, {m.get('cpus')} CPUs, Python {m.get('python')}; {versions}; {m.get('date', '')}"
+    return (
+        f"{m.get('platform')}, {m.get('cpus')} CPUs, "
+        f"Python {m.get('python')}; {versions}; {m.get('date', '')}"
+    )
 
 
 def render(results_dir: Path) -> Path:
-    """Write ``RESULTS.md`` (and each ``<name>.md``) from the result JSON in ``results_dir``; return its path."""
+    """Write ``RESULTS.md`` (and each ``<name>.md``)
+    from the result JSON in ``results_dir``; return its path."""
     results = _load(results_dir)
     for stem, payload in results.items():
         (results_dir / f"{stem}.md").write_text(result_markdown(payload))
@@ -544,7 +556,8 @@ def render(results_dir: Path) -> Path:
     if suite:
         lines += [
             f"Size `{suite['size']}`, run {suite['started']} to {suite['finished']} "
-            f"({suite['wall_s'] / 60:.1f} min of benchmarks in all) on {_fmt_machine(suite['machine'])}.",
+            f"({suite['wall_s'] / 60:.1f} min of benchmarks in all) "
+            f"on {_fmt_machine(suite['machine'])}.",
             "",
             "Rerun: `"
             + " ".join(
@@ -576,7 +589,8 @@ def render(results_dir: Path) -> Path:
             "## Targets",
             "",
             "Each ratio is skcal's throughput over the bare baseline's, measured in the same "
-            'run (1 = no overhead). "assumed": the target is this suite\'s, not one stated in an issue.',
+            "run (1 = no overhead). "
+            '"assumed": the target is this suite\'s, not one stated in an issue.',
             "",
             markdown_table(checks),
             "",
@@ -628,7 +642,8 @@ def main(argv: list[str] | None = None) -> int:
         "--results-dir",
         type=Path,
         default=None,
-        help="where the JSON, Markdown and RESULTS.md go (default: benchmarks/results[/quick|/full])",
+        help="where the JSON, Markdown and RESULTS.md go "
+        "(default: benchmarks/results[/quick|/full])",
     )
     parser.add_argument(
         "--work-dir",

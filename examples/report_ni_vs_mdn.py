@@ -4,7 +4,8 @@ Fits the standard numerical inversion (NI) and an MDN on synthetic small-R jets,
 writes their closure, resolution and robustness report (PNGs, ``metrics.json`` and
 ``index.html``) for held-out jets:
 
-    python examples/report_ni_vs_mdn.py --output-dir report-output [--n-train 100000] [--n-test 200000]
+    python examples/report_ni_vs_mdn.py --output-dir report-output [--n-train 100000]
+                                        [--n-test 200000]
 
 A few minutes on two CPU cores with the defaults.
 """

@@ -10,7 +10,7 @@ pipeline comes back (and, with ``--mlflow``, goes to the MLflow store with every
 
     # on a cluster (ray start --head ... on the nodes; storage every node sees):
     python examples/tune_cluster.py --address auto --gpu 0.25 --cpu 4 --num-samples 64 \\
-        --storage-path /shared/sweeps --name jes-mdn --mlflow
+        --storage-path /nfs/sweeps --name jes-mdn --mlflow
 
     # after an interruption (Ctrl+C, a lost head node), continue where it stopped:
     python examples/tune_cluster.py ... --name jes-mdn --resume

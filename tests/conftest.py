@@ -17,13 +17,14 @@ os.environ.setdefault(
     f"sqlite:///{Path(tempfile.mkdtemp(prefix='skcal-test-mlflow-')) / 'mlflow.db'}",
 )
 
-#: Real detector-simulation fixtures (``../shared/data``), beside the checkout.
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+#: Real detector-simulation fixtures, kept in the repository (provenance and licence in
+#: ``tests/data/README.md``).
+DATA_DIR = Path(__file__).resolve().parent / "data"
 
 
 @pytest.fixture(scope="session")
-def shared_data() -> Path:
-    """The folder of real ROOT fixtures; the tests that need it fail loudly if absent."""
-    if not SHARED_DATA.is_dir():
-        pytest.fail(f"the shared data fixtures are missing: {SHARED_DATA}")
-    return SHARED_DATA
+def data_dir() -> Path:
+    """The folder of real ROOT fixtures, ``tests/data``."""
+    if not (DATA_DIR / "nano_dy.root").is_file():
+        pytest.fail(f"the ROOT fixtures are missing from the checkout: {DATA_DIR}")
+    return DATA_DIR

@@ -14,7 +14,8 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
 def _module(name: str):
-    """A script of ``benchmarks/`` imported as a module (it puts ``benchmarks/`` on sys.path itself)."""
+    """A script of ``benchmarks/`` imported as a module
+    (it puts ``benchmarks/`` on sys.path itself)."""
     spec = importlib.util.spec_from_file_location(f"skcal_bench_{name}", BENCHMARKS / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up there
@@ -125,7 +126,8 @@ def test_readme_shows_the_committed_quick_results() -> None:
     start, end = (text.index(marker) for marker in run.README_MARKERS)
     block = text[start + len(run.README_MARKERS[0]) : end].strip()
     assert block == run.readme_block(BENCHMARKS / "results" / "quick").strip(), (
-        "README's benchmark block is stale: run `python benchmarks/run.py --quick --render-only --readme`"
+        "README's benchmark block is stale: "
+        "run `python benchmarks/run.py --quick --render-only --readme`"
     )
     assert "| MDN (K=3, log r) |" in block and "| check | value | target | result |" in block
 

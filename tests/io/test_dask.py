@@ -60,11 +60,11 @@ def test_nothing_is_read_until_computed_and_only_the_asked_branches(
 
 @pytest.mark.slow
 def test_distributed_local_cluster_reads_the_same_jets(
-    jets: pd.DataFrame, two_files: list[Path], event_files, event_mapping, shared_data: Path
+    jets: pd.DataFrame, two_files: list[Path], event_files, event_mapping, data_dir: Path
 ) -> None:
     distributed = pytest.importorskip("distributed")
     events_path, _ = event_files("rntuple")
-    nano = shared_data / "nano_dy.root"
+    nano = data_dir / "nano_dy.root"
     flat = read_jets(two_files, dask=True, step_size=500)
     per_event = read_jets(events_path, mapping=event_mapping, dask=True, step_size=150)
     cms = read_jets(nano, preset="nanoaod", dask=True, step_size=20)

@@ -120,13 +120,13 @@ def test_files_whose_branches_disagree(small: pd.DataFrame, good: Path, tmp_path
         read_jets([good, lacking])
 
 
-def test_preset_on_the_wrong_kind_of_file(good: Path, shared_data: Path) -> None:
+def test_preset_on_the_wrong_kind_of_file(good: Path, data_dir: Path) -> None:
     with pytest.raises(
         ROOTFileError,
         match=r"PHYSLITE_example.root: no tree 'Events' .*'CollectionTree'.*"
         r"the preset 'nanoaod' is for CMS NanoAOD files",
     ):
-        read_jets(shared_data / "PHYSLITE_example.root", preset="nanoaod")
+        read_jets(data_dir / "PHYSLITE_example.root", preset="nanoaod")
     with pytest.raises(
         ROOTFileError, match=r"good.root: no tree 'CollectionTree'.*ATLAS DAOD_PHYSLITE"
     ):
@@ -139,11 +139,11 @@ def test_preset_on_the_wrong_kind_of_file(good: Path, shared_data: Path) -> None
         read_jets(good, preset="nanoaod", tree="jets")
 
 
-def test_per_event_file_without_a_mapping(shared_data: Path) -> None:
+def test_per_event_file_without_a_mapping(data_dir: Path) -> None:
     with pytest.raises(
         ROOTFileError, match="nano_dy.root: tree 'Events' holds per-event collections .*preset="
     ):
-        read_jets(shared_data / "nano_dy.root", tree="Events")
+        read_jets(data_dir / "nano_dy.root", tree="Events")
 
 
 def test_match_on_a_flat_tree(good: Path) -> None:

@@ -24,13 +24,13 @@ def median_response(num: pd.Series, den: pd.Series) -> float:
 
 
 @pytest.fixture(scope="module")
-def nano_path(shared_data: Path) -> Path:
-    return shared_data / "nano_dy.root"
+def nano_path(data_dir: Path) -> Path:
+    return data_dir / "nano_dy.root"
 
 
 @pytest.fixture(scope="module")
-def physlite_path(shared_data: Path) -> Path:
-    return shared_data / "PHYSLITE_example.root"
+def physlite_path(data_dir: Path) -> Path:
+    return data_dir / "PHYSLITE_example.root"
 
 
 @pytest.fixture(scope="module")
