@@ -103,8 +103,8 @@ class TableOutput(TableContract):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         kwargs.pop("auto_wrap_output_keys", None)
-        super().__init_subclass__(auto_wrap_output_keys=None, **kwargs)
-        cls._sklearn_auto_wrap_output_keys = {"transform"}
+        super().__init_subclass__(auto_wrap_output_keys=None, **kwargs)  # type: ignore[call-arg]
+        cls._sklearn_auto_wrap_output_keys = {"transform"}  # type: ignore[attr-defined]
 
     def _names_out(self, names_in: np.ndarray) -> list[str]:
         return list(names_in)
@@ -145,4 +145,4 @@ class TableOutput(TableContract):
 
 
 # The base class itself was created before its own __init_subclass__ existed.
-TableOutput._sklearn_auto_wrap_output_keys = {"transform"}
+TableOutput._sklearn_auto_wrap_output_keys = {"transform"}  # type: ignore[attr-defined]

@@ -51,7 +51,7 @@ def _row_label(index: Sequence[Any] | None, position: int) -> str:
 
 def check_finite(
     values: np.ndarray,
-    columns: Sequence[str],
+    columns: Sequence[str] | np.ndarray,
     *,
     index: Sequence[Any] | None = None,
     what: str = "X",
@@ -106,7 +106,7 @@ def check_finite(
 
 def check_positive_columns(
     values: np.ndarray,
-    columns: Sequence[str],
+    columns: Sequence[str] | np.ndarray,
     *,
     index: Sequence[Any] | None = None,
     what: str = "X",
