@@ -24,8 +24,8 @@ from skcal.evaluation._apply import (
     predict_response,
 )
 from skcal._chunks import reduce_chunks
-from skcal.evaluation._closure import DEFAULT_RESPONSE_EDGES
-from skcal.evaluation._histogram import ResponseHistogram, check_edges
+from skcal.response import DEFAULT_RESPONSE_EDGES
+from skcal.response import ResponseHistogram, check_edges
 from skcal.exceptions import DataError
 
 #: Flavour classes of the report, in order, and the ``flavour`` codes of each.
