@@ -13,21 +13,21 @@ from skcal.evaluation._apply import apply_calibration
 from skcal.evaluation._importance import feature_importance, shap_importance
 from skcal.evaluation._plots import PlotStyle
 from skcal.evaluation._report import CalibrationReport, ReportBins, report
+
+# Until skcal.inversion imports it from skcal.response: ``from skcal.evaluation import
+# _modefit`` (private) keeps working.
 from skcal.response import (
     DEFAULT_RESPONSE_EDGES,
     ModeEstimate,
     ResolutionEstimate,
     ResponseHistogram,
+    _modefit,  # noqa: F401
     closure_table,
     fill_histogram,
     resolution,
     response_mode,
     table_from_histogram,
 )
-
-# Until skcal.inversion imports it from skcal.response: ``from skcal.evaluation import
-# _modefit`` (private) keeps working.
-from skcal.response import _modefit  # noqa: F401
 
 __all__ = [
     "CalibrationReport",

@@ -12,8 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from skcal.response import _modefit
-from skcal.response import ResponseHistogram
+from skcal.response import ResponseHistogram, _modefit
 
 
 def pull_table(hist: ResponseHistogram) -> pd.DataFrame:

@@ -95,7 +95,6 @@ def bin_lookup(values: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, np.nd
     return np.clip(index, 0, edges.size - 2), outside
 
 
-
 def axis(edges: np.ndarray, *, regular: bool) -> bh.axis.Regular | bh.axis.Variable:
     """A boost-histogram axis with flow bins on checked ``edges``.
 

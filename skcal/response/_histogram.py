@@ -21,6 +21,7 @@ weighted one.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -176,7 +177,8 @@ class ResponseHistogram:
 
         columns = [values(variables, name, "binning variable") for name in self.edges]
         more = {name: values(extras, name, "extra quantity") for name in self.extras}
-        chunk = self._new_main()
+        empty = not self._counts.any() and not any(h.sum() for h in self._more.values())
+        chunk = self._hist if empty else self._new_main()  # allocating costs as much as filling
         if self.extras:
             chunk.fill(*columns, r, weight=w, sample=more.pop(self.extras[0]))
             cell_sumw = chunk.view(flow=True)["sum_of_weights"].sum(axis=-1)
@@ -193,7 +195,8 @@ class ResponseHistogram:
         inner = tuple(slice(1, -1) for _ in self.shape)
         self.n_outside += int(counts.sum() - counts[inner].sum())
         self.sumw_outside += float(cell_sumw.sum() - cell_sumw[inner].sum())
-        self._hist += chunk
+        if chunk is not self._hist:
+            self._hist += chunk
         self._counts += counts
         return self
 
@@ -219,8 +222,7 @@ class ResponseHistogram:
         return self
 
     def __add__(self, other: ResponseHistogram) -> ResponseHistogram:
-        out = self.empty_like()
-        out += self
+        out = copy.deepcopy(self)
         out += other
         return out
 
