@@ -1,9 +1,8 @@
-"""Response and resolution estimators, closure tables: what calibration and evaluation share.
+"""Evaluation of a calibration: applying it, the report, feature importance.
 
-The definitions are those of ``DESIGN.md`` section 2: the average response is the
-mode (an iterative Gaussian fit of the core), the resolution is ``(q84 - q16) / (2 *
-mode)``, and closure is the mode of the calibrated response in bins of true
-quantities.
+The response statistics it is built on (the response histogram, mode, resolution and
+closure tables) live in :mod:`skcal.response`; they are re-exported here, the same
+objects, so that ``from skcal.evaluation import closure_table`` keeps working.
 
 >>> from skcal import evaluation
 >>> sorted(evaluation.__all__)[:3]
@@ -11,17 +10,24 @@ quantities.
 """
 
 from skcal.evaluation._apply import apply_calibration
-from skcal.evaluation._closure import (
-    DEFAULT_RESPONSE_EDGES,
-    closure_table,
-    fill_histogram,
-    table_from_histogram,
-)
-from skcal.evaluation._histogram import ResponseHistogram
 from skcal.evaluation._importance import feature_importance, shap_importance
 from skcal.evaluation._plots import PlotStyle
 from skcal.evaluation._report import CalibrationReport, ReportBins, report
-from skcal.evaluation._response import ModeEstimate, ResolutionEstimate, resolution, response_mode
+
+# Until skcal.inversion imports it from skcal.response: ``from skcal.evaluation import
+# _modefit`` (private) keeps working.
+from skcal.response import (
+    DEFAULT_RESPONSE_EDGES,
+    ModeEstimate,
+    ResolutionEstimate,
+    ResponseHistogram,
+    _modefit,  # noqa: F401
+    closure_table,
+    fill_histogram,
+    resolution,
+    response_mode,
+    table_from_histogram,
+)
 
 __all__ = [
     "CalibrationReport",

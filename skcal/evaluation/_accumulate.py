@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from skcal._chunks import reduce_chunks
 from skcal._validation import as_finite_vector, as_weights, column
 from skcal.evaluation._apply import (
     check_prediction,
@@ -23,10 +24,8 @@ from skcal.evaluation._apply import (
     model_features,
     predict_response,
 )
-from skcal._chunks import reduce_chunks
-from skcal.evaluation._closure import DEFAULT_RESPONSE_EDGES
-from skcal.evaluation._histogram import ResponseHistogram, check_edges
 from skcal.exceptions import DataError
+from skcal.response import DEFAULT_RESPONSE_EDGES, ResponseHistogram, check_edges
 
 #: Flavour classes of the report, in order, and the ``flavour`` codes of each.
 FLAVOURS: dict[str, tuple[int, ...]] = {

@@ -10,8 +10,8 @@ All are derived from filled :class:`ResponseHistogram` objects (no pass over jet
 - spectrum: the closure with the sample re-weighted to a flat spectrum of a truth
   variable (``e_true``), against the unweighted closure. The weight of a jet depends
   only on its truth-energy bin, so the re-weighted histogram is a weighted sum of the
-  per-bin histograms; the weights are those of
-  :func:`skcal.preprocessing.reweight_to_spectrum` with the same bins.
+  per-bin histograms, with the weights of
+  :func:`skcal.preprocessing.reweight_to_spectrum` (computed by the same function).
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from skcal.evaluation._closure import table_from_histogram
-from skcal.evaluation._histogram import ResponseHistogram
+from skcal.preprocessing._weights import spectrum_bin_weights
+from skcal.response import ResponseHistogram, table_from_histogram
 
 
 def flavour_table(hist: ResponseHistogram, names: list[str], **options: Any) -> pd.DataFrame:
@@ -106,26 +106,6 @@ def _line_fit(x: np.ndarray, y: np.ndarray, err: np.ndarray) -> dict[str, float]
     return out
 
 
-def spectrum_weights(
-    counts: np.ndarray, edges: np.ndarray, clip: float | None = 1000.0
-) -> np.ndarray:
-    """Per-bin weights that make a histogram with ``counts`` flat in the variable (mean 1 over jets).
-
-    The weights of :func:`skcal.preprocessing.reweight_to_spectrum` with ``target="flat"``
-    and these bin edges: the bin's width over its count, clipped at ``clip`` times the
-    smallest non-zero weight, normalised so that the jets' weights average 1.
-    """
-    counts = np.asarray(counts, dtype=np.float64)
-    per_bin = np.zeros(counts.size)
-    filled = counts > 0
-    per_bin[filled] = np.diff(edges)[filled] / counts[filled]
-    if not filled.any():
-        return per_bin
-    if clip is not None:
-        per_bin = np.minimum(per_bin, clip * per_bin[filled].min())
-    return per_bin / ((counts * per_bin).sum() / counts.sum())
-
-
 def spectrum_tables(
     hist: ResponseHistogram, counts: np.ndarray, edges: np.ndarray, **options: Any
 ) -> pd.DataFrame:
@@ -135,15 +115,11 @@ def spectrum_tables(
     first. Returns one row per cell with ``mode`` and ``mode_err`` of both, and
     ``shift = mode_flat - mode``.
     """
-    weights = spectrum_weights(counts, edges)
-    rest = {k: v for k, v in hist.edges.items() if k != "spectrum_bin"}
-    plain = ResponseHistogram(rest, hist.response_edges)
-    flat = ResponseHistogram(rest, hist.response_edges)
-    plain.sumw, plain.sumw2 = hist.sumw.sum(axis=0), hist.sumw2.sum(axis=0)
-    plain.entries = hist.entries.sum(axis=0)
-    w = weights[:, None, None, None]
-    flat.sumw, flat.sumw2 = (hist.sumw * w).sum(axis=0), (hist.sumw2 * w**2).sum(axis=0)
-    flat.entries = hist.entries.sum(axis=0)
+    weights = np.zeros(counts.size)
+    if counts.sum() > 0:
+        weights = spectrum_bin_weights(counts, np.diff(edges), clip=1000.0)
+    plain = hist.summed_over("spectrum_bin")
+    flat = hist.summed_over("spectrum_bin", weights)
     unweighted = table_from_histogram(plain, **options)
     reweighted = table_from_histogram(flat, **options)
     keys = [c for c in unweighted.columns if c.endswith(("_low", "_high"))]

@@ -12,8 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from skcal.evaluation import _modefit
-from skcal.evaluation._histogram import ResponseHistogram
+from skcal.response import ResponseHistogram, _modefit
 
 
 def pull_table(hist: ResponseHistogram) -> pd.DataFrame:

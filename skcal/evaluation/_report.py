@@ -16,11 +16,11 @@ import pandas as pd
 from skcal.evaluation import _plots
 from skcal.evaluation._accumulate import FLAVOURS, ReportBins, ReportFill, fill_report
 from skcal.evaluation._apply import model_features
-from skcal.evaluation._closure import table_from_histogram
 from skcal.evaluation._dependence import flavour_table, pileup_slopes, spectrum_tables
 from skcal.evaluation._importance import feature_importance, shap_importance
 from skcal.evaluation._pulls import inclusive_pulls, pull_table
 from skcal.exceptions import DataError
+from skcal.response import table_from_histogram
 
 __all__ = ["CalibrationReport", "ReportBins", "report"]
 

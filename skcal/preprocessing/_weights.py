@@ -358,20 +358,46 @@ def _spectrum_weights(
         counts = sum(dask.compute(*tasks))
     else:
         counts = np.bincount(binning.index(v), minlength=len(binning.edges) - 1)
-    n_rows = int(counts.sum())
-    if n_rows == 0:
+    if int(counts.sum()) == 0:
         raise DataError(f"{label!r} is empty: there are no jets to weight")
+    per_bin = spectrum_bin_weights(counts, binning.target_mass(density), clip)
+    return _finish(data, lazy, binning, per_bin, name)
 
+
+def spectrum_bin_weights(counts: Any, mass: Any, clip: float | None) -> np.ndarray:
+    """The weight of a jet in each bin: the target's mass there over the bin's count.
+
+    Clipped at ``clip`` times the smallest non-zero weight, and normalised so that the
+    jets' weights average 1 (bins without jets get 0). The one computation of
+    :func:`reweight_to_spectrum` and of the report's spectrum check, which re-weights
+    filled histograms by the bins of the truth variable.
+
+    Parameters
+    ----------
+    counts : array-like of shape (n_bins,)
+        Jets per bin, at least one in all.
+    mass : array-like of shape (n_bins,)
+        The target spectrum's mass in each bin (for a flat spectrum: the bin widths).
+    clip : float or None
+        The largest ratio of two non-zero weights.
+
+    Examples
+    --------
+    >>> from skcal.preprocessing._weights import spectrum_bin_weights
+    >>> spectrum_bin_weights([1, 3, 0], [10.0, 10.0, 10.0], None).tolist()
+    [2.0, 0.6666666666666666, 0.0]
+    """
+    counts = np.asarray(counts, dtype=np.float64)
+    mass = np.asarray(mass, dtype=np.float64)
     filled = counts > 0
-    per_bin = np.zeros(len(counts))
-    per_bin[filled] = binning.target_mass(density)[filled] / counts[filled]
+    per_bin = np.zeros(counts.size)
+    per_bin[filled] = mass[filled] / counts[filled]
     positive = per_bin > 0
     if not positive.any():
         raise DataError("target: the target density is zero in every bin that holds jets")
     if clip is not None:
         per_bin = np.minimum(per_bin, clip * per_bin[positive].min())
-    per_bin /= (counts * per_bin).sum() / n_rows  # mean weight over the jets: 1
-    return _finish(data, lazy, binning, per_bin, name)
+    return per_bin / ((counts * per_bin).sum() / counts.sum())  # mean weight over the jets: 1
 
 
 def _finish(data: Any, lazy: bool, binning: _Binning, per_bin: np.ndarray, name: str) -> Any:

@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from skcal.evaluation import ResponseHistogram, closure_table, fill_histogram
-from skcal.exceptions import DataError
+from skcal.exceptions import DataError, ParameterError
+from skcal.response import ResponseHistogram, closure_table, fill_histogram
 
 BINS = {"pt_true": [20.0, 50.0, 100.0, 200.0], "abs_eta_true": [0.0, 1.0, 2.0, 3.0]}
 
@@ -119,9 +119,9 @@ def test_bad_input_is_refused(jets):
         closure_table("r", data=jets, bins={"m_true": [0, 1]})
     with pytest.raises(DataError, match="rows"):
         closure_table(np.ones(5), data=jets, bins=BINS)
-    with pytest.raises(DataError, match="increasing"):
+    with pytest.raises(ParameterError, match="increasing"):
         closure_table("r", data=jets, bins={"pt_true": [50, 20]})
-    with pytest.raises(DataError, match="bins"):
+    with pytest.raises(ParameterError, match="bins"):
         closure_table("r", data=jets)
 
 

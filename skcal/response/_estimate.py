@@ -3,14 +3,28 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from numbers import Integral, Real
 from typing import Any
 
+import boost_histogram as bh
 import numpy as np
 
+from skcal._params import Interval, StrOptions, check_params
 from skcal._validation import as_response, as_weights
-from skcal.evaluation import _modefit
-from skcal.evaluation._histogram import check_edges
-from skcal.exceptions import DataError
+from skcal.exceptions import DataError, ParameterError
+from skcal.response import _modefit
+from skcal.response._edges import axis, check_edges
+
+#: The constraints of the mode estimator's options, shared by every function taking them.
+MODE_CONSTRAINTS: dict[str, list[Any]] = {
+    "method": [StrOptions(set(_modefit.METHODS))],
+    "min_entries": [Interval(Real, 0, None, closed="left")],
+    "n_sigma": [Interval(Real, 0, None, closed="neither")],
+    "n_iter": [Interval(Integral, 1, None, closed="left")],
+    "smooth": [Interval(Integral, 1, None, closed="left"), None],
+}
+#: The resolution estimators.
+RESOLUTION_KINDS = StrOptions({"iqr68", "shortest68"})
 
 _MAX_AUTO_BINS = 4000
 
@@ -114,29 +128,20 @@ def histogram_with_flow(
     r: np.ndarray, weights: np.ndarray | None, edges: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """``sumw`` and ``sumw2`` with an underflow and an overflow bin (shape ``(1, n + 2)``)."""
-    index = np.clip(np.searchsorted(edges, r, side="right") - 1, -1, edges.size - 1) + 1
-    w = np.ones_like(r) if weights is None else weights
-    sumw = np.bincount(index, weights=w, minlength=edges.size + 1)
-    sumw2 = np.bincount(index, weights=w * w, minlength=edges.size + 1)
-    return sumw[None, :], sumw2[None, :]
+    hist = bh.Histogram(axis(edges, regular=False), storage=bh.storage.Weight())
+    view = hist.fill(r, weight=weights).view(flow=True)
+    return view["value"][None, :].copy(), view["variance"][None, :].copy()
 
 
 def _prepare(r: Any, weights: Any, bins: Any) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
     r = as_response(r, "r")
     if r.size == 0:
         raise DataError("r is empty: no responses to estimate from")
-    w = as_weights(weights, r.size, "weights")
-    if w is not None and not w.sum() > 0:
-        raise DataError("weights sum to zero: no responses to estimate from")
+    w = as_weights(weights, r.size, "weights", nonzero_sum=True)
     edges = (
         auto_edges(r, w) if isinstance(bins, str) and bins == "auto" else check_edges(bins, "bins")
     )
     return r, w, edges
-
-
-def _check_method(method: str) -> None:
-    if method not in _modefit.METHODS:
-        raise DataError(f"method must be one of {_modefit.METHODS}, got {method!r}")
 
 
 def _mode_from_hist(
@@ -236,7 +241,7 @@ def response_mode(
     Examples
     --------
     >>> import numpy as np
-    >>> from skcal.evaluation import response_mode
+    >>> from skcal.response import response_mode
     >>> rng = np.random.default_rng(0)
     >>> core = rng.normal(1.0, 0.05, 20_000)
     >>> tail = rng.uniform(0.5, 1.0, 5_000)  # a low tail pulls the mean and median down
@@ -247,7 +252,18 @@ def response_mode(
     >>> round(float(np.median(r)), 3), round(float(np.mean(r)), 3)
     (0.985, 0.95)
     """
-    _check_method(method)
+    check_params(
+        MODE_CONSTRAINTS | {"n_bootstrap": [Interval(Integral, 0, None, closed="left"), None]},
+        dict(
+            method=method,
+            min_entries=min_entries,
+            n_sigma=n_sigma,
+            n_iter=n_iter,
+            smooth=smooth,
+            n_bootstrap=n_bootstrap,
+        ),
+        "response_mode",
+    )
     r, w, edges = _prepare(r, weights, bins)
     sumw, sumw2 = histogram_with_flow(r, w, edges)
     return _mode_from_hist(
@@ -313,18 +329,26 @@ def resolution(
     Examples
     --------
     >>> import numpy as np
-    >>> from skcal.evaluation import resolution
+    >>> from skcal.response import resolution
     >>> r = np.random.default_rng(1).normal(1.0, 0.1, 50_000)
     >>> res = resolution(r)
     >>> round(res.value, 2), bool(res.error < 0.002)
     (0.1, True)
     """
-    if kind not in ("iqr68", "shortest68"):
-        raise DataError(f"kind must be 'iqr68' or 'shortest68', got {kind!r}")
-    _check_method(mode_method)
     unknown = set(mode_options) - {"min_entries", "n_sigma", "n_iter", "smooth"}
     if unknown:
-        raise DataError(f"unknown mode options {sorted(unknown)}")
+        raise ParameterError(f"unknown mode options of resolution: {sorted(unknown)}")
+    check_params(
+        MODE_CONSTRAINTS
+        | {
+            "kind": [RESOLUTION_KINDS],
+            "mode": [Interval(Real, 0, None, closed="neither"), None],
+            "n_bootstrap": [Interval(Integral, 0, None, closed="left")],
+        },
+        {"kind": kind, "mode": mode, "method": mode_method, "n_bootstrap": n_bootstrap}
+        | mode_options,
+        "resolution",
+    )
     r, w, edges = _prepare(r, weights, bins)
     sumw, sumw2 = histogram_with_flow(r, w, edges)
     rng = np.random.default_rng(random_state)
@@ -334,8 +358,6 @@ def resolution(
             sumw, sumw2, edges, r.size, method=mode_method, n_bootstrap=None, rng=rng, **options
         )
     else:
-        if not (np.isfinite(mode) and mode > 0):
-            raise DataError(f"mode must be finite and positive, got {mode!r}")
         mode_est = ModeEstimate(
             float(mode),
             0.0,

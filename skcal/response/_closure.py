@@ -3,19 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from numbers import Integral
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from skcal._validation import as_response, as_weights, column, is_dask
-from skcal.evaluation import _modefit
 from skcal._chunks import reduce_chunks
-from skcal.evaluation._histogram import ResponseHistogram
-from skcal.exceptions import DataError
+from skcal._params import Interval, check_params
+from skcal._validation import as_response, as_weights, column, is_dask
+from skcal.exceptions import DataError, ParameterError
+from skcal.response import _modefit
+from skcal.response._edges import DEFAULT_RESPONSE_EDGES
+from skcal.response._estimate import MODE_CONSTRAINTS, RESOLUTION_KINDS
+from skcal.response._histogram import ResponseHistogram
 
-#: Response edges of closure tables: 0 to 3 in steps of 0.005 (plus flow bins).
-DEFAULT_RESPONSE_EDGES = np.linspace(0.0, 3.0, 601)
+#: The constraints of the options of a closure table.
+_TABLE_CONSTRAINTS = MODE_CONSTRAINTS | {
+    "resolution_kind": [RESOLUTION_KINDS],
+    "n_bootstrap": [Interval(Integral, 0, None, closed="left")],
+}
+
+
+def _check_options(caller: str, **options: Any) -> None:
+    """ParameterError for a bad option of the mode and resolution estimators."""
+    check_params(_TABLE_CONSTRAINTS, options, caller)
 
 
 def _select(data: Any, spec: Any, name: str) -> Any:
@@ -43,13 +55,16 @@ def fill_histogram(
     Examples
     --------
     >>> import pandas as pd
-    >>> from skcal.evaluation import fill_histogram
+    >>> from skcal.response import fill_histogram
     >>> jets = pd.DataFrame({"pt_true": [25.0, 60.0, 70.0], "r": [0.9, 1.0, 1.1]})
     >>> fill_histogram("r", bins={"pt_true": [20, 50, 100]}, data=jets).entries.tolist()
     [1, 2]
     """
-    if not isinstance(bins, Mapping) or not bins:
-        raise DataError("bins must map at least one column name to its edges")
+    check_params(
+        {"chunk_size": [Interval(Integral, 1, None, closed="left")]},
+        {"chunk_size": chunk_size},
+        "fill_histogram",
+    )
     edges = DEFAULT_RESPONSE_EDGES if response_edges is None else response_edges
     template = ResponseHistogram(bins, edges)
     r_values = _select(data, r, "r")
@@ -160,7 +175,7 @@ def closure_table(
     Examples
     --------
     >>> import numpy as np, pandas as pd
-    >>> from skcal.evaluation import closure_table
+    >>> from skcal.response import closure_table
     >>> rng = np.random.default_rng(0)
     >>> jets = pd.DataFrame({"pt_true": rng.uniform(20, 200, 20_000),
     ...                      "eta_true": rng.uniform(-2, 2, 20_000)})
@@ -174,17 +189,23 @@ def closure_table(
     >>> bool(np.allclose(table["resolution"], 0.1, atol=0.01))
     True
     """
-    if method not in _modefit.METHODS:
-        raise DataError(f"method must be one of {_modefit.METHODS}, got {method!r}")
-    if resolution_kind not in ("iqr68", "shortest68"):
-        raise DataError(f"resolution_kind must be 'iqr68' or 'shortest68', got {resolution_kind!r}")
+    _check_options(
+        "closure_table",
+        method=method,
+        resolution_kind=resolution_kind,
+        min_entries=min_entries,
+        n_sigma=n_sigma,
+        n_iter=n_iter,
+        smooth=smooth,
+        n_bootstrap=n_bootstrap,
+    )
     if isinstance(r, ResponseHistogram):
         if bins is not None or data is not None:
-            raise DataError("r is a filled histogram: bins and data must not be given")
+            raise ParameterError("r is a filled histogram: bins and data must not be given")
         hist = r
     else:
         if bins is None:
-            raise DataError(
+            raise ParameterError(
                 "bins is required (for example {'pt_true': [...], 'abs_eta_true': [...]})"
             )
         hist = fill_histogram(
@@ -220,7 +241,28 @@ def table_from_histogram(
     n_bootstrap: int = 50,
     random_state: int | np.random.Generator | None = 0,
 ) -> pd.DataFrame:
-    """The closure table of a filled :class:`ResponseHistogram` (see :func:`closure_table`)."""
+    """The closure table of a filled :class:`ResponseHistogram` (see :func:`closure_table`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skcal.response import ResponseHistogram, table_from_histogram
+    >>> r = np.random.default_rng(0).normal(1.0, 0.1, 10_000)
+    >>> hist = ResponseHistogram({"pt_true": [20, 100]}, np.linspace(0, 3, 601))
+    >>> table = table_from_histogram(hist.fill(r, {"pt_true": np.full(r.size, 50.0)}))
+    >>> round(float(table["mode"].iloc[0]), 2), table["status"].iloc[0]
+    (1.0, 'ok')
+    """
+    _check_options(
+        "table_from_histogram",
+        method=method,
+        resolution_kind=resolution_kind,
+        min_entries=min_entries,
+        n_sigma=n_sigma,
+        n_iter=n_iter,
+        smooth=smooth,
+        n_bootstrap=n_bootstrap,
+    )
     sumw, sumw2 = hist.flat()
     edges = hist.response_edges
     options = dict(

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from scipy.stats import norm
 
-from skcal.evaluation import resolution, response_mode
-from skcal.exceptions import DataError
+from skcal.exceptions import DataError, ParameterError
+from skcal.response import resolution, response_mode
 
 
 def skewed_sample(n: int, seed: int) -> np.ndarray:
@@ -129,7 +129,7 @@ def test_bad_weights_and_options_are_refused():
         response_mode(np.ones(11), weights=np.ones(10))
     with pytest.raises(DataError, match="zero"):
         response_mode(r, weights=np.zeros(10))
-    with pytest.raises(DataError, match="method"):
+    with pytest.raises(ParameterError, match="method"):
         response_mode(r, method="mean")
-    with pytest.raises(DataError, match="kind"):
+    with pytest.raises(ParameterError, match="kind"):
         resolution(r, kind="rms")
