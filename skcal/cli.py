@@ -57,12 +57,11 @@ def _simulate(args: argparse.Namespace) -> None:
 
 
 def _training_data(config: Any) -> tuple[Any, Any, Any, Any]:
-    """The configuration's jet table, its inputs X, the target y, and the weights (or None)."""
-    from skcal.config import TARGETS
+    """The configuration's jet table, its inputs X, the response y, and the weights (or None)."""
     from skcal.io import read_jets
     from skcal.preprocessing import flat_prior_weights
 
-    reco, truth = TARGETS[config.target]
+    reco, truth = config.response_columns()
     needed = list(dict.fromkeys([*config.features, reco, truth, "pt_true", "weight"]))
     table = read_jets(
         config.data.source,
@@ -150,7 +149,8 @@ def _tune(args: argparse.Namespace) -> None:
         resume=sweep.resume,
     )
     print(
-        f"best {sweep.metric}: {result.best_result.metrics[sweep.metric]:.6g} with {result.best_params}"
+        f"best {sweep.metric}: {result.best_result.metrics[sweep.metric]:.6g} "
+        f"with {result.best_params}"
     )
     print(f"sweep: {result.path}")
     if model_path is not None:

@@ -13,7 +13,7 @@ scikit-learn's preprocessing) estimators, never evaluated as code.
       tree: jets
       dask: true                 # stream the files in chunks
     features: [e_reco, pt_reco, eta, m_reco, em_frac, charged_frac, width]
-    target: response             # y = e_reco / e_true
+    response: energy             # y = e_reco / e_true (or: mass, pt)
     weights: flat_prior          # prior-flattening weights in pt_true (or: none, weight)
     pipeline:
       - EtaAnnotation: {}
@@ -31,9 +31,12 @@ from __future__ import annotations
 
 import difflib
 import os
+import warnings
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+
+from sklearn.utils._param_validation import InvalidParameterError
 
 from skcal.exceptions import ConfigError
 
@@ -49,11 +52,14 @@ __all__ = [
     "step_classes",
 ]
 
-TARGETS = {
-    "response": ("e_reco", "e_true"),
-    "response_m": ("m_reco", "m_true"),
-    "response_pt": ("pt_reco", "pt_true"),
+#: The responses a configuration may fit: name -> (reco, true) columns, y = reco / true.
+RESPONSES = {
+    "energy": ("e_reco", "e_true"),
+    "mass": ("m_reco", "m_true"),
+    "pt": ("pt_reco", "pt_true"),
 }
+#: The values of the deprecated key ``target``, by the ``response`` they name.
+_OLD_TARGETS = {"response": "energy", "response_m": "mass", "response_pt": "pt"}
 WEIGHTS = ("none", "weight", "flat_prior")
 
 
@@ -111,15 +117,42 @@ class TuneConfig:
 
 @dataclass(frozen=True)
 class Config:
-    """A training: data, features, target, weights, pipeline steps, output (and a sweep)."""
+    """A training: data, features, response, weights, pipeline steps, output (and a sweep).
+
+    ``response`` names the response y that the pipeline fits (a key of ``RESPONSES``):
+    ``"energy"`` (e_reco / e_true), ``"mass"`` (m_reco / m_true) or ``"pt"``
+    (pt_reco / pt_true).
+
+    Examples
+    --------
+    >>> from skcal.config import Config, DataConfig
+    >>> cfg = Config(DataConfig("jets.root"), ["e_reco"], [{"NumericalInversion": {}}])
+    >>> cfg.response, cfg.response_columns()
+    ('energy', ('e_reco', 'e_true'))
+    """
 
     data: DataConfig
     features: list[str]
     pipeline: list[dict[str, dict[str, Any]]]
-    target: str = "response"
+    response: str = "energy"
     weights: str = "none"
     output: OutputConfig = field(default_factory=OutputConfig)
     tune: TuneConfig | None = None
+
+    def response_columns(self) -> tuple[str, str]:
+        """The (reco, true) columns whose ratio is the response y."""
+        return RESPONSES[self.response]
+
+    @property
+    def target(self) -> str:
+        """Deprecated: the old name of ``response`` (``"response"``, ``"response_m"``, ...)."""
+        warnings.warn(
+            "Config.target is deprecated and will be removed in the next release; use "
+            "Config.response ('energy', 'mass' or 'pt')",
+            FutureWarning,
+            stacklevel=2,
+        )
+        return {new: old for old, new in _OLD_TARGETS.items()}[self.response]
 
 
 #: The Ray Tune search domains a configuration may name.
@@ -151,6 +184,29 @@ def _required(section: str, raw: dict[str, Any], key: str) -> Any:
     return raw[key]
 
 
+def _renamed_target(raw: Any) -> Any:
+    """The configuration with the deprecated key ``target`` as ``response`` (FutureWarning)."""
+    if not isinstance(raw, dict) or "target" not in raw:
+        return raw
+    if "response" in raw:
+        raise ConfigError("give response (the new name of target), not both")
+    raw = dict(raw)
+    old = _expect("target", raw.pop("target"), str)
+    if old not in _OLD_TARGETS:
+        raise ConfigError(
+            f"target must be one of {sorted(_OLD_TARGETS)}, got {old!r}; target is deprecated: "
+            f"use response ({list(RESPONSES)})"
+        )
+    raw["response"] = _OLD_TARGETS[old]
+    warnings.warn(
+        f"the configuration key 'target' is deprecated and will be removed in the next release; "
+        f"write 'response: {raw['response']}' instead of 'target: {old}'",
+        FutureWarning,
+        stacklevel=3,
+    )
+    return raw
+
+
 def parse_config(raw: Any) -> Config:
     """Validate a configuration given as a dict (as YAML loads it).
 
@@ -158,14 +214,14 @@ def parse_config(raw: Any) -> Config:
     --------
     >>> cfg = parse_config({"data": {"source": "jets.root"}, "features": ["e_reco", "eta"],
     ...                     "pipeline": [{"NumericalInversion": {}}]})
-    >>> cfg.target, cfg.data.dask
-    ('response', False)
-    >>> parse_config({"data": {"source": "jets.root"}, "featurs": []})
+    >>> cfg.response, cfg.data.dask
+    ('energy', False)
+    >>> parse_config({"data": {"source": "jets.root"}, "featurs": []})  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    skcal.exceptions.ConfigError: unknown key config.featurs (did you mean 'features'?); known keys: ['data', 'features', 'pipeline', 'target', 'weights', 'output', 'tune']
+    skcal.exceptions.ConfigError: unknown key config.featurs (did you mean 'features'?); ...
     """
-    raw = _check_keys("config", raw, Config)
+    raw = _check_keys("config", _renamed_target(raw), Config)
     data = _check_keys("data", _required("config", raw, "data"), DataConfig)
     source = _expect("data.source", _required("data", data, "source"), str, list)
     data_cfg = DataConfig(
@@ -178,9 +234,9 @@ def parse_config(raw: Any) -> Config:
     features = _expect("features", _required("config", raw, "features"), list)
     for i, name in enumerate(features):
         _expect(f"features[{i}]", name, str)
-    target = _expect("target", raw.get("target", "response"), str)
-    if target not in TARGETS:
-        raise ConfigError(f"target must be one of {sorted(TARGETS)}, got {target!r}")
+    response = _expect("response", raw.get("response", "energy"), str)
+    if response not in RESPONSES:
+        raise ConfigError(f"response must be one of {list(RESPONSES)}, got {response!r}")
     weights = _expect("weights", raw.get("weights", "none"), str)
     if weights not in WEIGHTS:
         raise ConfigError(f"weights must be one of {list(WEIGHTS)}, got {weights!r}")
@@ -204,7 +260,7 @@ def parse_config(raw: Any) -> Config:
         data=data_cfg,
         features=features,
         pipeline=pipeline,
-        target=target,
+        response=response,
         weights=weights,
         output=output,
         tune=tune,
@@ -287,8 +343,25 @@ def _parse_steps(raw: Any) -> list[dict[str, dict[str, Any]]]:
                 close = difflib.get_close_matches(key, list(valid), n=1)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
                 raise ConfigError(f"pipeline[{i}].{name}: unknown parameter {key!r}{hint}")
+        _make_step(f"pipeline[{i}].{name}", classes[name], params)  # a bad value fails here
         steps.append({name: params})
     return steps
+
+
+def _make_step(where: str, cls: type, params: dict[str, Any]) -> Any:
+    """The step ``cls(**params)``, its values checked by the estimator's own constraints.
+
+    Lists in parameters become tuples (hidden layer sizes and the like). A value that
+    the estimator's ``_parameter_constraints`` refuse is a ConfigError naming the step
+    and the parameter, raised when the configuration is loaded, before any data is read.
+    """
+    step = cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in params.items()})
+    if hasattr(step, "_parameter_constraints"):  # skcal's ParamsMixin or scikit-learn's own
+        try:
+            step._validate_params()
+        except InvalidParameterError as exc:  # skcal's ParameterError and scikit-learn's
+            raise ConfigError(f"{where}: {exc}") from None
+    return step
 
 
 def step_classes() -> dict[str, type]:
@@ -309,17 +382,26 @@ def step_classes() -> dict[str, type]:
 def build_pipeline(config: Config) -> Any:
     """The unfitted scikit-learn Pipeline of the configuration's steps.
 
-    Lists in parameters become tuples (hidden layer sizes and the like).
+    Lists in parameters become tuples (hidden layer sizes and the like). Each step's
+    parameter values are checked by its own constraints: a value it cannot take is a
+    ConfigError naming the step and the parameter.
+
+    Examples
+    --------
+    >>> cfg = parse_config({"data": {"source": "jets.root"}, "features": ["eta"],
+    ...                     "pipeline": [{"StandardScaler": {"with_mean": "no"}}]})
+    ... # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    skcal.exceptions.ConfigError: pipeline[0].StandardScaler: The 'with_mean' parameter ...
     """
     from sklearn.pipeline import make_pipeline
 
     classes = step_classes()
     steps = []
-    for step in config.pipeline:
+    for i, step in enumerate(config.pipeline):
         ((name, params),) = step.items()
-        steps.append(
-            classes[name](**{k: tuple(v) if isinstance(v, list) else v for k, v in params.items()})
-        )
+        steps.append(_make_step(f"pipeline[{i}].{name}", classes[name], params))
     pipeline = make_pipeline(*steps)
     if len(steps) > 1:
         pipeline.set_output(transform="pandas")  # later steps select columns by name

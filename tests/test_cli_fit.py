@@ -12,7 +12,9 @@ import yaml
 
 import mlflow
 from skcal.cli import main
+from skcal.config import load_config
 from skcal.datasets import make_jets, write_root
+from skcal.exceptions import ConfigError
 from skcal.tracking import load_calibrator, use_store
 
 FEATURES = ["e_reco", "pt_reco", "eta", "m_reco"]
@@ -104,6 +106,16 @@ def test_fit_logs_and_registers_in_mlflow(tmp_path: Path, jet_files: Path) -> No
             "unknown parameter 'min_entrie' (did you mean 'min_entries'?)",
         ),
         ({"target": "energy"}, "target must be one of"),
+        ({"response": "response"}, "response must be one of ['energy', 'mass', 'pt']"),
+        ({"target": "response", "response": "energy"}, "not both"),
+        (
+            {"pipeline": [{"SymmetricScaler": {"clip": 3}}, {"NumericalInversion": {}}]},
+            "pipeline[0].SymmetricScaler: The 'clip' parameter of SymmetricScaler must be",
+        ),
+        (
+            {"pipeline": [{"StandardScaler": {"with_mean": "no"}}, {"NumericalInversion": {}}]},
+            "pipeline[0].StandardScaler: The 'with_mean' parameter of StandardScaler must be",
+        ),
         ({"weights": "flat"}, "weights must be one of"),
         ({"output": {"mlflow": {"alias": "champion"}}}, "alias needs output.mlflow.register"),
     ],
@@ -115,6 +127,27 @@ def test_invalid_configs_name_the_key(
     assert main(["fit", str(config)]) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "model.joblib").exists()
+
+
+def test_a_bad_step_value_fails_when_the_configuration_is_loaded(tmp_path: Path) -> None:
+    config = write_config(
+        tmp_path / "bad.yaml",
+        tmp_path / "no-such-folder",  # never read: the value fails first
+        pipeline=[{"EtaAnnotation": {}}, {"SymmetricScaler": {"clip": 3}}],
+    )
+    with pytest.raises(ConfigError, match=r"pipeline\[1\]\.SymmetricScaler: .*'clip'"):
+        load_config(config)
+
+
+def test_the_old_target_key_still_works_with_a_future_warning(tmp_path: Path) -> None:
+    config = write_config(tmp_path / "old.yaml", tmp_path, target="response_pt")
+    with pytest.warns(FutureWarning, match="write 'response: pt' instead of 'target: response_pt'"):
+        loaded = load_config(config)
+    assert loaded.response == "pt" and loaded.response_columns() == ("pt_reco", "pt_true")
+    with pytest.warns(FutureWarning, match="use Config.response"):
+        assert loaded.target == "response_pt"
+    new = load_config(write_config(tmp_path / "new.yaml", tmp_path, response="mass"))
+    assert new.response_columns() == ("m_reco", "m_true")
 
 
 def test_fit_refuses_to_overwrite_a_model(

@@ -6,19 +6,9 @@ truth jets (:class:`IndexMatch`, :class:`DeltaRMatch`) and returns the jet table
 DESIGN.md section 3.
 """
 
-from skcal.io._mapping import (
-    At,
-    BinOp,
-    Branch,
-    Clip,
-    Const,
-    Count,
-    Energy,
-    Expr,
-    Flavour,
-    InnerSum,
-    JetMapping,
-)
+from skcal.io._expr import BinOp, Branch, Const, Expr
+from skcal.io._functions import At, Clip, Count, Energy, Flavour, InnerSum
+from skcal.io._mapping import JetMapping
 from skcal.io._matching import DeltaRMatch, IndexMatch
 from skcal.io._presets import NANOAOD, PHYSLITE, PRESETS
 from skcal.io._read import ReadSummary, read_jets

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from skcal.exceptions import DataError
-from skcal.io._mapping import Expr, as_expr
+from skcal.io._expr import Expr, as_expr
 
 __all__ = ["DeltaRMatch", "IndexMatch", "MatchResult", "delta_r_match", "index_match"]
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from skcal.exceptions import DataError
-from skcal.io._mapping import At, Branch, Clip, Count, Flavour, InnerSum, JetMapping
+from skcal.io._expr import Branch
+from skcal.io._functions import At, Clip, Count, Flavour, InnerSum
+from skcal.io._mapping import JetMapping
 from skcal.io._matching import DeltaRMatch, IndexMatch
 from skcal.io._source import closest
 

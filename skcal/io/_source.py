@@ -9,7 +9,7 @@ import glob
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 import uproot
 
@@ -28,8 +28,8 @@ __all__ = [
     "resolve_sources",
 ]
 
-PathLike = Union[str, "os.PathLike[str]"]
-Source = Union[PathLike, Sequence[PathLike], Mapping[PathLike, str]]
+PathLike = str | os.PathLike[str]
+Source = PathLike | Sequence[PathLike] | Mapping[PathLike, str]
 
 _TREE_CLASSES = ("TTree", "ROOT::RNTuple", "ROOT::Experimental::RNTuple")
 _GLOB_CHARS = set("*?[")
@@ -94,7 +94,8 @@ def resolve_sources(source: Source) -> list[tuple[str, str | None]]:
         pairs = [(path, None) for item in source for path in _expand(item)]
     else:
         raise ROOTFileError(
-            f"source must be a path, a glob, a list of paths or a dict of path -> tree, not {source!r}"
+            "source must be a path, a glob, a list of paths or a dict of path -> tree, "
+            f"not {source!r}"
         )
     if not pairs:
         raise ROOTFileError(f"source {source!r} names no file")

@@ -8,7 +8,7 @@ import dask.dataframe as dd
 import pandas as pd
 import pytest
 
-import skcal.io._read as reader
+import skcal.io._process as reader
 from skcal.io import read_jets, write_root
 
 

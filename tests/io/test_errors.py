@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import uproot
 
-from skcal.exceptions import DataError, ROOTFileError
+from skcal.exceptions import DataError, ParameterError, ROOTFileError
 from skcal.io import DeltaRMatch, IndexMatch, JetMapping, read_jets, write_root
 
 
@@ -195,9 +195,11 @@ def test_bad_arguments(good: Path) -> None:
         read_jets(good, cuts={"eta": (1, -1)})
     with pytest.raises(DataError, match=r"cuts\['eta'\] must be a \(low, high\) pair"):
         read_jets(good, cuts={"eta": 1})
-    with pytest.raises(DataError, match="step_size must be a positive"):
+    with pytest.raises(ParameterError, match=r"'step_size' parameter of read_jets must be an int"):
         read_jets(good, step_size=0)
-    with pytest.raises(DataError, match="match must be an IndexMatch or a DeltaRMatch"):
+    with pytest.raises(ParameterError, match=r"'step_size' .* or an instance of 'str'. Got 1.5"):
+        read_jets(good, step_size=1.5)
+    with pytest.raises(ParameterError, match="'match' parameter of read_jets must be an instance"):
         read_jets(good, match="dr")
     with pytest.raises(DataError, match="a mapping entry must be a branch name"):
         JetMapping(jets={"pt_reco": ["a"]})

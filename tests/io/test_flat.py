@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import uproot
 
-import skcal.io._read as reader
+import skcal.io._process as reader
 from skcal.io import read_jets, write_root
 
 FORMATS = ["ttree", "rntuple"]

@@ -10,7 +10,7 @@ import pytest
 from ray import tune
 from sklearn.pipeline import make_pipeline
 
-from skcal.exceptions import ConfigError, DataError
+from skcal.exceptions import ConfigError, DataError, ParameterError
 from skcal.inversion import NumericalInversion
 from skcal.tune import tune_pipeline
 from skcal.tune._params import check_param_names
@@ -80,9 +80,9 @@ def test_bad_options(tmp_path):
         _sweep(tmp_path, resources_per_trial={"cpus": 2})
     with pytest.raises(ConfigError, match="non-negative"):
         _sweep(tmp_path, resources_per_trial={"cpu": 1, "gpu": -1})
-    with pytest.raises(ConfigError, match="mode"):
+    with pytest.raises(ParameterError, match="'mode' parameter of tune_pipeline"):
         _sweep(tmp_path, mode="minimum")
-    with pytest.raises(ConfigError, match="search must be one of"):
+    with pytest.raises(ParameterError, match="'search' parameter of tune_pipeline must be a str"):
         _sweep(tmp_path, search="bayes")
     with pytest.raises(ConfigError, match="grid_search.*optuna"):
         _sweep(
@@ -95,6 +95,33 @@ def test_bad_options(tmp_path):
     with pytest.raises(ConfigError, match="DataFrame"):
         tune_pipeline(mdn_pipeline(), LR, np.ones((50, 4)), np.ones(50), mlflow=True)
     assert not (tmp_path / "sweeps").exists()
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "expected"),
+    [
+        ("scheduler", "hyperband", "a str among"),
+        ("num_samples", 0, r"range \[1, inf\)"),
+        ("grace_period", 0, r"range \[1, inf\)"),
+        ("checkpoint_every", -1, r"range \[0, inf\)"),
+        ("validation_fraction", 1.0, r"range \(0.0, 1.0\)"),
+        ("max_concurrent_trials", 0, r"range \[1, inf\)"),
+        ("seed", -1, r"range \[0, inf\)"),
+        ("resume", "yes", "an instance of 'bool'"),
+    ],
+)
+def test_bad_option_values_are_parameter_errors(tmp_path, option, value, expected):
+    with pytest.raises(ParameterError, match=f"'{option}' parameter of tune_pipeline .*{expected}"):
+        _sweep(tmp_path, **{option: value})
+    assert not (tmp_path / "sweeps").exists()
+
+
+def test_an_empty_or_unnamed_sweep_is_a_parameter_error(tmp_path):
+    X, y = pd.DataFrame({"e_reco": [1.0, 2.0]}), np.ones(2)
+    with pytest.raises(ParameterError, match="'param_space' parameter .* non-empty"):
+        tune_pipeline(mdn_pipeline(), {}, X, y)
+    with pytest.raises(ParameterError, match="'metric' parameter .* reported metric"):
+        tune_pipeline(mdn_pipeline(), LR, X, y, metric="")
 
 
 def test_gpus_on_a_cluster_without_any_is_a_clear_error(tmp_path, ray_cluster):
