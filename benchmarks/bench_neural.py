@@ -193,7 +193,7 @@ def main(argv: list[str] | None = None) -> None:
     ]
     log_est = MDNCalibrator(
         n_components=k,
-        target="log",
+        training_space="log",
         max_epochs=1,
         batch_size=args.batch,
         random_state=SEEDS["torch"],

@@ -95,7 +95,7 @@ def models(
             None,
         ),
         "GDN": (_neural(GDNCalibrator(**common())), FEATURES),
-        MDN: (_neural(MDNCalibrator(n_components=3, target="log", **common())), FEATURES),
+        MDN: (_neural(MDNCalibrator(n_components=3, training_space="log", **common())), FEATURES),
         "point (MAE)": (_neural(PointCalibrator(loss="mae", **common())), FEATURES),
     }
 

@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> None:
         SymmetricScaler(clip=True),
         MDNCalibrator(
             n_components=3,
-            target="log",
+            training_space="log",
             max_epochs=args.epochs,
             batch_size=1024,
             random_state=args.seed,
