@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, RegressorMixin, TransformerMixin
+from sklearn.base import BaseEstimator, RegressorMixin
 
 from skcal._validation import is_dask
 from skcal.exceptions import DataError, ParameterError
@@ -48,7 +48,7 @@ DEFAULT_ABS_ETA_BINS = np.array([0.0, 0.3, 0.6, 0.9, 1.2, 1.5, 1.8, 2.1, 2.5, 2.
 DEFAULT_PT_BINS = np.geomspace(15.0, 3500.0, 16)
 
 
-class GlobalSequentialCalibration(StageMixin, RegressorMixin, TransformerMixin, BaseEstimator):
+class GlobalSequentialCalibration(StageMixin, RegressorMixin, BaseEstimator):
     """The global sequential calibration: sequential corrections in jet properties.
 
     For each variable in turn (after the previous ones are applied), the response is

@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
-from sklearn.base import BaseEstimator, RegressorMixin, TransformerMixin
+from sklearn.base import BaseEstimator, RegressorMixin
 
 from skcal._validation import check_positive_vector
 from skcal.exceptions import DataError
@@ -32,7 +32,7 @@ def _add_parts(
     return a[0] + b[0], a[1] + b[1]
 
 
-class NumericalInversion(StageMixin, RegressorMixin, TransformerMixin, BaseEstimator):
+class NumericalInversion(StageMixin, RegressorMixin, BaseEstimator):
     """The numerical-inversion calibration of ATLAS and CMS, as an estimator.
 
     ``fit(X, y)`` takes the jet table ``X`` and the response ``y = E_reco / E_true``

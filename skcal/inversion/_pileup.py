@@ -6,7 +6,7 @@ from numbers import Integral, Real
 from typing import Any, ClassVar
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator
 
 from skcal._params import Interval
 from skcal._validation import check_positive_vector
@@ -22,7 +22,7 @@ _PER_BIN = ("w", "wn", "wm", "wd")
 _PER_ETA = ("wnn", "wnm", "wmm", "wnd", "wmd", "wdd", "count")
 
 
-class PileupOffset(StageMixin, TransformerMixin, BaseEstimator):
+class PileupOffset(StageMixin, BaseEstimator):
     r"""Pile-up offset: ``pT_corr = pT - rho*A - alpha*(NPV - 1) - beta*mu``, per |eta| bin.
 
     The jet four-momentum (``momentum``) is scaled by ``pT_corr / pT``, as in ATLAS:

@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
+from sklearn.base import TransformerMixin
 from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import column_or_1d
 
@@ -140,8 +141,8 @@ def _on_chunk(
     return func(frame, response, weights)
 
 
-class StageMixin(TableOutput):
-    """The contract of a calibration stage (mixed in before scikit-learn's mixins).
+class StageMixin(TableOutput, TransformerMixin):
+    """The contract of a calibration stage (first among the bases, before ``BaseEstimator``).
 
     A stage names the attribute that ``fit`` sets last (``_fitted_attribute``) and
     computes its factor on one chunk (``_factor``); ``transform`` multiplies the
