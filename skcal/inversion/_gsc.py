@@ -173,7 +173,7 @@ class GlobalSequentialCalibration(StageMixin, RegressorMixin, BaseEstimator):
         return tags
 
     def _variables(self) -> list[ColumnSpec]:
-        variables = (
+        variables: list[ColumnSpec] = (
             [self.variables] if isinstance(self.variables, str | int) else list(self.variables)
         )
         if not variables:
@@ -191,7 +191,7 @@ class GlobalSequentialCalibration(StageMixin, RegressorMixin, BaseEstimator):
     def _step(self, spec: ColumnSpec) -> NumericalInversion:
         eta_edges = check_edges_param(self._abs_eta_edges(), "abs_eta_bins")
         pt_edges = DEFAULT_PT_BINS if self.pt_bins is None else self.pt_bins
-        condition = {
+        condition: dict[ColumnSpec, np.ndarray] = {
             f"abs_{spec_name(self.eta)}": eta_edges,
             spec_name(spec): self._variable_edges(spec),
         }

@@ -21,7 +21,9 @@ from skcal.inversion._binning import DEFAULT_RESPONSE_EDGES, check_edges_param, 
 from skcal.inversion._stage import STAGE_CONSTRAINTS, ColumnSpec, condition_items
 
 #: Default binning: |eta| in steps of 0.1 up to 4.5.
-DEFAULT_CONDITION: dict[str, np.ndarray] = {"abs_eta": np.round(np.linspace(0.0, 4.5, 46), 10)}
+DEFAULT_CONDITION: dict[ColumnSpec, np.ndarray] = {
+    "abs_eta": np.round(np.linspace(0.0, 4.5, 46), 10)
+}
 #: Default truth-level bins of the calibrated quantity: 40 logarithmic bins, 10 GeV to 10 TeV.
 DEFAULT_TARGET_BINS = np.geomspace(10.0, 10_000.0, 41)
 #: The default of the deprecated ``target`` parameter: not given.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
@@ -366,4 +366,4 @@ class NumericalInversion(StageMixin, RegressorMixin, BaseEstimator):
         source = int(self.cell_source_[cell])
         lo, hi = self.fit_range_[source]
         x = np.clip(np.asarray(log_t_true, dtype=np.float64), lo, hi)
-        return curve(self.params_[source], x, self.fit_function)
+        return curve(cast(np.ndarray, self.params_[source]), x, self.fit_function)

@@ -171,7 +171,9 @@ class PileupOffset(StageMixin, BaseEstimator):
         """``rho * A``, ``NPV - 1`` and ``mu`` (zeros for the terms not used)."""
         zeros = np.zeros(frame.n)
         area_term = (
-            zeros if self.rho is None else frame.get(self.rho, "rho") * frame.get(self.area, "area")
+            zeros
+            if self.rho is None or self.area is None
+            else frame.get(self.rho, "rho") * frame.get(self.area, "area")
         )
         n = zeros if self.npv is None else frame.get(self.npv, "npv") - 1.0
         m = zeros if self.mu is None else frame.get(self.mu, "mu")
@@ -286,7 +288,7 @@ class PileupOffset(StageMixin, BaseEstimator):
                 "no |eta| bin has enough jets with spread in NPV and mu to fit alpha and beta"
             )
         status = np.where(fitted, "fitted", "borrowed")
-        for e in np.flatnonzero(~fitted):
+        for e in np.flatnonzero(~fitted).tolist():
             source = np.flatnonzero(fitted)[np.argmin(np.abs(np.flatnonzero(fitted) - e))]
             alpha[e], beta[e] = alpha[source], beta[source]
         self.alpha_, self.beta_ = alpha, beta

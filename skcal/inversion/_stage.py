@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from numbers import Integral
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import numpy as np
 import pandas as pd
@@ -65,7 +65,7 @@ class Frame:
     """
 
     def __init__(self, X: pd.DataFrame | np.ndarray) -> None:
-        self.X = X
+        self.X: Any = X  # a DataFrame or an array: ``is_frame`` tells which
         self.is_frame = isinstance(X, pd.DataFrame)
         self.n = X.shape[0]
         self._cache: dict[ColumnSpec, np.ndarray] = {}
@@ -117,7 +117,7 @@ class Frame:
 def check_momentum(momentum: Any) -> tuple[ColumnSpec, ...]:
     """The ``momentum`` parameter as a tuple of columns."""
     if isinstance(momentum, str | Integral):
-        return (momentum,)
+        return (cast(ColumnSpec, momentum),)
     return tuple(momentum)
 
 
@@ -151,7 +151,7 @@ class StageMixin(TableOutput, TransformerMixin):
     """
 
     _fitted_attribute: ClassVar[str]
-    momentum: Sequence[ColumnSpec]
+    momentum: ColumnSpec | Sequence[ColumnSpec]
     scale_column: str | None
     chunk_size: int
 
@@ -213,7 +213,7 @@ class StageMixin(TableOutput, TransformerMixin):
 
     def fit_transform(self, X: Any, y: Any = None, **fit_params: Any) -> Any:
         """Fit, then transform ``X``; Dask in, lazy Dask out (as ``transform``)."""
-        return self.fit(X, y, **fit_params).transform(X)  # type: ignore[attr-defined]
+        return self.fit(X, y, **fit_params).transform(X)
 
     # ---- prediction and transformation ------------------------------------------------
     def _apply(self, X: Any, method: str, *, dtype: Any = np.float64) -> Any:
@@ -258,7 +258,7 @@ class StageMixin(TableOutput, TransformerMixin):
             return out
         out = np.array(frame.X, dtype=np.float64, copy=True)
         for spec in momentum:
-            out[:, spec] = frame.get(spec, "momentum") * factor
+            out[:, int(spec)] = frame.get(spec, "momentum") * factor
         return out
 
     def _transform(self, X: Any) -> Any:

@@ -149,5 +149,5 @@ def test_gsc_needs_bins_for_unknown_variables(toy, reco_columns):
     jets, y = toy
     with pytest.raises(ParameterError, match="'f' has no default bins"):
         GlobalSequentialCalibration(["f"]).fit(jets[reco_columns].iloc[:1000], y.iloc[:1000])
-    with pytest.raises(ParameterError, match="charged_frac"):
+    with pytest.raises(DataError, match="charged_frac"):
         GlobalSequentialCalibration().fit(jets[reco_columns].iloc[:1000], y.iloc[:1000])
