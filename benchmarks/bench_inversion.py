@@ -139,12 +139,9 @@ def closure_study(n_train: int, n_test: int) -> list[dict[str, Any]]:
 def throughput(n_jets: int, repeats: int = 3) -> list[dict[str, Any]]:
     from skcal.datasets import make_jets
     from skcal.inversion import NumericalInversion
-    from skcal.inversion._numerical import (
-        DEFAULT_CONDITION,
-        DEFAULT_RESPONSE_EDGES,
-        DEFAULT_TARGET_BINS,
-        _add_parts,
-    )
+    from skcal.inversion._binning import DEFAULT_RESPONSE_EDGES
+    from skcal.inversion._ni_params import DEFAULT_CONDITION, DEFAULT_TARGET_BINS
+    from skcal.inversion._numerical import _add_parts
 
     jets = make_jets(n_jets, random_state=SEEDS["throughput"])[
         ["e_reco", "pt_reco", "eta", "e_true"]
@@ -152,10 +149,9 @@ def throughput(n_jets: int, repeats: int = 3) -> list[dict[str, Any]]:
     y = (jets["e_reco"] / jets["e_true"]).to_numpy()
     X = jets[NI_COLUMNS]
     ni = NumericalInversion()
-    ni._check_params()
 
     def accumulate() -> Any:  # the histogram pass of NumericalInversion.fit, as fit runs it
-        return ni._reduce(ni._fill, X, y, None, combine=_add_parts, chunk_size=ni.chunk_size)
+        return ni._reduce(ni._fill, X, y, None, combine=_add_parts)
 
     sample = np.column_stack([jets["e_true"].to_numpy(), np.abs(jets["eta"].to_numpy()), y])
     edges = [DEFAULT_TARGET_BINS, DEFAULT_CONDITION["abs_eta"], DEFAULT_RESPONSE_EDGES]

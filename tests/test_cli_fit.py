@@ -317,7 +317,7 @@ def test_mlproject_train_entry_point(tmp_path: Path, jet_files: Path) -> None:
     try:
         runs = mlflow.search_runs(experiment_names=["mlproject"])
         assert len(runs) == 1 and runs.status[0] == "FINISHED"
-        assert runs["params.numericalinversion__target"][0] == "e_reco"
+        assert runs["params.numericalinversion__quantity"][0] == "e_reco"
     finally:
         mlflow.set_tracking_uri(None)
     assert (tmp_path / "model.joblib").is_file()

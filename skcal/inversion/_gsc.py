@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from numbers import Integral
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, RegressorMixin, TransformerMixin
+from sklearn.base import BaseEstimator, RegressorMixin
 
 from skcal._validation import is_dask
-from skcal.exceptions import DataError
+from skcal.exceptions import DataError, ParameterError
+from skcal.inversion._binning import check_edges_param
+from skcal.inversion._ni_params import FIT_CONSTRAINTS
 from skcal.inversion._numerical import NumericalInversion
-from skcal.inversion._stage import ColumnSpec, Frame, StageMixin, check_edges_param, check_momentum
+from skcal.inversion._stage import (
+    STAGE_CONSTRAINTS,
+    ColumnSpec,
+    Frame,
+    StageMixin,
+    check_momentum,
+    spec_name,
+)
 
 #: The standard GSC variables, in the order of the ATLAS small-R chain.
 DEFAULT_VARIABLES = (
@@ -38,11 +48,7 @@ DEFAULT_ABS_ETA_BINS = np.array([0.0, 0.3, 0.6, 0.9, 1.2, 1.5, 1.8, 2.1, 2.5, 2.
 DEFAULT_PT_BINS = np.geomspace(15.0, 3500.0, 16)
 
 
-def _name(spec: ColumnSpec) -> str:
-    return spec if isinstance(spec, str) else f"x{int(spec)}"
-
-
-class GlobalSequentialCalibration(RegressorMixin, TransformerMixin, StageMixin, BaseEstimator):
+class GlobalSequentialCalibration(StageMixin, RegressorMixin, BaseEstimator):
     """The global sequential calibration: sequential corrections in jet properties.
 
     For each variable in turn (after the previous ones are applied), the response is
@@ -105,8 +111,8 @@ class GlobalSequentialCalibration(RegressorMixin, TransformerMixin, StageMixin, 
     >>> pt_true = np.exp(rng.uniform(np.log(30), np.log(1000), n))
     >>> f = rng.uniform(0, 1, n)  # a jet property that shifts the response
     >>> r = (0.85 + 0.2 * (f - 0.5)) * rng.normal(1, 0.05, n)
-    >>> jets = pd.DataFrame({"pt_reco": pt_true * r, "e_reco": pt_true * r, "eta": rng.uniform(-1, 1, n),
-    ...                      "f": f})
+    >>> jets = pd.DataFrame({"pt_reco": pt_true * r, "e_reco": pt_true * r,
+    ...                      "eta": rng.uniform(-1, 1, n), "f": f})
     >>> gsc = GlobalSequentialCalibration(["f"], variable_bins={"f": np.linspace(0, 1, 11)},
     ...                                   abs_eta_bins=[0, 1]).fit(jets, r)
     >>> before = resolution(r, n_bootstrap=0).value
@@ -114,6 +120,18 @@ class GlobalSequentialCalibration(RegressorMixin, TransformerMixin, StageMixin, 
     >>> bool(after < 0.7 * before)
     True
     """
+
+    _fitted_attribute: ClassVar[str] = "steps_"
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "variables": [str, Integral, "array-like"],
+        "pt": [str, Integral],
+        "eta": [str, Integral],
+        "variable_bins": [Mapping, None],
+        "abs_eta_bins": ["array-like", None],
+        "pt_bins": ["array-like", None],
+        **FIT_CONSTRAINTS,
+        **STAGE_CONSTRAINTS,
+    }
 
     def __init__(
         self,
@@ -154,15 +172,12 @@ class GlobalSequentialCalibration(RegressorMixin, TransformerMixin, StageMixin, 
         tags.regressor_tags.poor_score = True
         return tags
 
-    def _required_columns(self) -> list[ColumnSpec]:
-        return [self.pt, self.eta, *self._variables(), *check_momentum(self.momentum)]
-
     def _variables(self) -> list[ColumnSpec]:
-        variables = (
+        variables: list[ColumnSpec] = (
             [self.variables] if isinstance(self.variables, str | int) else list(self.variables)
         )
         if not variables:
-            raise DataError("variables must name at least one column")
+            raise ParameterError("variables must name at least one column")
         return variables
 
     def _variable_edges(self, spec: ColumnSpec) -> np.ndarray:
@@ -171,16 +186,17 @@ class GlobalSequentialCalibration(RegressorMixin, TransformerMixin, StageMixin, 
             return check_edges_param(given[spec], f"variable_bins[{spec!r}]")
         if isinstance(spec, str) and spec in DEFAULT_VARIABLE_BINS:
             return DEFAULT_VARIABLE_BINS[spec]
-        raise DataError(f"variable {spec!r} has no default bins: give them in variable_bins")
+        raise ParameterError(f"variable {spec!r} has no default bins: give them in variable_bins")
 
     def _step(self, spec: ColumnSpec) -> NumericalInversion:
-        eta_edges = check_edges_param(
-            DEFAULT_ABS_ETA_BINS if self.abs_eta_bins is None else self.abs_eta_bins, "abs_eta_bins"
-        )
+        eta_edges = check_edges_param(self._abs_eta_edges(), "abs_eta_bins")
         pt_edges = DEFAULT_PT_BINS if self.pt_bins is None else self.pt_bins
-        condition = {f"abs_{_name(self.eta)}": eta_edges, _name(spec): self._variable_edges(spec)}
+        condition: dict[ColumnSpec, np.ndarray] = {
+            f"abs_{spec_name(self.eta)}": eta_edges,
+            spec_name(spec): self._variable_edges(spec),
+        }
         return NumericalInversion(
-            _name(self.pt),
+            spec_name(self.pt),
             condition=condition,
             target_bins=pt_edges,
             poly_order=self.poly_order,
@@ -188,13 +204,16 @@ class GlobalSequentialCalibration(RegressorMixin, TransformerMixin, StageMixin, 
             min_entries=self.min_entries,
             min_points=self.min_points,
             response_edges=self.response_edges,
-            momentum=tuple(_name(m) for m in check_momentum(self.momentum)),
-            scale_column=self._scale_name(),
+            momentum=tuple(spec_name(m) for m in check_momentum(self.momentum)),
+            scale_column=self._scalespec_name(),
             clip_condition=True,
             chunk_size=self.chunk_size,
         )
 
-    def _scale_name(self) -> str:
+    def _abs_eta_edges(self) -> Any:
+        return DEFAULT_ABS_ETA_BINS if self.abs_eta_bins is None else self.abs_eta_bins
+
+    def _scalespec_name(self) -> str:
         return "calib_scale" if self.scale_column is None else self.scale_column
 
     def _light(self, X: Any) -> Any:
@@ -218,9 +237,9 @@ class GlobalSequentialCalibration(RegressorMixin, TransformerMixin, StageMixin, 
                 )
             return X[names + ([self.scale_column] if has_scale else [])]
         frame = Frame(X)
-        data = {_name(c): frame.get(c, "column") for c in columns}
+        data = {spec_name(c): frame.get(c, "column") for c in columns}
         if has_scale:
-            data[self._scale_name()] = frame.scale(self.scale_column)
+            data[self._scalespec_name()] = frame.scale(self.scale_column)
         return pd.DataFrame(data, index=X.index if isinstance(X, pd.DataFrame) else None)
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> GlobalSequentialCalibration:
@@ -239,16 +258,14 @@ class GlobalSequentialCalibration(RegressorMixin, TransformerMixin, StageMixin, 
         -------
         self
         """
+        self._validate_params()
         variables = self._variables()
         for spec in variables:
             self._variable_edges(spec)
-        if is_dask(X):
-            self.feature_names_in_ = np.asarray(X.columns, dtype=object)
-            self.n_features_in_ = len(X.columns)
-            current = self._light(X)
-        else:
-            X = self._check_X(X, reset=True)
-            current = self._light(X)
+        check_edges_param(self._abs_eta_edges(), "abs_eta_bins")
+        X = self._validate_jets(X, reset=True)
+        current = self._light(X)
+        if not is_dask(X):
             if isinstance(y, pd.Series):
                 y = y.to_numpy()
             if isinstance(sample_weight, pd.Series):
@@ -261,16 +278,16 @@ class GlobalSequentialCalibration(RegressorMixin, TransformerMixin, StageMixin, 
         self.steps_ = steps
         return self
 
-    def _run(self, frame: Frame) -> tuple[pd.DataFrame, np.ndarray]:
-        """The light frame after all corrections, and the product of their factors."""
+    def _factor(self, frame: Frame) -> np.ndarray:
+        """The product of the corrections' factors, applied one after the other."""
         current = self._light(frame.X)
         total = np.ones(frame.n)
         for step in self.steps_:
             light = Frame(current)
-            factor = 1.0 / step._stage_response(light)[0]
+            factor = step._factor(light)
             total *= factor
             current = step._apply_factor(light, factor)
-        return current, total
+        return total
 
     def predict(self, X: Any) -> Any:
         """Response of the uncalibrated jets: ``E_reco / predict(X)`` is calibrated.
@@ -285,11 +302,7 @@ class GlobalSequentialCalibration(RegressorMixin, TransformerMixin, StageMixin, 
         ndarray of shape (n_jets,), or Dask Series
         """
 
-        def func(frame: Frame) -> Any:
-            values = 1.0 / (self._run(frame)[1] * frame.scale(self.scale_column))
-            return pd.Series(values, index=frame.X.index) if frame.is_frame else values
-
-        return self._map(X, func, meta=pd.Series(dtype=np.float64))
+        return self._apply(X, "_response_chunk")
 
     def transform(self, X: Any) -> Any:
         """X with the ``momentum`` columns corrected and ``scale_column`` updated.
@@ -302,10 +315,7 @@ class GlobalSequentialCalibration(RegressorMixin, TransformerMixin, StageMixin, 
         Returns
         -------
         DataFrame, ndarray or Dask DataFrame
+            A copy of X; ``scale_column`` is added or updated for DataFrames. Dask
+            input gives lazy Dask output, also under ``set_output(transform="pandas")``.
         """
-
-        def func(frame: Frame) -> Any:
-            return self._apply_factor(frame, self._run(frame)[1])
-
-        meta = self._transform_meta(X) if hasattr(X, "_meta") else None
-        return self._map(X, func, meta=meta)
+        return self._transform(X)

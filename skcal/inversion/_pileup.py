@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from numbers import Integral, Real
+from typing import Any, ClassVar
 
 import numpy as np
-import pandas as pd
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator
 
-from skcal.exceptions import DataError
-from skcal.inversion._stage import (
-    ColumnSpec,
-    Frame,
-    StageMixin,
-    bin_lookup,
-    check_edges_param,
-    check_momentum,
-)
+from skcal._params import Interval
+from skcal._validation import check_positive_vector
+from skcal.exceptions import DataError, ParameterError
+from skcal.inversion._binning import bin_lookup, check_edges_param
+from skcal.inversion._stage import STAGE_CONSTRAINTS, ColumnSpec, Frame, StageMixin, spec_name
 
 #: Default |eta| bins of alpha and beta: 0 to 4.5 in steps of 0.5.
 DEFAULT_ABS_ETA_BINS = np.linspace(0.0, 4.5, 10)
@@ -26,7 +22,7 @@ _PER_BIN = ("w", "wn", "wm", "wd")
 _PER_ETA = ("wnn", "wnm", "wmm", "wnd", "wmd", "wdd", "count")
 
 
-class PileupOffset(TransformerMixin, StageMixin, BaseEstimator):
+class PileupOffset(StageMixin, BaseEstimator):
     r"""Pile-up offset: ``pT_corr = pT - rho*A - alpha*(NPV - 1) - beta*mu``, per |eta| bin.
 
     The jet four-momentum (``momentum``) is scaled by ``pT_corr / pT``, as in ATLAS:
@@ -107,6 +103,20 @@ class PileupOffset(TransformerMixin, StageMixin, BaseEstimator):
     ['calib_scale']
     """
 
+    _fitted_attribute: ClassVar[str] = "alpha_"
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "pt": [str, Integral],
+        "eta": [str, Integral],
+        "rho": [str, Integral, None],
+        "area": [str, Integral, None],
+        "npv": [str, Integral, None],
+        "mu": [str, Integral, None],
+        "abs_eta_bins": ["array-like", None],
+        "pt_true_bins": ["array-like", None],
+        "min_scale": [Interval(Real, 0, 1, closed="right")],
+        **STAGE_CONSTRAINTS,
+    }
+
     def __init__(
         self,
         pt: ColumnSpec = "pt_reco",
@@ -142,18 +152,6 @@ class PileupOffset(TransformerMixin, StageMixin, BaseEstimator):
         tags.target_tags.positive_only = True
         return tags
 
-    def _required_columns(self) -> list[ColumnSpec]:
-        specs = [
-            self.pt,
-            self.eta,
-            self.rho,
-            self.area,
-            self.npv,
-            self.mu,
-            *check_momentum(self.momentum),
-        ]
-        return [s for s in specs if s is not None]
-
     def _edges(self) -> tuple[np.ndarray, np.ndarray]:
         eta = check_edges_param(
             DEFAULT_ABS_ETA_BINS if self.abs_eta_bins is None else self.abs_eta_bins, "abs_eta_bins"
@@ -164,33 +162,25 @@ class PileupOffset(TransformerMixin, StageMixin, BaseEstimator):
         return eta, pt
 
     def _check_params(self) -> None:
-        if not (np.isfinite(self.min_scale) and 0 < self.min_scale <= 1):
-            raise DataError(f"min_scale must be in (0, 1], got {self.min_scale!r}")
+        """What the constraints cannot say: rho and area go together; the edges."""
         if (self.rho is None) != (self.area is None):
-            raise DataError("rho and area must both be columns, or both None")
-        if not isinstance(self.chunk_size, int | np.integer) or self.chunk_size < 1:
-            raise DataError(f"chunk_size must be a positive integer, got {self.chunk_size!r}")
+            raise ParameterError("rho and area must both be columns, or both None")
         self._edges()
 
     def _offset_terms(self, frame: Frame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``rho * A``, ``NPV - 1`` and ``mu`` (zeros for the terms not used)."""
         zeros = np.zeros(frame.n)
         area_term = (
-            zeros if self.rho is None else frame.get(self.rho, "rho") * frame.get(self.area, "area")
+            zeros
+            if self.rho is None or self.area is None
+            else frame.get(self.rho, "rho") * frame.get(self.area, "area")
         )
         n = zeros if self.npv is None else frame.get(self.npv, "npv") - 1.0
         m = zeros if self.mu is None else frame.get(self.mu, "mu")
         return area_term, n, m
 
     def _pt(self, frame: Frame) -> np.ndarray:
-        pt = frame.get(self.pt, "pt")
-        if np.any(pt <= 0):
-            bad = int(np.flatnonzero(pt <= 0)[0])
-            raise DataError(
-                f"column {self.pt!r} (pt) must be > 0 (Negative values in data are "
-                f"refused): {pt[bad]!r} at row {bad}"
-            )
-        return pt
+        return check_positive_vector(frame.get(self.pt, "pt"), f"pt column {spec_name(self.pt)!r}")
 
     def _stats(self, frame: Frame, y: np.ndarray, w: np.ndarray | None) -> dict[str, Any]:
         eta_edges, pt_edges = self._edges()
@@ -245,10 +235,9 @@ class PileupOffset(TransformerMixin, StageMixin, BaseEstimator):
         -------
         self
         """
+        self._validate_params()
         self._check_params()
-        stats = self._reduce(
-            self._stats, X, y, sample_weight, combine=self._add, chunk_size=int(self.chunk_size)
-        )
+        stats = self._reduce(self._stats, X, y, sample_weight, combine=self._add)
         eta_edges, _ = self._edges()
         self.abs_eta_edges_ = eta_edges
         self.n_outside_ = int(stats["n_outside"])
@@ -299,7 +288,7 @@ class PileupOffset(TransformerMixin, StageMixin, BaseEstimator):
                 "no |eta| bin has enough jets with spread in NPV and mu to fit alpha and beta"
             )
         status = np.where(fitted, "fitted", "borrowed")
-        for e in np.flatnonzero(~fitted):
+        for e in np.flatnonzero(~fitted).tolist():
             source = np.flatnonzero(fitted)[np.argmin(np.abs(np.flatnonzero(fitted) - e))]
             alpha[e], beta[e] = alpha[source], beta[source]
         self.alpha_, self.beta_ = alpha, beta
@@ -324,32 +313,27 @@ class PileupOffset(TransformerMixin, StageMixin, BaseEstimator):
         Returns
         -------
         DataFrame, ndarray or Dask DataFrame
-            A copy of X; ``scale_column`` is added or updated for DataFrames.
+            A copy of X; ``scale_column`` is added or updated for DataFrames. Dask
+            input gives lazy Dask output, also under ``set_output(transform="pandas")``.
         """
-
-        def func(frame: Frame) -> Any:
-            return self._apply_factor(frame, self._factor(frame))
-
-        meta = self._transform_meta(X) if hasattr(X, "_meta") else None
-        return self._map(X, func, meta=meta)
+        return self._transform(X)
 
     def offset(self, X: Any) -> Any:
         """The subtracted pT, ``rho*A + alpha*(NPV - 1) + beta*mu``, per jet (GeV).
 
         Parameters
         ----------
-        X : DataFrame or array
+        X : DataFrame, array, or Dask DataFrame
             The jet table.
 
         Returns
         -------
-        ndarray of shape (n_jets,)
+        Series or ndarray of shape (n_jets,), or Dask Series
         """
+        return self._apply(X, "_offset_chunk")
 
-        def func(frame: Frame) -> Any:
-            e_bin, _ = bin_lookup(np.abs(frame.get(self.eta, "eta")), self.abs_eta_edges_)
-            area_term, n, m = self._offset_terms(frame)
-            values = area_term + self.alpha_[e_bin] * n + self.beta_[e_bin] * m
-            return pd.Series(values, index=frame.X.index) if frame.is_frame else values
-
-        return self._map(X, func, meta=pd.Series(dtype=np.float64))
+    def _offset_chunk(self, chunk: Any, rows: Any) -> np.ndarray:
+        frame = Frame(chunk)
+        e_bin, _ = bin_lookup(np.abs(frame.get(self.eta, "eta")), self.abs_eta_edges_)
+        area_term, n, m = self._offset_terms(frame)
+        return area_term + self.alpha_[e_bin] * n + self.beta_[e_bin] * m

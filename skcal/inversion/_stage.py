@@ -1,4 +1,4 @@
-"""What the stages of the standard calibration share: columns, the scale, Dask plumbing.
+"""What the stages of the standard calibration share: columns, the scale, the contract.
 
 A *stage* (pile-up offset, numerical inversion, one GSC step) multiplies the jet's
 four-momentum columns (``momentum``) by a factor and keeps the product of all factors
@@ -7,27 +7,54 @@ applied so far in ``scale_column`` (absent: 1). Every stage is fitted to the res
 the momentum as it reaches a stage is ``y * scale``, and a stage's ``predict`` returns
 the response of the uncalibrated jet again (``R_stage / scale``), so that
 ``E_reco / pipeline.predict(X)`` is the calibrated energy after any number of stages.
+
+The stages are on the table contract (:mod:`skcal._contract`): parameters checked at
+the start of ``fit``, one fitted check, ``get_feature_names_out`` (the input's columns
+and the scale column), a Dask-safe ``set_output``, and Dask output mapped chunk by chunk
+with an explicit meta. A stage reads its columns by name from a DataFrame (the jet
+table, whatever else it holds) or by position from an array.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from functools import partial
+from numbers import Integral
+from typing import Any, ClassVar, cast
 
 import numpy as np
 import pandas as pd
-from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
+from sklearn.base import TransformerMixin
+from sklearn.utils._set_output import _get_output_config
+from sklearn.utils.validation import column_or_1d
 
-from skcal._validation import ABS_PREFIX, as_finite_vector, as_response, as_weights, is_dask
 from skcal._chunks import reduce_chunks
-from skcal.exceptions import DataError, NotFittedError
+from skcal._contract import TableOutput
+from skcal._params import Interval
+from skcal._validation import (
+    ABS_PREFIX,
+    as_finite_vector,
+    as_response,
+    as_weights,
+    dask_meta,
+    is_dask,
+)
+from skcal.exceptions import DataError
+from skcal.inversion._binning import check_edges_param
 
 ColumnSpec = str | int
+
+#: The constraints of the parameters that every stage has.
+STAGE_CONSTRAINTS: dict[str, list[Any]] = {
+    "momentum": [str, Integral, "array-like"],
+    "scale_column": [str, None],
+    "chunk_size": [Interval(Integral, 1, None, closed="left")],
+}
 
 
 def spec_name(spec: ColumnSpec) -> str:
     """A readable name for a column given by name or position."""
-    return spec if isinstance(spec, str) else f"x{spec}"
+    return spec if isinstance(spec, str) else f"x{int(spec)}"
 
 
 class Frame:
@@ -38,7 +65,7 @@ class Frame:
     """
 
     def __init__(self, X: pd.DataFrame | np.ndarray) -> None:
-        self.X = X
+        self.X: Any = X  # a DataFrame or an array: ``is_frame`` tells which
         self.is_frame = isinstance(X, pd.DataFrame)
         self.n = X.shape[0]
         self._cache: dict[ColumnSpec, np.ndarray] = {}
@@ -48,29 +75,9 @@ class Frame:
         if spec in self._cache:
             return self._cache[spec]
         if self.is_frame:
-            if spec in self.X.columns:
-                values = self.X[spec].to_numpy()
-            elif isinstance(spec, int | np.integer) and -self.X.shape[1] <= spec < self.X.shape[1]:
-                values = self.X.iloc[:, int(spec)].to_numpy()
-            elif (
-                isinstance(spec, str)
-                and spec.startswith(ABS_PREFIX)
-                and spec[len(ABS_PREFIX) :] in self.X.columns
-            ):
-                values = np.abs(self.X[spec[len(ABS_PREFIX) :]].to_numpy())
-            else:
-                also = (
-                    f" (nor {spec[len(ABS_PREFIX) :]!r}, whose absolute value it means)"
-                    if isinstance(spec, str) and spec.startswith(ABS_PREFIX)
-                    else ""
-                )
-                raise DataError(
-                    f"{role}: column {spec!r}{also} is not in X, which has "
-                    f"{self.X.shape[1]} feature(s): {list(self.X.columns)}"
-                )
-            values = as_finite_vector(values, f"column {spec!r}")
+            values = as_finite_vector(self._frame_column(spec, role), f"column {spec!r}")
         else:
-            if not isinstance(spec, int | np.integer):
+            if not isinstance(spec, Integral):
                 raise DataError(
                     f"{role}: column {spec!r} is given by name, but X is an array "
                     f"without column names; pass a DataFrame or a column position"
@@ -83,6 +90,23 @@ class Frame:
         self._cache[spec] = values
         return values
 
+    def _frame_column(self, spec: ColumnSpec, role: str) -> np.ndarray:
+        X = self.X
+        if spec in X.columns:
+            return X[spec].to_numpy()
+        if isinstance(spec, Integral) and -X.shape[1] <= spec < X.shape[1]:
+            return X.iloc[:, int(spec)].to_numpy()
+        if isinstance(spec, str) and spec.startswith(ABS_PREFIX):
+            if spec[len(ABS_PREFIX) :] in X.columns:
+                return np.abs(X[spec[len(ABS_PREFIX) :]].to_numpy())
+            also = f" (nor {spec[len(ABS_PREFIX) :]!r}, whose absolute value it means)"
+        else:
+            also = ""
+        raise DataError(
+            f"{role}: column {spec!r}{also} is not in X, which has "
+            f"{X.shape[1]} feature(s): {list(X.columns)}"
+        )
+
     def scale(self, scale_column: str | None) -> np.ndarray:
         """The product of the corrections already applied (1 where the column is absent)."""
         if scale_column is not None and self.is_frame and scale_column in self.X.columns:
@@ -91,57 +115,70 @@ class Frame:
 
 
 def check_momentum(momentum: Any) -> tuple[ColumnSpec, ...]:
-    if isinstance(momentum, str | int):
-        return (momentum,)
+    """The ``momentum`` parameter as a tuple of columns."""
+    if isinstance(momentum, str | Integral):
+        return (cast(ColumnSpec, momentum),)
     return tuple(momentum)
 
 
-class StageMixin:
-    """Input handling of a calibration stage (mixed into BaseEstimator subclasses)."""
+def condition_items(
+    condition: Mapping[ColumnSpec, Any],
+) -> list[tuple[ColumnSpec, np.ndarray]]:
+    """The ``(column, edges)`` pairs of a ``condition`` parameter, edges checked."""
+    return [
+        (spec, check_edges_param(edges, f"condition[{spec!r}]"))
+        for spec, edges in condition.items()
+    ]
 
-    momentum: Sequence[ColumnSpec]
+
+def _on_chunk(
+    func: Callable[[Frame, np.ndarray, np.ndarray | None], Any], x: Any, y: Any, w: Any
+) -> Any:
+    """``func`` on one chunk of the jet table, its responses and weights, checked."""
+    frame = Frame(x if isinstance(x, pd.DataFrame) else np.asarray(x, dtype=np.float64))
+    response = as_response(np.asarray(y, dtype=np.float64).ravel(), "y (the response)", n=frame.n)
+    weights = None if w is None else as_weights(np.asarray(w).ravel(), frame.n, "sample_weight")
+    return func(frame, response, weights)
+
+
+class StageMixin(TableOutput, TransformerMixin):
+    """The contract of a calibration stage (first among the bases, before ``BaseEstimator``).
+
+    A stage names the attribute that ``fit`` sets last (``_fitted_attribute``) and
+    computes its factor on one chunk (``_factor``); ``transform`` multiplies the
+    momentum by it, and ``predict`` (of the stages that are regressors) returns
+    ``1 / (factor * scale)``.
+    """
+
+    _fitted_attribute: ClassVar[str]
+    momentum: ColumnSpec | Sequence[ColumnSpec]
     scale_column: str | None
+    chunk_size: int
 
-    # ---- validation -----------------------------------------------------------------
-    def _check_X(self, X: Any, *, reset: bool) -> pd.DataFrame | np.ndarray:
-        """Validate X in memory: a DataFrame (columns read by name) or a float array."""
-        if isinstance(X, pd.DataFrame):
-            if X.shape[0] == 0:
-                raise DataError("X is empty: 0 jets")
-            if reset:
-                self.feature_names_in_ = np.asarray(X.columns, dtype=object)
-                self.n_features_in_ = X.shape[1]
-            return X
-        if reset:
-            X = check_array(X, dtype=np.float64, ensure_min_samples=1, estimator=self)
-            self.n_features_in_ = X.shape[1]
-            if hasattr(self, "feature_names_in_"):
-                del self.feature_names_in_
-            return X
-        if hasattr(self, "feature_names_in_"):
-            raise DataError(
-                f"{type(self).__name__} was fitted on a jet table with named "
-                f"columns; pass a DataFrame with the columns "
-                f"{[c for c in self._required_columns() if isinstance(c, str)]}"
-            )
-        X = check_array(X, dtype=np.float64, ensure_min_samples=1, estimator=self)
-        if X.shape[1] != self.n_features_in_:
-            raise ValueError(
-                f"X has {X.shape[1]} features, but {type(self).__name__} is "
-                f"expecting {self.n_features_in_} features as input."
-            )
-        return X
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, self._fitted_attribute)
 
-    def _required_columns(self) -> list[ColumnSpec]:
+    def _factor(self, frame: Frame) -> np.ndarray:
         raise NotImplementedError
 
-    def _check_fitted(self) -> None:
-        try:
-            check_is_fitted(self)
-        except Exception as exc:
-            raise NotFittedError(
-                f"This {type(self).__name__} instance is not fitted yet; call 'fit' first."
-            ) from exc
+    # ---- validation -----------------------------------------------------------------
+    def _validate_jets(self, X: Any, *, reset: bool) -> Any:
+        """The jet table: a DataFrame (pandas or Dask) as given, or a float array.
+
+        A DataFrame's columns are read by name, whatever their dtypes (``flavour``,
+        labels): ``fit`` records them (``feature_names_in_``), and later calls read the
+        columns they need from any jet table that has them. An array is validated as
+        a float table of the fitted width.
+        """
+        if is_dask(X) and not hasattr(X, "columns"):
+            raise DataError("Dask input must be a Dask DataFrame (a jet table with named columns)")
+        if not hasattr(X, "columns"):
+            return self._validate_table(X, reset=reset, dtype=np.float64)
+        if reset:
+            self._validate_table(X, reset=True, ensure_finite=False, dtype=None)
+        elif not is_dask(X) and X.shape[0] == 0:
+            raise DataError("X is empty: 0 jets")
+        return X
 
     # ---- streaming fit ----------------------------------------------------------------
     def _reduce(
@@ -151,67 +188,59 @@ class StageMixin:
         y: Any,
         sample_weight: Any,
         combine: Callable[[Any, Any], Any],
-        chunk_size: int = 1 << 20,
     ) -> Any:
-        """Apply ``func(frame, y, w)`` to each chunk (or partition) and combine the results."""
-
+        """Validate X, y and the weights; fold ``func(frame, y, w)`` over the chunks."""
         if y is None:
             raise DataError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None "
                 f"(y is the response E_reco / E_true of the uncalibrated jets)"
             )
-
-        def on_chunk(x_chunk: Any, y_chunk: Any, w_chunk: Any) -> Any:
-            if isinstance(x_chunk, pd.DataFrame):
-                frame = Frame(x_chunk)
-            else:
-                frame = Frame(np.asarray(x_chunk, dtype=np.float64))
-            yy = as_response(
-                np.asarray(y_chunk, dtype=np.float64).ravel(), "y (the response)", n=frame.n
-            )
-            ww = as_weights(
-                None if w_chunk is None else np.asarray(w_chunk).ravel(), frame.n, "sample_weight"
-            )
-            return func(frame, yy, ww)
-
+        X = self._validate_jets(X, reset=True)
+        on_chunk = partial(_on_chunk, func)
         if is_dask(X):
-            if not hasattr(X, "columns"):
-                raise DataError(
-                    "Dask input must be a Dask DataFrame (a jet table with named columns)"
-                )
-            self.feature_names_in_ = np.asarray(X.columns, dtype=object)
-            self.n_features_in_ = len(X.columns)
-            y = _as_dask_series(y, "y")
-            sample_weight = (
-                None if sample_weight is None else _as_dask_series(sample_weight, "sample_weight")
-            )
             return reduce_chunks(on_chunk, X, y, sample_weight, combine=combine)
-        X = self._check_X(X, reset=True)
         n = X.shape[0]
         if n < 2:
             raise DataError(
                 f"{type(self).__name__} needs at least 2 jets to fit; got n_samples={n}"
             )
-        y = np.asarray(y.to_numpy() if hasattr(y, "to_numpy") else y)
+        y = np.asarray(y)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
-        y = as_finite_vector(y, "y (the response)", n=n)
-        w = as_weights(sample_weight, n, "sample_weight")
-        if w is not None and not w.sum() > 0:
-            raise DataError("sample_weight sums to zero: nothing to fit")
-        return reduce_chunks(on_chunk, X, y, w, chunk_size=chunk_size, combine=combine)
+        y = as_response(y, "y (the response)", n=n)
+        w = as_weights(sample_weight, n, "sample_weight", nonzero_sum=True)
+        return reduce_chunks(on_chunk, X, y, w, chunk_size=int(self.chunk_size), combine=combine)
 
-    # ---- prediction and transformation -------------------------------------------------
-    def _map(self, X: Any, func: Callable[[Frame], Any], meta: Any) -> Any:
-        """Apply ``func(frame)`` to X in memory, or to each partition of a Dask DataFrame."""
+    def fit_transform(self, X: Any, y: Any = None, **fit_params: Any) -> Any:
+        """Fit, then transform ``X``; Dask in, lazy Dask out (as ``transform``)."""
+        return self.fit(X, y, **fit_params).transform(X)
+
+    # ---- prediction and transformation ------------------------------------------------
+    def _apply(self, X: Any, method: str, *, dtype: Any = np.float64) -> Any:
+        """``method(chunk, rows)`` on X in memory, or lazily on each Dask partition.
+
+        A 1-D result is a Series for DataFrame input; ``_transform_chunk`` gives the
+        table, whose Dask meta is the transform of the empty meta of X.
+        """
         self._check_fitted()
+        X = self._validate_jets(X, reset=False)
         if is_dask(X):
-            if not hasattr(X, "map_partitions"):
-                raise DataError(
-                    "Dask input must be a Dask DataFrame (a jet table with named columns)"
-                )
-            return X.map_partitions(lambda part: func(Frame(part)), meta=meta)
-        return func(Frame(self._check_X(X, reset=False)))
+            meta = None
+            if method == "_transform_chunk":
+                meta = self._transform_chunk(dask_meta(X), None)
+            return self._map_chunks(X, method, dtype=dtype, meta=meta)
+        out = getattr(self, method)(X, getattr(X, "index", None))
+        if isinstance(X, pd.DataFrame) and out.ndim == 1:
+            return pd.Series(out, index=X.index)
+        return out
+
+    def _transform_chunk(self, chunk: Any, rows: Any) -> pd.DataFrame | np.ndarray:
+        frame = Frame(chunk)
+        return self._apply_factor(frame, self._factor(frame))
+
+    def _response_chunk(self, chunk: Any, rows: Any) -> np.ndarray:
+        frame = Frame(chunk)
+        return 1.0 / (self._factor(frame) * frame.scale(self.scale_column))
 
     def _apply_factor(self, frame: Frame, factor: np.ndarray) -> pd.DataFrame | np.ndarray:
         """X with the momentum columns multiplied by ``factor`` and the scale updated."""
@@ -229,76 +258,26 @@ class StageMixin:
             return out
         out = np.array(frame.X, dtype=np.float64, copy=True)
         for spec in momentum:
-            out[:, spec] = frame.get(spec, "momentum") * factor
+            out[:, int(spec)] = frame.get(spec, "momentum") * factor
         return out
 
-    def _transform_meta(self, X: Any) -> pd.DataFrame:
-        meta = X._meta.copy()
-        for spec in check_momentum(self.momentum):
-            meta[spec] = meta[spec].astype(np.float64)
-        if self.scale_column is not None:
-            meta[self.scale_column] = pd.Series(dtype=np.float64)
-        return meta
+    def _transform(self, X: Any) -> Any:
+        """``transform``: the corrected table, in the container ``set_output`` asked for."""
+        out = self._apply(X, "_transform_chunk")
+        if (
+            isinstance(out, pd.DataFrame)
+            and _get_output_config("transform", self)["dense"] != "default"
+            and list(out.columns) != list(self.get_feature_names_out())
+        ):
+            raise DataError(
+                f"set_output names the columns of transform by get_feature_names_out(), "
+                f"the columns seen in fit: pass X with the columns {list(self.feature_names_in_)}"
+            )
+        return self._wrap_output(out, X)
 
-    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        """Names of the transformed columns: the input's, plus the scale column."""
-        self._check_fitted()
-        if hasattr(self, "feature_names_in_"):
-            names = list(self.feature_names_in_)
-            if input_features is not None and list(input_features) != names:
-                raise ValueError("input_features is not equal to feature_names_in_")
-            if self.scale_column is not None and self.scale_column not in names:
-                names.append(self.scale_column)
-            return np.asarray(names, dtype=object)
-        if input_features is not None:
-            if len(input_features) != self.n_features_in_:
-                raise ValueError(
-                    f"input_features should have length equal to "
-                    f"n_features_in_ ({self.n_features_in_})"
-                )
-            return np.asarray(input_features, dtype=object)
-        return np.asarray([f"x{i}" for i in range(self.n_features_in_)], dtype=object)
-
-
-def _as_dask_series(values: Any, name: str) -> Any:
-    if is_dask(values):
-        return values
-    raise DataError(
-        f"X is a Dask DataFrame: {name} must be a Dask Series with the same partitions "
-        f"(for example jets['e_reco'] / jets['e_true'])"
-    )
-
-
-def check_edges_param(edges: Any, name: str) -> np.ndarray:
-    """Edges given as a parameter: strictly increasing finite values, at least two."""
-    array = np.asarray(edges, dtype=np.float64)
-    if (
-        array.ndim != 1
-        or array.size < 2
-        or not np.isfinite(array).all()
-        or np.any(np.diff(array) <= 0)
-    ):
-        raise DataError(
-            f"{name} must be at least two finite, strictly increasing edges; got {edges!r}"
-        )
-    return array
-
-
-def bin_lookup(values: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Bin index of each value, clipped into range; and whether it was outside."""
-    index = np.searchsorted(edges, values, side="right") - 1
-    outside = (index < 0) | (index >= edges.size - 1)
-    return np.clip(index, 0, edges.size - 2), outside
-
-
-def condition_items(
-    condition: Mapping[ColumnSpec, Any] | None,
-) -> list[tuple[ColumnSpec, np.ndarray]]:
-    if condition is None:
-        return []
-    if not isinstance(condition, Mapping):
-        raise DataError(f"condition must map columns to bin edges, got {type(condition).__name__}")
-    return [
-        (spec, check_edges_param(edges, f"condition[{spec!r}]"))
-        for spec, edges in condition.items()
-    ]
+    def _names_out(self, names_in: np.ndarray) -> list[str]:
+        names = list(names_in)
+        named = hasattr(self, "feature_names_in_")
+        if named and self.scale_column is not None and self.scale_column not in names:
+            names.append(self.scale_column)
+        return names

@@ -11,7 +11,7 @@ import pytest
 from sklearn.base import clone
 
 from skcal.evaluation import closure_table
-from skcal.exceptions import DataError, NotFittedError
+from skcal.exceptions import DataError, NotFittedError, ParameterError
 from skcal.inversion import NumericalInversion
 
 ETA_BINS = {"abs_eta": [0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0]}
@@ -210,7 +210,7 @@ def test_bad_input_names_the_column_or_value(fitted, toy, reco_columns):
         ni.fit(small.iloc[:1], y_small[:1])
     with pytest.raises(DataError, match="too small"):
         ni.fit(small.iloc[:50], y_small[:50])
-    with pytest.raises(DataError, match="poly_order"):
+    with pytest.raises(ParameterError, match="poly_order"):
         NumericalInversion(poly_order=-1).fit(small, y_small)
     with pytest.raises(NotFittedError):
         NumericalInversion().predict(small)

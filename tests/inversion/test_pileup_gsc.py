@@ -9,7 +9,7 @@ import pytest
 from sklearn.pipeline import make_pipeline
 
 from skcal.evaluation import closure_table
-from skcal.exceptions import DataError
+from skcal.exceptions import DataError, ParameterError
 from skcal.inversion import GlobalSequentialCalibration, NumericalInversion, PileupOffset
 
 ALPHA, BETA = 0.15, 0.05  # the toy's residual pile-up terms (conftest.py)
@@ -69,9 +69,9 @@ def test_offset_policies_and_errors(pileup_toy, reco_columns):
     assert offset.transform(jet)["calib_scale"].iloc[0] == pytest.approx(0.1)
     with pytest.raises(DataError, match="'rho'"):
         offset.transform(small.drop(columns="rho"))
-    with pytest.raises(DataError, match="min_scale"):
+    with pytest.raises(ParameterError, match="min_scale"):
         PileupOffset(min_scale=0).fit(small, y_small)
-    with pytest.raises(DataError, match="rho and area"):
+    with pytest.raises(ParameterError, match="rho and area"):
         PileupOffset(rho=None).fit(small, y_small)
     with pytest.raises(DataError, match="requires y"):
         PileupOffset().fit(small, None)
@@ -147,7 +147,7 @@ def test_three_stage_pipeline_on_dask_equals_in_memory(pileup_toy, reco_columns)
 
 def test_gsc_needs_bins_for_unknown_variables(toy, reco_columns):
     jets, y = toy
-    with pytest.raises(DataError, match="'f' has no default bins"):
+    with pytest.raises(ParameterError, match="'f' has no default bins"):
         GlobalSequentialCalibration(["f"]).fit(jets[reco_columns].iloc[:1000], y.iloc[:1000])
     with pytest.raises(DataError, match="charged_frac"):
         GlobalSequentialCalibration().fit(jets[reco_columns].iloc[:1000], y.iloc[:1000])

@@ -88,7 +88,7 @@ def test_run_records_parameters_metrics_and_report(
     assert run.data.metrics["report.NI_GSC.worst"] == pytest.approx(0.012)
     assert run.data.metrics["report.NI_GSC.bins.1"] == pytest.approx(0.99)
     assert not any(key.startswith("report.bins") for key in run.data.metrics)
-    assert run.data.params["numericalinversion__target"] == "e_reco"
+    assert run.data.params["numericalinversion__quantity"] == "e_reco"
     artifacts = {a.path for a in mlflow.MlflowClient().list_artifacts(logged.run_id, "report")}
     assert artifacts == {"report/metrics.json", "report/index.html"}
     assert logged.registered_name is None and logged.registry_uri is None
