@@ -139,9 +139,9 @@ def closure_study(n_train: int, n_test: int) -> list[dict[str, Any]]:
 def throughput(n_jets: int, repeats: int = 3) -> list[dict[str, Any]]:
     from skcal.datasets import make_jets
     from skcal.inversion import NumericalInversion
-    from skcal.inversion._binning import DEFAULT_RESPONSE_EDGES
     from skcal.inversion._ni_params import DEFAULT_CONDITION, DEFAULT_TARGET_BINS
     from skcal.inversion._numerical import _add_parts
+    from skcal.response import DEFAULT_RESPONSE_EDGES
 
     jets = make_jets(n_jets, random_state=SEEDS["throughput"])[
         ["e_reco", "pt_reco", "eta", "e_true"]

@@ -18,8 +18,9 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import curve_fit
 
-from skcal.inversion._binning import ResponseHistogram, modefit
 from skcal.inversion._stage import ColumnSpec, spec_name
+from skcal.response import ResponseHistogram
+from skcal.response import _modefit as modefit
 
 #: The histogram axis of the true value of the quantity, and its extra sum (log t_true).
 TRUE_AXIS = "__target_true"

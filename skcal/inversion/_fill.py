@@ -12,9 +12,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from skcal.inversion._binning import ResponseHistogram, bin_lookup
 from skcal.inversion._curves import LOG_TRUE, TRUE_AXIS
 from skcal.inversion._stage import ColumnSpec, Frame
+from skcal.response import ResponseHistogram, bin_lookup
 
 
 def cell_index(

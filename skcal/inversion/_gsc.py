@@ -12,7 +12,6 @@ from sklearn.base import BaseEstimator, RegressorMixin
 
 from skcal._validation import is_dask
 from skcal.exceptions import DataError, ParameterError
-from skcal.inversion._binning import check_edges_param
 from skcal.inversion._ni_params import FIT_CONSTRAINTS
 from skcal.inversion._numerical import NumericalInversion
 from skcal.inversion._stage import (
@@ -23,6 +22,7 @@ from skcal.inversion._stage import (
     check_momentum,
     spec_name,
 )
+from skcal.response import check_edges
 
 #: The standard GSC variables, in the order of the ATLAS small-R chain.
 DEFAULT_VARIABLES = (
@@ -183,13 +183,13 @@ class GlobalSequentialCalibration(StageMixin, RegressorMixin, BaseEstimator):
     def _variable_edges(self, spec: ColumnSpec) -> np.ndarray:
         given = {} if self.variable_bins is None else dict(self.variable_bins)
         if spec in given:
-            return check_edges_param(given[spec], f"variable_bins[{spec!r}]")
+            return check_edges(given[spec], f"variable_bins[{spec!r}]")
         if isinstance(spec, str) and spec in DEFAULT_VARIABLE_BINS:
             return DEFAULT_VARIABLE_BINS[spec]
         raise ParameterError(f"variable {spec!r} has no default bins: give them in variable_bins")
 
     def _step(self, spec: ColumnSpec) -> NumericalInversion:
-        eta_edges = check_edges_param(self._abs_eta_edges(), "abs_eta_bins")
+        eta_edges = check_edges(self._abs_eta_edges(), "abs_eta_bins")
         pt_edges = DEFAULT_PT_BINS if self.pt_bins is None else self.pt_bins
         condition: dict[ColumnSpec, np.ndarray] = {
             f"abs_{spec_name(self.eta)}": eta_edges,
@@ -262,7 +262,7 @@ class GlobalSequentialCalibration(StageMixin, RegressorMixin, BaseEstimator):
         variables = self._variables()
         for spec in variables:
             self._variable_edges(spec)
-        check_edges_param(self._abs_eta_edges(), "abs_eta_bins")
+        check_edges(self._abs_eta_edges(), "abs_eta_bins")
         X = self._validate_jets(X, reset=True)
         current = self._light(X)
         if not is_dask(X):

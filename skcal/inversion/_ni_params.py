@@ -17,8 +17,9 @@ import numpy as np
 
 from skcal._params import Interval, StrOptions
 from skcal.exceptions import ParameterError
-from skcal.inversion._binning import DEFAULT_RESPONSE_EDGES, check_edges_param, modefit
 from skcal.inversion._stage import STAGE_CONSTRAINTS, ColumnSpec, condition_items
+from skcal.response import DEFAULT_RESPONSE_EDGES, check_edges
+from skcal.response import _modefit as modefit
 
 #: Default binning: |eta| in steps of 0.1 up to 4.5.
 DEFAULT_CONDITION: dict[ColumnSpec, np.ndarray] = {
@@ -68,7 +69,7 @@ def condition_of(params: Mapping[str, Any]) -> list[tuple[ColumnSpec, np.ndarray
 def true_edges_of(params: Mapping[str, Any]) -> np.ndarray:
     """The bins of the true value of the quantity (positive: they bin its logarithm)."""
     given = params["target_bins"]
-    edges = check_edges_param(DEFAULT_TARGET_BINS if given is None else given, "target_bins")
+    edges = check_edges(DEFAULT_TARGET_BINS if given is None else given, "target_bins")
     if edges[0] <= 0:
         raise ParameterError(
             f"target_bins must be positive (they bin log t_true), got {edges[0]!r}"
@@ -79,7 +80,7 @@ def true_edges_of(params: Mapping[str, Any]) -> np.ndarray:
 def response_edges_of(params: Mapping[str, Any]) -> np.ndarray:
     """The edges of the response histograms."""
     given = params["response_edges"]
-    return check_edges_param(DEFAULT_RESPONSE_EDGES if given is None else given, "response_edges")
+    return check_edges(DEFAULT_RESPONSE_EDGES if given is None else given, "response_edges")
 
 
 def check_ni_params(params: Mapping[str, Any]) -> None:

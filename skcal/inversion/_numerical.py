@@ -10,7 +10,6 @@ from sklearn.base import BaseEstimator, RegressorMixin
 
 from skcal._validation import check_positive_vector
 from skcal.exceptions import DataError
-from skcal.inversion._binning import ResponseHistogram
 from skcal.inversion._curves import bin_modes, bin_table, borrow_nearest, curve, fit_cells, invert
 from skcal.inversion._fill import cell_index, fill_histogram
 from skcal.inversion._ni_params import (
@@ -23,6 +22,7 @@ from skcal.inversion._ni_params import (
     true_edges_of,
 )
 from skcal.inversion._stage import ColumnSpec, Frame, StageMixin, spec_name
+from skcal.response import ResponseHistogram
 
 
 def _add_parts(

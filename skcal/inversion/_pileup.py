@@ -11,8 +11,8 @@ from sklearn.base import BaseEstimator
 from skcal._params import Interval
 from skcal._validation import check_positive_vector
 from skcal.exceptions import DataError, ParameterError
-from skcal.inversion._binning import bin_lookup, check_edges_param
 from skcal.inversion._stage import STAGE_CONSTRAINTS, ColumnSpec, Frame, StageMixin, spec_name
+from skcal.response import bin_lookup, check_edges
 
 #: Default |eta| bins of alpha and beta: 0 to 4.5 in steps of 0.5.
 DEFAULT_ABS_ETA_BINS = np.linspace(0.0, 4.5, 10)
@@ -153,10 +153,10 @@ class PileupOffset(StageMixin, BaseEstimator):
         return tags
 
     def _edges(self) -> tuple[np.ndarray, np.ndarray]:
-        eta = check_edges_param(
+        eta = check_edges(
             DEFAULT_ABS_ETA_BINS if self.abs_eta_bins is None else self.abs_eta_bins, "abs_eta_bins"
         )
-        pt = check_edges_param(
+        pt = check_edges(
             DEFAULT_PT_TRUE_BINS if self.pt_true_bins is None else self.pt_true_bins, "pt_true_bins"
         )
         return eta, pt

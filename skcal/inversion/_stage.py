@@ -40,7 +40,7 @@ from skcal._validation import (
     is_dask,
 )
 from skcal.exceptions import DataError
-from skcal.inversion._binning import check_edges_param
+from skcal.response import check_edges
 
 ColumnSpec = str | int
 
@@ -125,10 +125,7 @@ def condition_items(
     condition: Mapping[ColumnSpec, Any],
 ) -> list[tuple[ColumnSpec, np.ndarray]]:
     """The ``(column, edges)`` pairs of a ``condition`` parameter, edges checked."""
-    return [
-        (spec, check_edges_param(edges, f"condition[{spec!r}]"))
-        for spec, edges in condition.items()
-    ]
+    return [(spec, check_edges(edges, f"condition[{spec!r}]")) for spec, edges in condition.items()]
 
 
 def _on_chunk(
