@@ -132,7 +132,7 @@ def apply_calibration(model: Any, table: Any, *, prefix: str = "") -> Any:
 
 def _calibrate_frame(model: Any, table: pd.DataFrame, prefix: str) -> pd.DataFrame:
     if table.empty:
-        response = np.ones((0,))
+        response: np.ndarray = np.ones(0)
     else:
         response = predict_response(model, table)
     out = table.copy()

@@ -31,10 +31,10 @@ def plot_importance(importance: Mapping[str, pd.Series], path: Path, style: Plot
         y = np.arange(len(features))
         height = 0.8 / max(n_models, 1)
         for i, (name, series) in enumerate(importance.items()):
-            values = [100 * series.get(f, np.nan) for f in features]  # in percent
+            percent = [100 * series.get(f, np.nan) for f in features]
             ax.barh(
                 y + (i - (n_models - 1) / 2) * height,
-                values,
+                percent,
                 height=height,
                 color=COLOURS[i % len(COLOURS)],
                 label=name,

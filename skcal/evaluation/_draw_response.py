@@ -29,14 +29,15 @@ def _populated_range(
 ) -> tuple[float, float]:
     """The x range holding all but ``tail`` of every density at each end (the core)."""
     widths = np.diff(edges)
-    lows, highs = [], []
+    lows: list[float] = []
+    highs: list[float] = []
     for density in densities:
         cdf = np.cumsum(np.nan_to_num(density) * widths)
         if cdf[-1] <= 0:
             continue
         cdf /= cdf[-1]
-        lows.append(edges[np.searchsorted(cdf, tail)])
-        highs.append(edges[min(np.searchsorted(cdf, 1 - tail) + 1, len(edges) - 1)])
+        lows.append(float(edges[int(np.searchsorted(cdf, tail))]))
+        highs.append(float(edges[min(int(np.searchsorted(cdf, 1 - tail)) + 1, len(edges) - 1)]))
     if not lows:
         return float(edges[0]), float(edges[-1])
     return float(min(lows)), float(max(highs))
@@ -128,14 +129,13 @@ def plot_pull_distribution(
     inclusive: Mapping[str, Mapping[str, Any]], path: Path, style: PlotStyle
 ) -> Path:
     """The inclusive pull distribution of each density model, with the unit normal."""
+    edges = np.asarray(next(iter(inclusive.values()))["edges"])  # the same for every model
     with figure(style) as (fig, (ax,)):
-        edges = None
         top = 0.0
         for i, (name, pulls) in enumerate(inclusive.items()):
-            edges = pulls["edges"]
             ax.stairs(
                 pulls["density"],
-                edges,
+                pulls["edges"],
                 color=COLOURS[i % len(COLOURS)],
                 lw=2,
                 label=f"{name}: mean {pulls['mean']:.2f}, width {pulls['width68']:.2f}",

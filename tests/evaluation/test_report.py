@@ -1,4 +1,5 @@
-"""The evaluation report: oracle closure, a biased calibrator flagged, metrics recomputed from the table."""
+"""The evaluation report: oracle closure, a biased calibrator flagged, metrics recomputed
+from the table, bad parameters."""
 
 from __future__ import annotations
 
@@ -84,7 +85,7 @@ def test_biased_calibrator_is_flagged(result):
 
 
 def test_pileup_dependence_is_found(jets, tmp_path):
-    """A calibrator that ignores pile-up (the response of an average NPV) gives significant slopes."""
+    """A calibrator ignoring pile-up (the response of an average NPV) gives significant slopes."""
 
     class NoPileup(Oracle):
         def fit(self, X, y=None):
