@@ -26,6 +26,15 @@ class CalibrationReport:
         ``pileup_mu``, ``spectrum``, ``pulls``), per model, the table behind its plots.
     figures : list of Path
         The PNGs written.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from skcal.evaluation import CalibrationReport
+    >>> summary = {"summary": {"nn": {"flags": ["closure 0.95 outside +-1%"]}}}
+    >>> result = CalibrationReport(output_dir=Path("report"), metrics=summary)
+    >>> result.html.as_posix(), result.flagged("nn")
+    ('report/index.html', ['closure 0.95 outside +-1%'])
     """
 
     output_dir: Path
