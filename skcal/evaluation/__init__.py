@@ -10,9 +10,11 @@ objects, so that ``from skcal.evaluation import closure_table`` keeps working.
 """
 
 from skcal.evaluation._apply import apply_calibration
+from skcal.evaluation._bins import ReportBins
 from skcal.evaluation._importance import feature_importance, shap_importance
-from skcal.evaluation._plots import PlotStyle
-from skcal.evaluation._report import CalibrationReport, ReportBins, report
+from skcal.evaluation._report import report
+from skcal.evaluation._result import CalibrationReport
+from skcal.evaluation._style import PlotStyle
 
 # Until skcal.inversion imports it from skcal.response: ``from skcal.evaluation import
 # _modefit`` (private) keeps working.

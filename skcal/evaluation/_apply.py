@@ -33,8 +33,8 @@ def model_features(model: Any) -> list[str]:
     names = getattr(model, "feature_names_in_", None)
     if names is None:
         raise NotFittedError(
-            f"{type(model).__name__} has no feature_names_in_: fit it on a jet table (a DataFrame with "
-            "named columns) so that it can be applied to other tables by column name"
+            f"{type(model).__name__} has no feature_names_in_: fit it on a jet table (a DataFrame "
+            "with named columns) so that it can be applied to other tables by column name"
         )
     return [str(name) for name in names]
 
@@ -116,7 +116,8 @@ def apply_calibration(model: Any, table: Any, *, prefix: str = "") -> Any:
     >>> from skcal.datasets import make_jets
     >>> from skcal.evaluation import apply_calibration
     >>> jets = make_jets(1000, random_state=0)
-    >>> model = DummyRegressor(strategy="median").fit(jets[["e_reco", "eta"]], jets.e_reco / jets.e_true)
+    >>> r = jets.e_reco / jets.e_true
+    >>> model = DummyRegressor(strategy="median").fit(jets[["e_reco", "eta"]], r)
     >>> calibrated = apply_calibration(model, jets)
     >>> sorted(set(calibrated.columns) - set(jets.columns))
     ['e_calib', 'pt_calib', 'r_pred']
@@ -131,7 +132,7 @@ def apply_calibration(model: Any, table: Any, *, prefix: str = "") -> Any:
 
 def _calibrate_frame(model: Any, table: pd.DataFrame, prefix: str) -> pd.DataFrame:
     if table.empty:
-        response = np.ones((0,))
+        response: np.ndarray = np.ones(0)
     else:
         response = predict_response(model, table)
     out = table.copy()

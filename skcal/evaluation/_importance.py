@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from numbers import Real
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from skcal._optional import import_optional
+from skcal._params import Interval, check_params
 from skcal.evaluation._apply import model_features, predict_response
 from skcal.exceptions import DataError
 
@@ -48,8 +50,11 @@ def feature_importance(model: Any, table: pd.DataFrame, *, fraction: float = 0.0
     >>> bool(imp["a"] > 5 * imp["b"] > 0)
     True
     """
-    if not (np.isfinite(fraction) and fraction > 0):
-        raise DataError(f"fraction must be positive, got {fraction!r}")
+    check_params(
+        {"fraction": [Interval(Real, 0, None, closed="neither")]},
+        {"fraction": fraction},
+        "feature_importance",
+    )
     features = model_features(model)
     if len(table) == 0:
         raise DataError("feature_importance needs at least one jet; the table is empty")

@@ -265,7 +265,7 @@ def table_from_histogram(
     )
     sumw, sumw2 = hist.flat()
     edges = hist.response_edges
-    options = dict(
+    options: dict[str, Any] = dict(
         method=method, min_entries=min_entries, n_sigma=n_sigma, n_iter=n_iter, smooth=smooth
     )
     est = _modefit.estimate_modes(sumw, sumw2, edges, **options)

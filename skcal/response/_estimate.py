@@ -158,7 +158,7 @@ def _mode_from_hist(
     n_bootstrap: int | None,
     rng: np.random.Generator,
 ) -> ModeEstimate:
-    options = dict(
+    options: dict[str, Any] = dict(
         method=method, min_entries=min_entries, n_sigma=n_sigma, n_iter=n_iter, smooth=smooth
     )
     est = _modefit.estimate_modes(sumw, sumw2, edges, **options)

@@ -95,11 +95,11 @@ class ResponseHistogram:
         self.n_outside = 0
         self.sumw_outside = 0.0
 
-    def _new_main(self) -> bh.Histogram:
+    def _new_main(self) -> bh.Histogram[Any]:
         storage = bh.storage.WeightedMean() if self.extras else bh.storage.Weight()
         return bh.Histogram(*self._axes, axis(self.response_edges, regular=True), storage=storage)
 
-    def _new_cells(self, storage: bh.storage.Storage) -> bh.Histogram:
+    def _new_cells(self, storage: bh.storage.Storage) -> bh.Histogram[Any]:
         return bh.Histogram(*self._axes, storage=storage)
 
     @property
@@ -110,7 +110,8 @@ class ResponseHistogram:
     def _view(self, field: str) -> np.ndarray:
         """A field of the main histogram: flow bins on the response axis only."""
         inner = tuple(slice(1, -1) for _ in self.shape)
-        return np.ascontiguousarray(self._hist.view(flow=True)[field][inner])
+        view: Any = self._hist.view(flow=True)  # a structured view of the weighted storage
+        return np.ascontiguousarray(view[field][inner])
 
     @property
     def sumw(self) -> np.ndarray:
@@ -133,7 +134,7 @@ class ResponseHistogram:
         if not self.extras:
             return {}
         inner = tuple(slice(1, -1) for _ in self.shape)
-        view = self._hist.view(flow=True)
+        view: Any = self._hist.view(flow=True)
         first = np.nan_to_num(view["value"] * view["sum_of_weights"]).sum(axis=-1)[inner]
         rest = {name: h.view(flow=True)[inner] for name, h in self._more.items()}
         return {self.extras[0]: first} | rest
@@ -181,10 +182,12 @@ class ResponseHistogram:
         chunk = self._hist if empty else self._new_main()  # allocating costs as much as filling
         if self.extras:
             chunk.fill(*columns, r, weight=w, sample=more.pop(self.extras[0]))
-            cell_sumw = chunk.view(flow=True)["sum_of_weights"].sum(axis=-1)
+            view: Any = chunk.view(flow=True)
+            cell_sumw = view["sum_of_weights"].sum(axis=-1)
         else:
             chunk.fill(*columns, r, weight=w)
-            cell_sumw = chunk.view(flow=True)["value"].sum(axis=-1)
+            view = chunk.view(flow=True)
+            cell_sumw = view["value"].sum(axis=-1)
         if w is None:
             counts = np.rint(cell_sumw).astype(np.int64)
         else:
@@ -249,7 +252,7 @@ class ResponseHistogram:
             {k: e for k, e in self.edges.items() if k != variable}, self.response_edges
         )
         inner = tuple(slice(1, -1) for _ in out.shape)
-        view = out._hist.view(flow=True)
+        view: Any = out._hist.view(flow=True)
         view["value"][inner] = (self.sumw * factor).sum(axis=position)
         view["variance"][inner] = (self.sumw2 * factor**2).sum(axis=position)
         out._counts[inner] = self.entries.sum(axis=position)

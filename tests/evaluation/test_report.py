@@ -1,4 +1,5 @@
-"""The evaluation report: oracle closure, a biased calibrator flagged, metrics recomputed from the table."""
+"""The evaluation report: oracle closure, a biased calibrator flagged, metrics recomputed
+from the table, bad parameters."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ import pandas as pd
 import pytest
 
 from skcal.datasets import make_jets
-from skcal.evaluation import ReportBins, apply_calibration, closure_table, report
-from skcal.exceptions import DataError
+from skcal.evaluation import PlotStyle, ReportBins, apply_calibration, closure_table, report
+from skcal.exceptions import DataError, ParameterError
 from skcal.preprocessing import reweight_to_spectrum
 
 from ._oracle import Oracle
@@ -84,7 +85,7 @@ def test_biased_calibrator_is_flagged(result):
 
 
 def test_pileup_dependence_is_found(jets, tmp_path):
-    """A calibrator that ignores pile-up (the response of an average NPV) gives significant slopes."""
+    """A calibrator ignoring pile-up (the response of an average NPV) gives significant slopes."""
 
     class NoPileup(Oracle):
         def fit(self, X, y=None):
@@ -189,7 +190,36 @@ def test_bad_input_names_the_problem(jets, models, tmp_path):
         report(models, jets.drop(columns="pt_true"), output_dir=tmp_path, plots=False)
     with pytest.raises(DataError, match="oracle_response"):
         report(models, jets.drop(columns="oracle_response"), output_dir=tmp_path, plots=False)
-    with pytest.raises(DataError, match="tolerances"):
-        report(models, jets, output_dir=tmp_path, tolerances=(0.05, 0.01), plots=False)
     with pytest.raises(DataError, match="empty"):
         report({}, jets, output_dir=tmp_path)
+    with pytest.raises(DataError, match="not a column"):
+        report(models, jets, output_dir=tmp_path, weights="w", plots=False)
+
+
+@pytest.mark.parametrize(
+    ("options", "match"),
+    [
+        ({"tolerances": (0.05, 0.01)}, "tolerances"),
+        ({"tolerances": (0.01, 0.05, 0.1)}, "tolerances"),
+        ({"tolerances": 0.01}, "tolerances"),
+        ({"n_bootstrap": -1}, "n_bootstrap"),
+        ({"chunk_size": 0}, "chunk_size"),
+        ({"flag_sigma": float("nan")}, "flag_sigma"),
+        ({"min_entries": -1.0}, "min_entries"),
+        ({"importance_jets": 1.5}, "importance_jets"),
+        ({"random_state": -1}, "random_state"),
+        ({"weights": 3}, "weights"),
+        ({"bins": {"pt": [20, 100]}}, "bins"),
+        ({"bins": ReportBins(pt=[100, 20])}, "pt must be at least two"),
+        ({"bins": ReportBins(density_bins=((20, 30, 0),))}, "density_bins"),
+        ({"bins": ReportBins(spectrum_column=3)}, "spectrum_column"),
+        ({"style": "ATLAS"}, "style"),
+        ({"style": PlotStyle(style="nope"), "plots": True}, "style"),
+        ({"shap": "yes"}, "shap"),
+    ],
+)
+def test_bad_parameter_is_a_parameter_error(jets, models, tmp_path, options, match):
+    kwargs = {"output_dir": tmp_path, "plots": False, **options}
+    with pytest.raises(ParameterError, match=match):
+        report(models, jets, **kwargs)
+    assert not list(tmp_path.iterdir())  # checked before anything is read or written

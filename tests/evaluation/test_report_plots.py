@@ -1,4 +1,5 @@
-"""The report of a density calibrator beside a point one: pulls, predicted densities, PNGs and HTML."""
+"""The report of a density calibrator beside a point one: pulls, predicted densities, PNGs
+and HTML."""
 
 from __future__ import annotations
 
