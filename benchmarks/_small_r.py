@@ -91,7 +91,7 @@ def evaluate(
     ``(q84 - q16) / (2 mode)`` per pT_true bin from 30 GeV (all |eta_true|), keyed by
     the bin's label.
     """
-    from skcal.evaluation import closure_table
+    from skcal.response import closure_table
 
     table2d = closure_table(
         response, data=test, bins={"pt_true": PT_EDGES, "abs_eta_true": ETA_EDGES}, n_bootstrap=0

@@ -98,7 +98,7 @@ def closure_study(n_train: int, n_test: int) -> list[dict[str, Any]]:
     import pandas as pd
 
     from skcal.datasets import make_jets
-    from skcal.evaluation import closure_table
+    from skcal.response import closure_table
 
     train = make_jets(n_train, random_state=SEEDS["train"])
     test = make_jets(n_test, random_state=SEEDS["test"])

@@ -38,9 +38,9 @@ from _harness import write_results
 
 from skcal import columns
 from skcal.datasets import make_jets
-from skcal.evaluation import closure_table
 from skcal.inversion import NumericalInversion
 from skcal.neural.energy_mass import EnergyMassCalibrator
+from skcal.response import closure_table
 
 TOPOLOGIES = ("dijet", "w", "z", "top", "higgs")
 PT_BINS = [200, 300, 500, 800, 1200, 2000, 3000]

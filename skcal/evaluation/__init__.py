@@ -1,35 +1,24 @@
 """Evaluation of a calibration: applying it, the report, feature importance.
 
 The response statistics it is built on (the response histogram, mode, resolution and
-closure tables) live in :mod:`skcal.response`; they are re-exported here, the same
-objects, so that ``from skcal.evaluation import closure_table`` keeps working.
+closure tables) live in :mod:`skcal.response`. Until skcal 0.3 they can still be
+imported from here, with a FutureWarning naming their new home.
 
 >>> from skcal import evaluation
->>> sorted(evaluation.__all__)[:3]
-['CalibrationReport', 'DEFAULT_RESPONSE_EDGES', 'ModeEstimate']
+>>> sorted(evaluation.__all__)
+['CalibrationReport', 'PlotStyle', 'ReportBins', 'apply_calibration', 'feature_importance', 'report', 'shap_importance']
 """
 
+import warnings
+from typing import Any
+
+from skcal import response
 from skcal.evaluation._apply import apply_calibration
 from skcal.evaluation._bins import ReportBins
 from skcal.evaluation._importance import feature_importance, shap_importance
 from skcal.evaluation._report import report
 from skcal.evaluation._result import CalibrationReport
 from skcal.evaluation._style import PlotStyle
-
-# Until skcal.inversion imports it from skcal.response: ``from skcal.evaluation import
-# _modefit`` (private) keeps working.
-from skcal.response import (
-    DEFAULT_RESPONSE_EDGES,
-    ModeEstimate,
-    ResolutionEstimate,
-    ResponseHistogram,
-    _modefit,  # noqa: F401
-    closure_table,
-    fill_histogram,
-    resolution,
-    response_mode,
-    table_from_histogram,
-)
 
 __all__ = [
     "CalibrationReport",
@@ -38,14 +27,32 @@ __all__ = [
     "feature_importance",
     "report",
     "shap_importance",
+    "apply_calibration",
+]
+
+
+#: Names that moved to :mod:`skcal.response`; importing them from here still works for
+#: one release, with a FutureWarning.
+_MOVED = (
     "DEFAULT_RESPONSE_EDGES",
     "ModeEstimate",
     "ResolutionEstimate",
     "ResponseHistogram",
-    "apply_calibration",
     "closure_table",
     "fill_histogram",
     "resolution",
     "response_mode",
     "table_from_histogram",
-]
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MOVED:
+        warnings.warn(
+            f"skcal.evaluation.{name} moved to skcal.response.{name}; import it from there "
+            "(the old path will be removed in skcal 0.3)",
+            FutureWarning,
+            stacklevel=2,
+        )
+        return getattr(response, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

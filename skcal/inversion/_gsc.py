@@ -105,7 +105,7 @@ class GlobalSequentialCalibration(StageMixin, RegressorMixin, BaseEstimator):
     --------
     >>> import numpy as np, pandas as pd
     >>> from skcal.inversion import GlobalSequentialCalibration
-    >>> from skcal.evaluation import resolution
+    >>> from skcal.response import resolution
     >>> rng = np.random.default_rng(0)
     >>> n = 200_000
     >>> pt_true = np.exp(rng.uniform(np.log(30), np.log(1000), n))

@@ -39,7 +39,7 @@ class NumericalInversion(StageMixin, RegressorMixin, BaseEstimator):
     of the uncalibrated jets. The true value of the calibrated quantity is
     ``t_true = t / (y * scale)`` (``t`` the ``quantity`` column as it reaches this
     stage, ``scale`` the product of earlier corrections). The response modes (an iterative
-    Gaussian core fit, :func:`skcal.evaluation.response_mode`) are taken in bins of
+    Gaussian core fit, :func:`skcal.response.response_mode`) are taken in bins of
     ``t_true`` and of the ``condition`` columns (reco level, for example |eta|); in
     each condition cell the modes are fitted against ``log t_true`` (a polynomial of
     order ``poly_order``, or ``fit_function``); and the fitted curve is inverted:

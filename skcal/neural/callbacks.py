@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 from skorch.callbacks import Callback
 
-from skcal.evaluation import closure_table
 from skcal.exceptions import DataError
+from skcal.response import closure_table
 
 __all__ = ["ClosureMonitor"]
 
@@ -28,7 +28,7 @@ class ClosureMonitor(Callback):
     jets; the calibrated response ``y_val / R`` (``y_val = E_reco / E_true``) is
     histogrammed in the bins of the truth columns and, per bin with at least
     ``min_entries`` jets, its mode and resolution are estimated
-    (:func:`skcal.evaluation.closure_table`). Recorded in ``net.history``:
+    (:func:`skcal.response.closure_table`). Recorded in ``net.history``:
 
     - ``<name>_closure``: the mean over bins of ``|mode - 1|`` (``"mean"``) or its
       maximum (``"worst"``);

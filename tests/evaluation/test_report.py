@@ -10,9 +10,10 @@ import pandas as pd
 import pytest
 
 from skcal.datasets import make_jets
-from skcal.evaluation import PlotStyle, ReportBins, apply_calibration, closure_table, report
+from skcal.evaluation import PlotStyle, ReportBins, apply_calibration, report
 from skcal.exceptions import DataError, ParameterError
 from skcal.preprocessing import reweight_to_spectrum
+from skcal.response import closure_table
 
 from ._oracle import Oracle
 

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from sklearn.base import clone
 
-from skcal.evaluation import closure_table
 from skcal.exceptions import DataError, NotFittedError, ParameterError
 from skcal.inversion import NumericalInversion
+from skcal.response import closure_table
 
 ETA_BINS = {"abs_eta": [0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0]}
 CLOSURE_BINS = {"e_true": [30, 50, 100, 200, 500, 1000, 3000], "abs_eta_true": [0, 1, 2, 3]}

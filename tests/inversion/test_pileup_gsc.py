@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 from sklearn.pipeline import make_pipeline
 
-from skcal.evaluation import closure_table
 from skcal.exceptions import DataError, ParameterError
 from skcal.inversion import GlobalSequentialCalibration, NumericalInversion, PileupOffset
+from skcal.response import closure_table
 
 ALPHA, BETA = 0.15, 0.05  # the toy's residual pile-up terms (conftest.py)
 ETA = {"abs_eta": [0.0, 1.0, 2.0, 3.0]}

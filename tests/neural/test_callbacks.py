@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 from skorch.callbacks import EarlyStopping
 
-from skcal.evaluation import closure_table
 from skcal.exceptions import DataError
 from skcal.neural import GDNCalibrator
 from skcal.neural.callbacks import ClosureMonitor
+from skcal.response import closure_table
 
 BINS = {"pt_true": [20, 60, 140, 220]}
 

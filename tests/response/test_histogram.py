@@ -96,10 +96,11 @@ def test_summed_over_a_variable_weights_its_bins() -> None:
         h.summed_over("mass")
 
 
-def test_evaluation_re_exports_the_same_objects() -> None:
-    for name in skcal.response.__all__:
-        if name in skcal.evaluation.__all__:
-            assert getattr(skcal.evaluation, name) is getattr(skcal.response, name)
+@pytest.mark.parametrize("name", skcal.evaluation._MOVED)
+def test_the_old_evaluation_path_warns_and_gives_the_same_object(name: str) -> None:
+    assert name in skcal.response.__all__ and name not in skcal.evaluation.__all__
+    with pytest.warns(FutureWarning, match=f"skcal.response.{name}"):
+        assert getattr(skcal.evaluation, name) is getattr(skcal.response, name)
 
 
 def test_edges_are_parameters() -> None:
