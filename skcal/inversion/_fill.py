@@ -53,7 +53,7 @@ def fill_histogram(
     n_clipped = int(outside.sum()) if clip_condition else 0
     n_cells = int(np.prod([e.size - 1 for _, e in condition])) if condition else 1
     hist = ResponseHistogram(
-        {"cell": np.arange(n_cells + 1, dtype=np.float64) - 0.5, TRUE_AXIS: true_edges},
+        {"cell": n_cells, TRUE_AXIS: true_edges},
         response_edges,
         extras=(LOG_TRUE,),
     )
@@ -63,7 +63,7 @@ def fill_histogram(
         w = None if w is None else w[keep]
     hist.fill(
         response,
-        {"cell": cell.astype(np.float64), TRUE_AXIS: t_true},
+        {"cell": cell, TRUE_AXIS: t_true},
         w,
         {LOG_TRUE: np.log(t_true)},
         checked=True,

@@ -42,9 +42,11 @@ class ResponseHistogram:
 
     Parameters
     ----------
-    bins : mapping of str to array-like
+    bins : mapping of str to array-like or int
         Edges of each binning variable, in order (for example ``{"pt_true": [...],
-        "abs_eta_true": [...]}``). Bins are half-open, ``[lo, hi)``.
+        "abs_eta_true": [...]}``). Bins are half-open, ``[lo, hi)``. An integer ``n``
+        instead of edges makes the variable an index ``0 .. n - 1`` (a cell number),
+        binned without a search.
     response_edges : array-like
         Edges of the response axis.
     extras : sequence of str, default ()
@@ -84,11 +86,26 @@ class ResponseHistogram:
     ) -> None:
         if not isinstance(bins, Mapping) or not bins:
             raise ParameterError("bins must map at least one binning variable to its edges")
-        self.edges = {str(k): check_edges(e, f"bins[{str(k)!r}]") for k, e in bins.items()}
+        self.edges: dict[str, np.ndarray] = {}
+        self._indices: set[str] = set()  # variables binned by an integer index
+        for key, spec in bins.items():
+            name = str(key)
+            if isinstance(spec, int | np.integer) and not isinstance(spec, bool):
+                if spec < 1:
+                    raise ParameterError(
+                        f"bins[{name!r}]: an index needs at least 1 bin, got {spec}"
+                    )
+                self.edges[name] = np.arange(int(spec) + 1, dtype=np.float64) - 0.5
+                self._indices.add(name)
+            else:
+                self.edges[name] = check_edges(spec, f"bins[{name!r}]")
         self.response_edges = check_edges(response_edges, "response_edges")
         self.extras = tuple(str(name) for name in extras)
         self.shape = tuple(e.size - 1 for e in self.edges.values())
-        self._axes = [axis(e, regular=False) for e in self.edges.values()]
+        self._axes = [
+            bh.axis.Integer(0, e.size - 1) if name in self._indices else axis(e, regular=False)
+            for name, e in self.edges.items()
+        ]
         self._hist = self._new_main()
         self._counts = np.zeros(tuple(n + 2 for n in self.shape), dtype=np.int64)
         self._more = {name: self._new_cells(bh.storage.Double()) for name in self.extras[1:]}
@@ -176,7 +193,12 @@ class ResponseHistogram:
                 return np.asarray(source[name], dtype=np.float64)
             return as_finite_vector(source[name], name, n=n)
 
-        columns = [values(variables, name, "binning variable") for name in self.edges]
+        columns = [
+            self._index(values(variables, name, "binning variable"), name, checked)
+            if name in self._indices
+            else values(variables, name, "binning variable")
+            for name in self.edges
+        ]
         more = {name: values(extras, name, "extra quantity") for name in self.extras}
         empty = not self._counts.any() and not any(h.sum() for h in self._more.values())
         chunk = self._hist if empty else self._new_main()  # allocating costs as much as filling
@@ -203,10 +225,23 @@ class ResponseHistogram:
         self._counts += counts
         return self
 
+    @staticmethod
+    def _index(values: np.ndarray, name: str, checked: bool) -> np.ndarray:
+        """The values of an index variable as integers (refused unless whole numbers)."""
+        index = values.astype(np.int64)
+        if not checked and not np.array_equal(index, values):
+            raise DataError(f"binning variable {name!r} is an index: its values must be integers")
+        return index
+
+    def _bins(self) -> dict[str, Any]:
+        """The ``bins`` argument that gives this histogram's binning."""
+        return {k: e.size - 1 if k in self._indices else e for k, e in self.edges.items()}
+
     def _check_compatible(self, other: ResponseHistogram) -> None:
         same = (
             isinstance(other, ResponseHistogram)
             and self.extras == other.extras
+            and self._indices == other._indices
             and self.edges.keys() == other.edges.keys()
             and all(np.array_equal(self.edges[k], other.edges[k]) for k in self.edges)
             and np.array_equal(self.response_edges, other.response_edges)
@@ -231,7 +266,7 @@ class ResponseHistogram:
 
     def empty_like(self) -> ResponseHistogram:
         """An empty histogram with the same binning."""
-        return ResponseHistogram(self.edges, self.response_edges, self.extras)
+        return ResponseHistogram(self._bins(), self.response_edges, self.extras)
 
     def summed_over(self, variable: str, weights: Any = None) -> ResponseHistogram:
         """The histogram summed over the bins of one binning variable (at least two remain).
@@ -249,7 +284,7 @@ class ResponseHistogram:
         shape[position] = factor.size
         factor = factor.reshape(shape)
         out = ResponseHistogram(
-            {k: e for k, e in self.edges.items() if k != variable}, self.response_edges
+            {k: e for k, e in self._bins().items() if k != variable}, self.response_edges
         )
         inner = tuple(slice(1, -1) for _ in out.shape)
         view: Any = out._hist.view(flow=True)

@@ -143,3 +143,22 @@ def test_spectrum_bin_weights_are_those_of_reweight_to_spectrum() -> None:
     i, _ = bin_lookup(e, edges)
     per_bin = spectrum_bin_weights(np.bincount(i, minlength=3), np.diff(edges), clip=1000.0)
     np.testing.assert_allclose(per_jet, per_bin[i])
+
+
+def test_an_index_variable_bins_cell_numbers_without_a_search() -> None:
+    h = ResponseHistogram({"cell": 3, "pt": [20.0, 50.0, 100.0]}, np.linspace(0, 2, 21))
+    cells = np.array([0, 1, 2, 2, 5])
+    h.fill(np.full(5, 1.0), {"cell": cells, "pt": [30.0, 30.0, 60.0, 60.0, 60.0]})
+    assert h.shape == (3, 2) and h.n_outside == 1  # cell 5 does not exist
+    np.testing.assert_array_equal(h.entries, [[1, 0], [1, 0], [0, 2]])
+    same = h.empty_like().fill([1.0], {"cell": [2], "pt": [60.0]})
+    assert (h + same).entries[2, 1] == 3
+    edges = ResponseHistogram(
+        {"cell": np.arange(4) - 0.5, "pt": [20.0, 50.0, 100.0]}, h.response_edges
+    )
+    with pytest.raises(DataError, match="different binnings"):
+        h + edges
+    with pytest.raises(DataError, match="'cell' is an index"):
+        h.fill([1.0], {"cell": [0.5], "pt": [30.0]})
+    with pytest.raises(ParameterError, match="at least 1 bin"):
+        ResponseHistogram({"cell": 0}, h.response_edges)
