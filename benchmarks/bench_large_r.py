@@ -3,7 +3,7 @@
 Reproduces the comparison of MLST 5 (2024) 035051 (section 6) on synthetic large-R
 jets (``make_jets(kind="large_r")``):
 
-- trains :class:`~skcal.neural.energy_mass.EnergyMassCalibrator` (the paper's
+- trains :class:`~skcal.neural.EnergyMassCalibrator` (the paper's
   architecture and table-3 schedule, scaled down) and sequential numerical inversion
   (energy in bins of (E, |eta|), then mass in bins of (calibrated E, |eta|) against
   the true mass) on the same dijets;
@@ -40,7 +40,7 @@ from skcal import columns
 from skcal.datasets import make_jets
 from skcal.evaluation import closure_table
 from skcal.inversion import NumericalInversion
-from skcal.neural.energy_mass import EnergyMassCalibrator
+from skcal.neural import EnergyMassCalibrator
 
 TOPOLOGIES = ("dijet", "w", "z", "top", "higgs")
 PT_BINS = [200, 300, 500, 800, 1200, 2000, 3000]

@@ -1,6 +1,6 @@
 """The schedule runner of the energy-and-mass calibrator: stages, frozen groups, losses.
 
-Each stage of the schedule (:class:`~skcal.neural.schedule.Stage`) gets a fresh
+Each stage of the schedule (:class:`~skcal.neural.Stage`) gets a fresh
 optimiser over the parameter groups that it does not freeze, its batch size and its
 loss variant and truncation per target; the history records the stage of each epoch.
 """
@@ -14,8 +14,8 @@ import torch
 from skcal.neural._base import _Calibrator
 from skcal.neural._energy_mass_network import N_PARAMS, target_distribution
 from skcal.neural._loss import nll_loss
+from skcal.neural._schedule import TARGET_NAMES, Stage, make_optimizer
 from skcal.neural._split import Fold
-from skcal.neural.schedule import TARGET_NAMES, Stage, make_optimizer
 
 __all__: list[str] = []
 

@@ -19,13 +19,8 @@ import torch
 from torch.distributions import Distribution, MixtureSameFamily, Normal
 
 from skcal._params import StrOptions, check_params
-from skcal.neural.distributions import (
-    AsymmetricNormal,
-    component_bounds,
-    find_mode,
-    mixture_icdf,
-    mixture_mode,
-)
+from skcal.neural._families import AsymmetricNormal
+from skcal.neural._modes import component_bounds, find_mode, mixture_icdf, mixture_mode
 
 __all__ = ["MODE_SPACES", "TRAINING_SPACES", "DensityPrediction", "resolve_spaces"]
 

@@ -9,8 +9,7 @@ from skorch.callbacks import EarlyStopping
 
 from skcal.evaluation import closure_table
 from skcal.exceptions import DataError
-from skcal.neural import GDNCalibrator
-from skcal.neural.callbacks import ClosureMonitor
+from skcal.neural import ClosureMonitor, GDNCalibrator
 
 BINS = {"pt_true": [20, 60, 140, 220]}
 

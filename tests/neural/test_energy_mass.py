@@ -15,8 +15,7 @@ from sklearn.base import clone
 from skorch.callbacks import Callback
 
 from skcal.exceptions import DataError, NotFittedError, ParameterError
-from skcal.neural.energy_mass import EnergyMassCalibrator, EnergyMassNetwork
-from skcal.neural.schedule import Stage
+from skcal.neural import EnergyMassCalibrator, EnergyMassNetwork, Stage
 from skcal.preprocessing import EtaAnnotation
 
 SMALL = dict(module__core_sizes=(16,), module__branch_sizes=(12, 12), module__residual_sizes=(8,))

@@ -10,7 +10,8 @@ import pytest
 import torch
 
 from skcal.exceptions import DataError, MissingDependencyError
-from skcal.neural.schedule import PAPER_SCHEDULE, Stage, as_schedule, make_optimizer, paper_schedule
+from skcal.neural import PAPER_SCHEDULE, Stage, paper_schedule
+from skcal.neural._schedule import as_schedule, make_optimizer
 
 # Table 3 of MLST 5 (2024) 035051: epochs, batch size, learning rate, truncation (E, m).
 TABLE_3 = [
