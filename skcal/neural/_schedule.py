@@ -17,13 +17,15 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from numbers import Integral, Real
 from typing import Any
 
 import torch
 
 from skcal._optional import import_optional
-from skcal.exceptions import DataError
+from skcal._params import Interval, StrOptions, check_params
+from skcal.exceptions import ParameterError
 
 __all__ = [
     "LOSSES",
@@ -48,19 +50,29 @@ PARAMETER_GROUPS: tuple[str, ...] = ("core", "energy", "mass", "residual")
 #: Optimisers by name.
 OPTIMIZERS: tuple[str, ...] = ("radam", "diffgrad", "adam", "adamw", "sgd")
 
+#: The constraints of a stage's scalar fields (loss, truncation and frozen are per
+#: target or per group, checked by :class:`Stage` itself).
+STAGE_CONSTRAINTS: dict[str, list[Any]] = {
+    "epochs": [Interval(Integral, 1, None, closed="left")],
+    "batch_size": [Interval(Integral, 1, None, closed="left")],
+    "lr": [Interval(Real, 0, None, closed="neither")],
+    "optimizer": [StrOptions(set(OPTIMIZERS)), type],
+}
+_SCALE = [Interval(Real, 0, None, closed="neither")]
+
 
 def _per_target(value: Any, field: str) -> dict[str, Any]:
     """A value per target: a mapping with keys among TARGET_NAMES, or one value for both."""
     if isinstance(value, Mapping):
         unknown = [k for k in value if k not in TARGET_NAMES]
         if unknown:
-            raise DataError(
+            raise ParameterError(
                 f"Stage {field}: unknown target {unknown[0]!r}; valid targets are "
                 f"{list(TARGET_NAMES)}"
             )
         missing = [t for t in TARGET_NAMES if t not in value]
         if missing:
-            raise DataError(
+            raise ParameterError(
                 f"Stage {field}: no entry for {missing} (give both {list(TARGET_NAMES)}, "
                 "None to leave a target out)"
             )
@@ -104,10 +116,10 @@ class Stage:
     >>> s = Stage(epochs=2, batch_size=1024, lr=1e-3, truncation={"energy": 3.0, "mass": 2.0})
     >>> s.loss, s.truncation["mass"]
     ({'energy': 'asymmetric', 'mass': 'asymmetric'}, 2.0)
-    >>> Stage(epochs=1, batch_size=0, lr=1e-3)
+    >>> Stage(epochs=1, batch_size=0, lr=1e-3)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    skcal.exceptions.DataError: Stage batch_size must be a positive integer, got 0
+    skcal.exceptions.ParameterError: The 'batch_size' parameter of Stage must be an int ... Got 0 instead.
     """
 
     epochs: int
@@ -119,25 +131,22 @@ class Stage:
     frozen: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        for name in ("epochs", "batch_size"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise DataError(f"Stage {name} must be a positive integer, got {value!r}")
-        if (
-            isinstance(self.lr, bool)
-            or not isinstance(self.lr, (int, float))
-            or not (math.isfinite(self.lr) and self.lr > 0)
-        ):
-            raise DataError(f"Stage lr must be a positive number, got {self.lr!r}")
+        for name in ("epochs", "batch_size", "lr"):
+            if isinstance(getattr(self, name), bool):  # an Integral, but never meant
+                raise ParameterError(
+                    f"The {name!r} parameter of Stage must be a number, not a bool. "
+                    f"Got {getattr(self, name)!r} instead."
+                )
+        check_params(STAGE_CONSTRAINTS, {k: getattr(self, k) for k in STAGE_CONSTRAINTS}, "Stage")
         loss = _per_target(self.loss, "loss")
         for target, variant in loss.items():
             if variant is not None and variant not in LOSSES:
-                raise DataError(
+                raise ParameterError(
                     f"Stage loss for {target!r}: unknown variant {variant!r}; valid "
                     f"variants are {list(LOSSES)} (or None to leave the target out)"
                 )
         if all(v is None for v in loss.values()):
-            raise DataError("Stage loss: at least one target must be trained (all are None)")
+            raise ParameterError("Stage loss: at least one target must be trained (all are None)")
         truncation = _per_target(self.truncation, "truncation")
         for target, n_sigma in truncation.items():
             if n_sigma is not None and (
@@ -145,34 +154,28 @@ class Stage:
                 or not isinstance(n_sigma, (int, float))
                 or not (math.isfinite(n_sigma) and n_sigma > 0)
             ):
-                raise DataError(
+                raise ParameterError(
                     f"Stage truncation for {target!r} must be a positive number of "
                     f"widths or None, got {n_sigma!r}"
                 )
-        if isinstance(self.optimizer, str):
-            if self.optimizer not in OPTIMIZERS:
-                raise DataError(
-                    f"Stage optimizer: unknown optimizer {self.optimizer!r}; valid names "
-                    f"are {list(OPTIMIZERS)} (or a torch.optim.Optimizer subclass)"
-                )
-        elif not (
-            isinstance(self.optimizer, type) and issubclass(self.optimizer, torch.optim.Optimizer)
+        if not isinstance(self.optimizer, str) and not issubclass(
+            self.optimizer, torch.optim.Optimizer
         ):
-            raise DataError(
+            raise ParameterError(
                 f"Stage optimizer must be a name in {list(OPTIMIZERS)} or a "
                 f"torch.optim.Optimizer subclass, got {self.optimizer!r}"
             )
         frozen = (self.frozen,) if isinstance(self.frozen, str) else tuple(self.frozen)
         unknown = [g for g in frozen if g not in PARAMETER_GROUPS]
         if unknown:
-            raise DataError(
+            raise ParameterError(
                 f"Stage frozen: unknown parameter group {unknown[0]!r}; valid groups are "
                 f"{list(PARAMETER_GROUPS)}"
             )
         reach = {"energy": {"core", "energy"}, "mass": {"core", "mass", "residual"}}
         trainable = set().union(*(reach[t] for t, v in loss.items() if v is not None)) - set(frozen)
         if not trainable:
-            raise DataError(
+            raise ParameterError(
                 f"Stage frozen={frozen!r} leaves no parameter that the losses {loss} can train"
             )
         object.__setattr__(self, "epochs", int(self.epochs))
@@ -194,17 +197,17 @@ class Stage:
         ... # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        skcal.exceptions.DataError: Stage: unknown key 'optimiser'; valid keys are ['epochs', ...]
+        skcal.exceptions.ParameterError: Stage: unknown key 'optimiser'; valid keys are [...]
         """
         if not isinstance(spec, Mapping):
-            raise DataError(f"a schedule stage must be a Stage or a mapping, got {spec!r}")
+            raise ParameterError(f"a schedule stage must be a Stage or a mapping, got {spec!r}")
         valid = [f.name for f in dataclasses.fields(cls)]
         unknown = [k for k in spec if k not in valid]
         if unknown:
-            raise DataError(f"Stage: unknown key {unknown[0]!r}; valid keys are {valid}")
+            raise ParameterError(f"Stage: unknown key {unknown[0]!r}; valid keys are {valid}")
         missing = [k for k in ("epochs", "batch_size", "lr") if k not in spec]
         if missing:
-            raise DataError(f"Stage: missing key(s) {missing}")
+            raise ParameterError(f"Stage: missing key(s) {missing}")
         return cls(**spec)
 
     def scaled(self, *, epoch_scale: float = 1.0, batch_scale: float = 1.0) -> Stage:
@@ -229,7 +232,7 @@ def as_schedule(schedule: Any) -> tuple[Stage, ...]:
         or not isinstance(schedule, Sequence)
         or not schedule
     ):
-        raise DataError(
+        raise ParameterError(
             f"schedule must be a non-empty sequence of Stage objects or mappings, got {schedule!r}"
         )
     return tuple(s if isinstance(s, Stage) else Stage.from_dict(s) for s in schedule)
@@ -269,16 +272,17 @@ def paper_schedule(epoch_scale: float = 1.0, batch_scale: float = 1.0) -> tuple[
     >>> [s.batch_size for s in paper_schedule(batch_scale=0.01)][:4]
     [150, 250, 350, 150]
     """
-    if not (isinstance(epoch_scale, (int, float)) and epoch_scale > 0):
-        raise DataError(f"epoch_scale must be positive, got {epoch_scale!r}")
-    if not (isinstance(batch_scale, (int, float)) and batch_scale > 0):
-        raise DataError(f"batch_scale must be positive, got {batch_scale!r}")
+    check_params(
+        {"epoch_scale": _SCALE, "batch_scale": _SCALE},
+        {"epoch_scale": epoch_scale, "batch_scale": batch_scale},
+        "paper_schedule",
+    )
     return tuple(s.scaled(epoch_scale=epoch_scale, batch_scale=batch_scale) for s in PAPER_SCHEDULE)
 
 
 def _paper_stages() -> tuple[Stage, ...]:
-    init = dict(lr=1e-3, loss="asymmetric", optimizer="radam")
-    common = dict(loss="asymmetric", optimizer="diffgrad")
+    init: dict[str, Any] = {"lr": 1e-3, "loss": "asymmetric", "optimizer": "radam"}
+    common: dict[str, Any] = {"loss": "asymmetric", "optimizer": "diffgrad"}
     return (
         Stage(2, 15_000, **init),
         Stage(2, 25_000, **init),
@@ -306,7 +310,8 @@ def _paper_stages() -> tuple[Stage, ...]:
 PAPER_SCHEDULE: tuple[Stage, ...] = _paper_stages()
 
 
-def _optimizer_class(optimizer: Any) -> type[torch.optim.Optimizer]:
+def _optimizer_class(optimizer: Any) -> Callable[..., torch.optim.Optimizer]:
+    """The optimiser's class: called as ``cls(params, lr=..., **kwargs)``."""
     if not isinstance(optimizer, str):
         return optimizer
     if optimizer == "diffgrad":
@@ -338,5 +343,5 @@ def make_optimizer(optimizer: Any, params: Any, lr: float, **kwargs: Any) -> tor
     'RAdam'
     """
     if isinstance(optimizer, str) and optimizer not in OPTIMIZERS:
-        raise DataError(f"unknown optimizer {optimizer!r}; valid names are {list(OPTIMIZERS)}")
+        raise ParameterError(f"unknown optimizer {optimizer!r}; valid names are {list(OPTIMIZERS)}")
     return _optimizer_class(optimizer)(params, lr=lr, **kwargs)

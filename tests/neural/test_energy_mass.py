@@ -285,9 +285,9 @@ def test_bad_input_names_the_problem(jets):
     bad[5, 1] = -0.2
     with pytest.raises(DataError, match="r_m"):
         EnergyMassCalibrator(schedule=_two_stages(), **SMALL).fit(X, bad)
-    with pytest.raises(DataError, match="unknown key 'batch'"):
+    with pytest.raises(ParameterError, match="unknown key 'batch'"):
         EnergyMassCalibrator(schedule=[{"epochs": 1, "batch": 10, "lr": 1e-3}]).fit(X, y)
-    with pytest.raises(DataError, match="batch_size must be a positive integer, got 0"):
+    with pytest.raises(ParameterError, match=r"'batch_size' parameter of Stage .* Got 0 instead"):
         EnergyMassCalibrator(schedule=[{"epochs": 1, "batch_size": 0, "lr": 1e-3}]).fit(X, y)
     with pytest.raises(ParameterError, match="epoch_scale"):
         EnergyMassCalibrator(schedule=_two_stages(), epoch_scale=0).fit(X, y)
