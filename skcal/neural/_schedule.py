@@ -119,7 +119,7 @@ class Stage:
     >>> Stage(epochs=1, batch_size=0, lr=1e-3)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    skcal.exceptions.ParameterError: The 'batch_size' parameter of Stage must be an int ... Got 0 instead.
+    skcal.exceptions.ParameterError: The 'batch_size' parameter of Stage ... Got 0 instead.
     """
 
     epochs: int
