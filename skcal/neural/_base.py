@@ -24,6 +24,7 @@ Each calibrator is a :class:`skorch.NeuralNet` on skcal's table contract
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from numbers import Integral, Real
 from typing import Any, ClassVar
 
@@ -72,6 +73,10 @@ def skorch_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
 
 def _never(est: Any) -> bool:
     return False
+
+
+#: scikit-learn's ``available_if`` (untyped) for a method that is never available.
+_unavailable: Callable[[Callable[..., Any]], Callable[..., Any]] = available_if(_never)
 
 
 class _Calibrator(TableContract, RegressorMixin, NeuralNet):
@@ -359,7 +364,7 @@ class _Calibrator(TableContract, RegressorMixin, NeuralNet):
     def _raw(self, x: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
-    @available_if(_never)
+    @_unavailable
     def predict_proba(self, X: Any) -> Any:
         """Not available: a calibrator is a regressor (``predict_dist`` gives densities)."""
         raise NotImplementedError

@@ -23,7 +23,8 @@ paper's table 3.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Mapping, Sequence
 from numbers import Integral, Real
 from typing import Any, ClassVar
 
@@ -136,6 +137,8 @@ class EnergyMassCalibrator(_StagedCalibrator):
     ['energy', 'mass']
     """
 
+    eta_index_: int | None
+
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         **COMMON_CONSTRAINTS,
         "schedule": [list, tuple, None],
@@ -150,7 +153,7 @@ class EnergyMassCalibrator(_StagedCalibrator):
     def __init__(
         self,
         *,
-        schedule: Sequence[Stage | dict] | None = None,
+        schedule: Sequence[Stage | Mapping[str, Any]] | None = None,
         epoch_scale: float = 1.0,
         batch_scale: float = 1.0,
         eta_annotation: bool = True,
@@ -300,7 +303,7 @@ class EnergyMassCalibrator(_StagedCalibrator):
             variant = self.loss_variants_[name]
             out[name] = DensityPrediction(
                 raw[:, N_PARAMS * k : N_PARAMS * (k + 1)],
-                lambda p, v=variant: target_distribution(p, v),
+                functools.partial(target_distribution, variant=variant),
             )
         return out
 

@@ -102,6 +102,13 @@ class EnergyMassNetwork(nn.Module):
     ['core', 'energy', 'mass', 'residual']
     """
 
+    # buffers (register_buffer), typed for the forward pass
+    eta_centres: torch.Tensor
+    eta_widths: torch.Tensor
+    input_centre: torch.Tensor
+    input_scale: torch.Tensor
+    width_scale: torch.Tensor
+
     def __init__(
         self,
         n_features: int,
@@ -196,7 +203,7 @@ class EnergyMassNetwork(nn.Module):
 
     def parameter_groups(self) -> dict[str, list[tuple[str, nn.Parameter]]]:
         """The named parameters of each group that a training stage may freeze."""
-        parts = {
+        parts: dict[str, list[nn.Module]] = {
             "core": [self.core],
             "energy": [self.energy, self.energy_head],
             "mass": [self.mass, self.mass_head],
