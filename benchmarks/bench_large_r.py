@@ -3,7 +3,7 @@
 Reproduces the comparison of MLST 5 (2024) 035051 (section 6) on synthetic large-R
 jets (``make_jets(kind="large_r")``):
 
-- trains :class:`~skcal.neural.energy_mass.EnergyMassCalibrator` (the paper's
+- trains :class:`~skcal.neural.EnergyMassCalibrator` (the paper's
   architecture and table-3 schedule, scaled down) and sequential numerical inversion
   (energy in bins of (E, |eta|), then mass in bins of (calibrated E, |eta|) against
   the true mass) on the same dijets;
@@ -39,7 +39,7 @@ from _harness import write_results
 from skcal import columns
 from skcal.datasets import make_jets
 from skcal.inversion import NumericalInversion
-from skcal.neural.energy_mass import EnergyMassCalibrator
+from skcal.neural import EnergyMassCalibrator
 from skcal.response import closure_table
 
 TOPOLOGIES = ("dijet", "w", "z", "top", "higgs")

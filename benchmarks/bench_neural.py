@@ -38,8 +38,7 @@ from _harness import (
     write_results,
 )
 
-from skcal.neural import MDNCalibrator, nll_loss
-from skcal.neural.modules import DensityNetwork
+from skcal.neural import DensityNetwork, MDNCalibrator, nll_loss
 
 SEEDS = {"data": 0, "torch": 0, "dask_files": ROOT_FILE_SEEDS}
 STREAM_FEATURES = [

@@ -13,20 +13,26 @@
 All train on numpy, pandas or Dask input (streamed), with sample weights, and predict
 the response ``r = E_reco / E_true`` (``E_calib = E_reco / predict(X)``).
 
+Every public name is imported from ``skcal.neural`` itself; the former modules
+``skcal.neural.energy_mass``, ``.schedule``, ``.distributions``, ``.modules`` and
+``.callbacks`` still resolve their names, with a FutureWarning, for one release.
+
 >>> from skcal.neural import MDNCalibrator
 >>> MDNCalibrator(n_components=3, module__hidden_sizes=(64, 64)).n_components
 3
 """
 
+from skcal.neural._callbacks import ClosureMonitor
+from skcal.neural._energy_mass import EnergyMassCalibrator
+from skcal.neural._energy_mass_network import EnergyMassNetwork
 from skcal.neural._estimators import GDNCalibrator, MDNCalibrator
+from skcal.neural._families import AsymmetricNormal, Truncated
 from skcal.neural._loss import TrainingDivergedError, nll_loss
+from skcal.neural._modes import find_mode, mixture_mode
+from skcal.neural._modules import MLP, DensityNetwork, PointNetwork
 from skcal.neural._point import PointCalibrator
 from skcal.neural._prediction import DensityPrediction
-from skcal.neural.callbacks import ClosureMonitor
-from skcal.neural.distributions import AsymmetricNormal, Truncated, find_mode, mixture_mode
-from skcal.neural.energy_mass import EnergyMassCalibrator, EnergyMassNetwork
-from skcal.neural.modules import MLP, DensityNetwork, PointNetwork
-from skcal.neural.schedule import PAPER_SCHEDULE, Stage, paper_schedule
+from skcal.neural._schedule import PAPER_SCHEDULE, Stage, paper_schedule
 
 __all__ = [
     "MLP",

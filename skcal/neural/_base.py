@@ -24,6 +24,7 @@ Each calibrator is a :class:`skorch.NeuralNet` on skcal's table contract
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from numbers import Integral, Real
 from typing import Any, ClassVar
 
@@ -74,6 +75,10 @@ def _never(est: Any) -> bool:
     return False
 
 
+#: scikit-learn's ``available_if`` (untyped) for a method that is never available.
+_unavailable: Callable[[Callable[..., Any]], Callable[..., Any]] = available_if(_never)
+
+
 class _Calibrator(TableContract, RegressorMixin, NeuralNet):
     """The machinery that the calibrators share (not public)."""
 
@@ -83,13 +88,18 @@ class _Calibrator(TableContract, RegressorMixin, NeuralNet):
         for key, value in params.items():
             setattr(self, key, value)
 
+    #: True while fit or partial_fit runs, after the constraints have been checked.
+    _params_checked: bool = False
+
     def _validate_params(self) -> None:
         """skcal's parameter constraints, then skorch's check of the routed names.
 
-        skorch calls this hook itself (in ``initialize`` and ``set_params``); ``fit`` and
-        ``partial_fit`` check the constraints first, before any data is read.
+        skorch calls this hook itself (in ``initialize`` and ``set_params``); inside
+        ``fit`` and ``partial_fit``, which check the constraints once before any data
+        is read (:meth:`_resolve_params`), those calls check only the routed names.
         """
-        TableContract._validate_params(self)
+        if not self._params_checked:
+            TableContract._validate_params(self)
         NeuralNet._validate_params(self)
 
     def __sklearn_is_fitted__(self) -> bool:
@@ -162,7 +172,8 @@ class _Calibrator(TableContract, RegressorMixin, NeuralNet):
         return int(self.random_state)
 
     def _resolve_params(self) -> None:
-        """Check the parameters (skcal's constraints) and set the settings derived from them."""
+        """Check the parameters (skcal's constraints, once per fit or partial_fit) and set
+        the settings derived from them."""
         TableContract._validate_params(self)
 
     def initialize_module(self) -> _Calibrator:
@@ -318,11 +329,15 @@ class _Calibrator(TableContract, RegressorMixin, NeuralNet):
         fresh: bool = True,
     ) -> _Calibrator:
         self._resolve_params()
-        if self.__sklearn_is_fitted__() and (self.warm_start or not fresh):
-            fold = self._continue(X, y, sample_weight, val, fit_params)
-        else:
-            fold = self._begin(X, y, sample_weight, val, fit_params)
-        self._run(fold, fit_params)
+        self._params_checked = True
+        try:
+            if self.__sklearn_is_fitted__() and (self.warm_start or not fresh):
+                fold = self._continue(X, y, sample_weight, val, fit_params)
+            else:
+                fold = self._begin(X, y, sample_weight, val, fit_params)
+            self._run(fold, fit_params)
+        finally:
+            del self._params_checked  # back to the class's False
         return self
 
     def _run(self, fold: Fold, fit_params: dict[str, Any]) -> None:
@@ -331,6 +346,7 @@ class _Calibrator(TableContract, RegressorMixin, NeuralNet):
     def __getstate__(self) -> dict[str, Any]:
         state = super().__getstate__()
         state.pop("_shuffle_generator_", None)
+        state.pop("_params_checked", None)
         return state
 
     # ----------------------------------------------------------- prediction
@@ -348,7 +364,7 @@ class _Calibrator(TableContract, RegressorMixin, NeuralNet):
     def _raw(self, x: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
-    @available_if(_never)
+    @_unavailable
     def predict_proba(self, X: Any) -> Any:
         """Not available: a calibrator is a regressor (``predict_dist`` gives densities)."""
         raise NotImplementedError

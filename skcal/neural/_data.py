@@ -27,7 +27,7 @@ __all__ = ["BatchIterator", "DaskStream", "TensorData"]
 Batch = tuple[torch.Tensor, torch.Tensor]
 
 
-class TensorData(Dataset):
+class TensorData(Dataset[Batch]):
     """Features and (target, weight) pairs held as two contiguous float32 tensors.
 
     Examples
@@ -56,7 +56,7 @@ class TensorData(Dataset):
         yield self.X[perm], self.yw[perm]
 
 
-class DaskStream(Dataset):
+class DaskStream(Dataset[Batch]):
     """Aligned Dask collections read a few partitions at a time.
 
     The partitions of ``X`` and of the aligned ``y`` and ``sample_weight`` are joined
@@ -102,7 +102,7 @@ class DaskStream(Dataset):
         self.partitions = np.arange(len(self.blocks))
         self.n_partitions = len(self.blocks)
 
-    def select(self, partitions: Sequence[int]) -> DaskStream:
+    def select(self, partitions: Sequence[int] | np.ndarray) -> DaskStream:
         """The same stream restricted to some partitions (for example, those held out)."""
         chosen = np.asarray(partitions, dtype=np.int64)
         total = len(self.blocks)

@@ -1,6 +1,6 @@
 """The forked energy-and-mass network of the ATLAS large-R calibration, and its densities.
 
-See :mod:`skcal.neural.energy_mass` for the architecture (MLST 5 (2024) 035051).
+See :class:`~skcal.neural.EnergyMassCalibrator` for the architecture (MLST 5 (2024) 035051).
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from torch import nn
 from torch.distributions import Distribution, Normal
 
 from skcal.exceptions import DataError
-from skcal.neural.distributions import AsymmetricNormal
-from skcal.neural.modules import MLP
-from skcal.neural.schedule import PARAMETER_GROUPS
+from skcal.neural._families import AsymmetricNormal
+from skcal.neural._modules import MLP
+from skcal.neural._schedule import PARAMETER_GROUPS
 from skcal.preprocessing import ETA_CENTRES, ETA_WIDTHS
 
 __all__ = ["N_PARAMS", "EnergyMassNetwork", "target_distribution"]
@@ -88,7 +88,7 @@ class EnergyMassNetwork(nn.Module):
     Attributes
     ----------
     core, energy, mass, residual : nn.Module
-        The parameter groups (:data:`skcal.neural.schedule.PARAMETER_GROUPS`);
+        The parameter groups (:data:`~skcal.neural._schedule.PARAMETER_GROUPS`);
         ``energy_head`` and ``mass_head`` belong to their forks.
 
     Examples
@@ -101,6 +101,13 @@ class EnergyMassNetwork(nn.Module):
     >>> sorted(net.parameter_groups())
     ['core', 'energy', 'mass', 'residual']
     """
+
+    # buffers (register_buffer), typed for the forward pass
+    eta_centres: torch.Tensor
+    eta_widths: torch.Tensor
+    input_centre: torch.Tensor
+    input_scale: torch.Tensor
+    width_scale: torch.Tensor
 
     def __init__(
         self,
@@ -196,7 +203,7 @@ class EnergyMassNetwork(nn.Module):
 
     def parameter_groups(self) -> dict[str, list[tuple[str, nn.Parameter]]]:
         """The named parameters of each group that a training stage may freeze."""
-        parts = {
+        parts: dict[str, list[nn.Module]] = {
             "core": [self.core],
             "energy": [self.energy, self.energy_head],
             "mass": [self.mass, self.mass_head],

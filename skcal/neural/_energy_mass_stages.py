@@ -1,6 +1,6 @@
 """The schedule runner of the energy-and-mass calibrator: stages, frozen groups, losses.
 
-Each stage of the schedule (:class:`~skcal.neural.schedule.Stage`) gets a fresh
+Each stage of the schedule (:class:`~skcal.neural.Stage`) gets a fresh
 optimiser over the parameter groups that it does not freeze, its batch size and its
 loss variant and truncation per target; the history records the stage of each epoch.
 """
@@ -14,14 +14,23 @@ import torch
 from skcal.neural._base import _Calibrator
 from skcal.neural._energy_mass_network import N_PARAMS, target_distribution
 from skcal.neural._loss import nll_loss
+from skcal.neural._schedule import TARGET_NAMES, Stage, make_optimizer
 from skcal.neural._split import Fold
-from skcal.neural.schedule import TARGET_NAMES, Stage, make_optimizer
 
 __all__: list[str] = []
 
 
 class _StagedCalibrator(_Calibrator):
     """A calibrator trained through a schedule of stages (not public)."""
+
+    #: The running stage and its index (None between trainings).
+    _stage_: tuple[int, Stage] | None
+
+    def _running(self) -> tuple[int, Stage]:
+        stage = getattr(self, "_stage_", None)
+        if stage is None:
+            raise RuntimeError("no stage of the schedule is running")
+        return stage
 
     def _schedule(self) -> tuple[Stage, ...]:
         raise NotImplementedError
@@ -36,7 +45,7 @@ class _StagedCalibrator(_Calibrator):
         super().on_epoch_begin(
             net, dataset_train=dataset_train, dataset_valid=dataset_valid, **kwargs
         )
-        index, stage = self._stage_
+        index, stage = self._running()
         self.history.record("stage", index)
         self.history.record("stage_batch_size", stage.batch_size)
         self.history.record("stage_lr", stage.lr)
@@ -44,7 +53,7 @@ class _StagedCalibrator(_Calibrator):
     def get_loss(
         self, y_pred: torch.Tensor, y_true: torch.Tensor, X: Any = None, training: bool = False
     ) -> torch.Tensor:
-        stage = self._stage_[1]
+        stage = self._running()[1]
         total = y_pred.new_zeros(())
         for k, name in enumerate(TARGET_NAMES):
             variant = stage.loss[name]
@@ -65,9 +74,9 @@ class _StagedCalibrator(_Calibrator):
                 p.requires_grad_(name not in stage.frozen)
                 if name not in stage.frozen:
                     trainable.append((f"{name}.{pname}", p))
-        args, kwargs = self.get_params_for_optimizer("optimizer", trainable)
+        (params,), kwargs = self.get_params_for_optimizer("optimizer", trainable)
         kwargs.pop("lr", None)
-        self.optimizer_ = make_optimizer(stage.optimizer, *args, lr=stage.lr, **kwargs)
+        self.optimizer_ = make_optimizer(stage.optimizer, params, lr=stage.lr, **kwargs)
         self._stage_ = (index, stage)
 
     def _run(self, fold: Fold, fit_params: dict[str, Any]) -> None:

@@ -19,6 +19,7 @@ from skcal._validation import as_response, is_dask
 from skcal.exceptions import DataError
 from skcal.neural._base import COMMON_CONSTRAINTS, TRAINING_CONSTRAINTS, _Calibrator, skorch_kwargs
 from skcal.neural._loss import nll_loss
+from skcal.neural._modules import DensityNetwork
 from skcal.neural._prediction import (
     _DEPRECATED,
     MODE_SPACES,
@@ -26,7 +27,6 @@ from skcal.neural._prediction import (
     DensityPrediction,
     resolve_spaces,
 )
-from skcal.neural.modules import DensityNetwork
 
 __all__ = ["GDNCalibrator", "MDNCalibrator"]
 

@@ -17,6 +17,8 @@ __all__ = ["AsymmetricNormal", "Truncated", "scale_of"]
 _SQRT2 = math.sqrt(2.0)
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 _NO_SHAPE = torch.Size()
+#: A shape as torch's Distribution methods take it.
+_Shape = torch.Size | list[int] | tuple[int, ...]
 
 
 def _std_normal_cdf(x: torch.Tensor) -> torch.Tensor:
@@ -75,7 +77,7 @@ class AsymmetricNormal(Distribution):
         super().__init__(self.loc.shape, validate_args=validate_args)
 
     def expand(
-        self, batch_shape: torch.Size, _instance: AsymmetricNormal | None = None
+        self, batch_shape: _Shape, _instance: AsymmetricNormal | None = None
     ) -> AsymmetricNormal:
         batch_shape = torch.Size(batch_shape)
         return AsymmetricNormal(
@@ -129,7 +131,7 @@ class AsymmetricNormal(Distribution):
         )
         return torch.where(value < p_low, below, above)
 
-    def rsample(self, sample_shape: torch.Size = _NO_SHAPE) -> torch.Tensor:
+    def rsample(self, sample_shape: _Shape = _NO_SHAPE) -> torch.Tensor:
         shape = self._extended_shape(sample_shape)
         u = torch.rand(shape, dtype=self.loc.dtype, device=self.loc.device)
         tiny = torch.finfo(self.loc.dtype).tiny
@@ -182,7 +184,7 @@ class Truncated(Distribution):
     -inf
     """
 
-    arg_constraints: dict = {}
+    arg_constraints: dict[str, constraints.Constraint] = {}
     support = constraints.real
     has_rsample = False
 

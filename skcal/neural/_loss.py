@@ -25,7 +25,7 @@ def nll_loss(
 
     With ``truncation=N``, each density (or each mixture component) is restricted to
     ``N`` widths around its mode and renormalised
-    (:class:`~skcal.neural.distributions.Truncated`);
+    (:class:`~skcal.neural.Truncated`);
     jets outside the window have no likelihood and are *excluded*: the mean runs over
     the others (weights renormalised to them). A batch with no jet inside gives 0.
 

@@ -12,8 +12,8 @@ from skcal._validation import is_dask
 from skcal.exceptions import ParameterError
 from skcal.neural._base import skorch_kwargs
 from skcal.neural._estimators import SPACE_CONSTRAINTS, _ResponseCalibrator
+from skcal.neural._modules import PointNetwork
 from skcal.neural._prediction import _DEPRECATED, TRAINING_SPACES
-from skcal.neural.modules import PointNetwork
 
 __all__ = ["PointCalibrator"]
 

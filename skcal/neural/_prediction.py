@@ -19,13 +19,8 @@ import torch
 from torch.distributions import Distribution, MixtureSameFamily, Normal
 
 from skcal._params import StrOptions, check_params
-from skcal.neural.distributions import (
-    AsymmetricNormal,
-    component_bounds,
-    find_mode,
-    mixture_icdf,
-    mixture_mode,
-)
+from skcal.neural._families import AsymmetricNormal
+from skcal.neural._modes import component_bounds, find_mode, mixture_icdf, mixture_mode
 
 __all__ = ["MODE_SPACES", "TRAINING_SPACES", "DensityPrediction", "resolve_spaces"]
 
@@ -199,12 +194,13 @@ class DensityPrediction:
                 continue
             low, high = component_bounds(dist, 5.0)  # any other density: the general search
             candidates = comp.mode.reshape(comp.mode.shape[0], -1).T
+            log_prob: Callable[[torch.Tensor], torch.Tensor] = dist.log_prob
             if jac:
 
-                def log_prob(t: torch.Tensor, dist: Distribution = dist) -> torch.Tensor:
+                def with_jacobian(t: torch.Tensor, dist: Distribution = dist) -> torch.Tensor:
                     return dist.log_prob(t) + self._log_jacobian(t)
-            else:
-                log_prob = dist.log_prob
+
+                log_prob = with_jacobian
             out.append(self._from_training(find_mode(log_prob, candidates, low, high)))
         return _to_numpy(torch.cat(out))
 

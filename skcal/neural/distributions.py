@@ -1,25 +1,20 @@
-"""Response densities: the asymmetric normal, loss truncation, and the mixture mode.
+"""Deprecated: the names of this former module are imported from :mod:`skcal.neural`.
 
-The density heads of :mod:`skcal.neural.modules` return torch ``Distribution``
-objects: :class:`torch.distributions.Normal` (GDN), :class:`AsymmetricNormal` (the
-MDNA of the ATLAS large-R calibration) and mixtures of either
-(:class:`torch.distributions.MixtureSameFamily`, MDN). :class:`Truncated` restricts a
-distribution to a window of ``N`` widths around its mode, renormalised, for the
-ATLAS "truncated" losses. :func:`mixture_mode` finds the true mode of a mixture (or
-of a single density with a log target's Jacobian) by safeguarded Newton iterations
-from every component's mode; :func:`find_mode` is the slower general search (a grid
-and golden-section refinement) for any log-density.
+Kept for one release (each name warns, FutureWarning); fitted models pickled before the
+move unpickle through this module.
 """
 
-from skcal.neural._families import AsymmetricNormal, Truncated, scale_of
-from skcal.neural._modes import component_bounds, find_mode, mixture_icdf, mixture_mode
+from skcal.neural._moved import moved_names
 
-__all__ = [
-    "AsymmetricNormal",
-    "Truncated",
-    "component_bounds",
-    "find_mode",
-    "mixture_icdf",
-    "mixture_mode",
-    "scale_of",
-]
+_HOMES = {
+    "AsymmetricNormal": "skcal.neural._families",
+    "Truncated": "skcal.neural._families",
+    "scale_of": "skcal.neural._families",
+    "component_bounds": "skcal.neural._modes",
+    "find_mode": "skcal.neural._modes",
+    "mixture_icdf": "skcal.neural._modes",
+    "mixture_mode": "skcal.neural._modes",
+}
+
+__all__ = list(_HOMES)  # each name warns on access
+__getattr__ = moved_names(__name__, _HOMES)

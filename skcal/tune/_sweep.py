@@ -87,7 +87,7 @@ def tune_pipeline(
         Held-out fraction when ``X_val`` is not given.
     figure_of_merit : mapping, optional
         Measure the closure and resolution of the validation jets after every epoch
-        (:class:`skcal.neural.callbacks.ClosureMonitor`), reported as ``valid_closure``,
+        (:class:`skcal.neural.ClosureMonitor`), reported as ``valid_closure``,
         ``valid_resolution`` and ``valid_fom``: ``{"truth": <truth columns of the
         validation jets, or of X when they are held out>, "bins": {"pt_true": [...]},
         "closure": "mean", "resolution_weight": 1.0, "min_entries": 50}``.

@@ -198,7 +198,7 @@ def _save_without(pipeline: Any, net: Any, ours: list[Any], user: Any, path: Pat
 def _monitor(spec: TrialSpec, data: TrialData, X_val: Any) -> Any:
     if spec.monitor is None:
         return None
-    from skcal.neural.callbacks import ClosureMonitor
+    from skcal.neural import ClosureMonitor
 
     return ClosureMonitor(X_val, data.y_val, truth=data.truth_val, **spec.monitor)
 

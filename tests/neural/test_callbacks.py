@@ -8,8 +8,7 @@ import pytest
 from skorch.callbacks import EarlyStopping
 
 from skcal.exceptions import DataError
-from skcal.neural import GDNCalibrator
-from skcal.neural.callbacks import ClosureMonitor
+from skcal.neural import ClosureMonitor, GDNCalibrator
 from skcal.response import closure_table
 
 BINS = {"pt_true": [20, 60, 140, 220]}

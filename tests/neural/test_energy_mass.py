@@ -15,8 +15,7 @@ from sklearn.base import clone
 from skorch.callbacks import Callback
 
 from skcal.exceptions import DataError, NotFittedError, ParameterError
-from skcal.neural.energy_mass import EnergyMassCalibrator, EnergyMassNetwork
-from skcal.neural.schedule import Stage
+from skcal.neural import EnergyMassCalibrator, EnergyMassNetwork, Stage
 from skcal.preprocessing import EtaAnnotation
 
 SMALL = dict(module__core_sizes=(16,), module__branch_sizes=(12, 12), module__residual_sizes=(8,))
@@ -286,9 +285,9 @@ def test_bad_input_names_the_problem(jets):
     bad[5, 1] = -0.2
     with pytest.raises(DataError, match="r_m"):
         EnergyMassCalibrator(schedule=_two_stages(), **SMALL).fit(X, bad)
-    with pytest.raises(DataError, match="unknown key 'batch'"):
+    with pytest.raises(ParameterError, match="unknown key 'batch'"):
         EnergyMassCalibrator(schedule=[{"epochs": 1, "batch": 10, "lr": 1e-3}]).fit(X, y)
-    with pytest.raises(DataError, match="batch_size must be a positive integer, got 0"):
+    with pytest.raises(ParameterError, match=r"'batch_size' parameter of Stage .* Got 0 instead"):
         EnergyMassCalibrator(schedule=[{"epochs": 1, "batch_size": 0, "lr": 1e-3}]).fit(X, y)
     with pytest.raises(ParameterError, match="epoch_scale"):
         EnergyMassCalibrator(schedule=_two_stages(), epoch_scale=0).fit(X, y)

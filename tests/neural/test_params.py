@@ -11,8 +11,16 @@ import torch
 from sklearn.base import clone
 from torch.distributions import Normal
 
+import skcal._params
 from skcal.exceptions import NotFittedError, ParameterError
-from skcal.neural import DensityPrediction, GDNCalibrator, MDNCalibrator, PointCalibrator
+from skcal.neural import (
+    DensityPrediction,
+    EnergyMassCalibrator,
+    GDNCalibrator,
+    MDNCalibrator,
+    PointCalibrator,
+    Stage,
+)
 
 KW = dict(max_epochs=1, batch_size=256, random_state=0, module__hidden_sizes=(8,))
 
@@ -38,6 +46,46 @@ def test_bad_parameters_raise_parameter_error(toy, est, param):
         est.fit(X[:300], y[:300])
     with pytest.raises(ParameterError, match=f"'{param}' parameter"):
         clone(est).partial_fit(X[:300], y[:300])
+
+
+def test_constraints_are_checked_once_per_fit(toy, monkeypatch):
+    """skorch's own _validate_params calls (initialize, set_params) check only the routed
+    names inside fit; the declarative constraints run once per fit or partial_fit."""
+    X, y = toy
+    calls: list[str] = []
+    check = skcal._params.check_params
+
+    def counting(constraints, params, caller):
+        calls.append(caller)
+        check(constraints, params, caller)
+
+    monkeypatch.setattr(skcal._params, "check_params", counting)
+    est = MDNCalibrator(n_components=2, **KW)
+    est.fit(X[:300], y[:300])
+    assert calls == ["MDNCalibrator"]
+    est.partial_fit(X[:300], y[:300])
+    est.partial_fit(X[:300], y[:300])
+    assert calls == ["MDNCalibrator"] * 3
+    calls.clear()
+    clone(est).partial_fit(X[:300], y[:300])  # the first partial_fit initialises
+    assert calls == ["MDNCalibrator"]
+    calls.clear()
+    em = EnergyMassCalibrator(
+        schedule=[Stage(1, 128, 1e-3), Stage(1, 256, 1e-3)],
+        eta_column=0,
+        random_state=0,
+        module__core_sizes=(8,),
+        module__branch_sizes=(6, 6),
+        module__residual_sizes=(4,),
+    )
+    em.fit(X[:300], np.column_stack([y[:300], y[:300]]))
+    assert calls.count("EnergyMassCalibrator") == 1  # (and its SymmetricScaler's own)
+    # outside fit (a configuration's check of its steps), the hook checks them all
+    with pytest.raises(ParameterError, match="'lr' parameter"):
+        GDNCalibrator(lr=0.0)._validate_params()
+    with pytest.raises(ValueError, match="unexpected argument"):
+        GDNCalibrator(modul__hidden_sizes=(8,))._validate_params()
+    assert not est._params_checked and "_params_checked" not in vars(est)
 
 
 def test_deprecated_target_and_mode_space_warn_and_map(toy):

@@ -9,8 +9,9 @@ import sys
 import pytest
 import torch
 
-from skcal.exceptions import DataError, MissingDependencyError
-from skcal.neural.schedule import PAPER_SCHEDULE, Stage, as_schedule, make_optimizer, paper_schedule
+from skcal.exceptions import MissingDependencyError, ParameterError
+from skcal.neural import PAPER_SCHEDULE, Stage, paper_schedule
+from skcal.neural._schedule import as_schedule, make_optimizer
 
 # Table 3 of MLST 5 (2024) 035051: epochs, batch size, learning rate, truncation (E, m).
 TABLE_3 = [
@@ -47,7 +48,7 @@ def test_scaling_keeps_order_and_at_least_one_epoch():
     assert [s.epochs for s in scaled] == [max(1, round(e * 0.1)) for e, *_ in TABLE_3]
     assert [s.batch_size for s in scaled] == [round(b * 0.01) for _, b, *_ in TABLE_3]
     assert [s.lr for s in scaled] == [s.lr for s in PAPER_SCHEDULE]
-    with pytest.raises(DataError, match="epoch_scale"):
+    with pytest.raises(ParameterError, match="epoch_scale"):
         paper_schedule(epoch_scale=0)
 
 
@@ -68,15 +69,24 @@ def test_stage_is_frozen_and_normalised():
         ),
         (
             {"epochs": 1, "batch_size": 0, "lr": 1e-3},
-            "batch_size must be a positive integer, got 0",
+            r"'batch_size' parameter of Stage must be an int in the range \[1, inf\)\. Got 0",
         ),
         (
             {"epochs": 1, "batch_size": -5, "lr": 1e-3},
-            "batch_size must be a positive integer, got -5",
+            r"'batch_size' parameter of Stage must be an int in the range \[1, inf\)\. Got -5",
         ),
-        ({"epochs": 0, "batch_size": 8, "lr": 1e-3}, "epochs must be a positive integer, got 0"),
-        ({"epochs": True, "batch_size": 8, "lr": 1e-3}, "epochs must be a positive integer"),
-        ({"epochs": 1, "batch_size": 8, "lr": -1.0}, "lr must be a positive number"),
+        (
+            {"epochs": 0, "batch_size": 8, "lr": 1e-3},
+            r"'epochs' parameter of Stage must be an int in the range \[1, inf\)\. Got 0",
+        ),
+        (
+            {"epochs": True, "batch_size": 8, "lr": 1e-3},
+            "'epochs' parameter of Stage must be a number, not a bool",
+        ),
+        (
+            {"epochs": 1, "batch_size": 8, "lr": -1.0},
+            r"'lr' parameter of Stage must be a float in the range \(0\.0, inf\)\. Got -1\.0",
+        ),
         ({"epochs": 1, "batch_size": 8}, r"missing key\(s\) \['lr'\]"),
         (
             {
@@ -101,7 +111,7 @@ def test_stage_is_frozen_and_normalised():
         ),
         (
             {"epochs": 1, "batch_size": 8, "lr": 1e-3, "optimizer": "adagrad"},
-            "unknown optimizer 'adagrad'",
+            "'optimizer' parameter of Stage must be a str among.*Got 'adagrad'",
         ),
         (
             {"epochs": 1, "batch_size": 8, "lr": 1e-3, "frozen": ("core", "trunk")},
@@ -121,13 +131,13 @@ def test_stage_is_frozen_and_normalised():
     ],
 )
 def test_bad_stage_is_refused(spec, match):
-    with pytest.raises(DataError, match=match):
+    with pytest.raises(ParameterError, match=match):
         Stage.from_dict(spec)
 
 
 def test_bad_schedule_is_refused():
     for bad in ([], "paper", Stage(1, 8, 1e-3), None):
-        with pytest.raises(DataError, match="non-empty sequence"):
+        with pytest.raises(ParameterError, match="non-empty sequence"):
             as_schedule(bad)
     assert (
         as_schedule([Stage(1, 8, 1e-3), {"epochs": 2, "batch_size": 4, "lr": 1e-2}])[1].epochs == 2
@@ -138,7 +148,7 @@ def test_radam_and_an_optimizer_class():
     p = torch.zeros(2, requires_grad=True)
     assert isinstance(make_optimizer("radam", [p], 1e-3), torch.optim.RAdam)
     assert isinstance(make_optimizer(torch.optim.SGD, [p], 1e-3), torch.optim.SGD)
-    with pytest.raises(DataError, match="unknown optimizer"):
+    with pytest.raises(ParameterError, match="unknown optimizer"):
         make_optimizer("lion", [p], 1e-3)
 
 
