@@ -1,7 +1,7 @@
 """What every benchmark shares: machine facts, peak memory, and writing results.
 
 Each benchmark is a script ``benchmarks/bench_<name>.py`` with a ``main(argv)`` that
-measures skcal against a bare baseline *in the same run* (DESIGN.md section 6) and
+measures skcal against a bare baseline *in the same run* (docs/design.md section 6) and
 calls :func:`write_results`, which writes ``benchmarks/results/<name>.json`` (machine
 readable: machine, versions, sizes, seeds, figures) and ``<name>.md`` (a table).
 Speed is reported as a ratio to the baseline, never asserted.

@@ -2,7 +2,7 @@
 
 Each stage is a scikit-learn estimator that fits on the jet table and the response of
 the uncalibrated jets, works in memory or over Dask partitions, and chains in a
-``Pipeline`` (``DESIGN.md`` section 2):
+``Pipeline`` (``docs/design.md`` section 2):
 
 >>> from sklearn.pipeline import make_pipeline
 >>> from skcal.inversion import GlobalSequentialCalibration, NumericalInversion, PileupOffset

@@ -128,7 +128,7 @@ _COMMON_DOC = """
         (the topo-cluster calibration trains on ``log10 R``). Predictions are always
         responses; densities are converted with the Jacobian.
     mode_space : {"response", "training"}, default="response"
-        Where ``predict`` takes the mode: of the density of ``r`` (DESIGN section 2),
+        Where ``predict`` takes the mode: of the density of ``r`` (docs/design.md section 2),
         or in the training space (then mapped back to ``r``). ``"target"`` is the
         deprecated spelling of ``"training"`` (a FutureWarning).
     truncation : float, optional

@@ -1,6 +1,6 @@
 """The response statistics that calibration and evaluation share.
 
-The definitions are those of ``DESIGN.md`` section 2: the average response is the
+The definitions are those of ``docs/design.md`` section 2: the average response is the
 mode (an iterative Gaussian fit of the core), the resolution is ``(q84 - q16) / (2 *
 mode)``, and closure is the mode of the calibrated response in bins of true
 quantities. Everything is computed from weighted response histograms

@@ -1,4 +1,4 @@
-"""The mode and the resolution of a response distribution (``DESIGN.md`` section 2)."""
+"""The mode and the resolution of a response distribution (``docs/design.md`` section 2)."""
 
 from __future__ import annotations
 
@@ -193,7 +193,7 @@ def response_mode(
 ) -> ModeEstimate:
     """The most probable value of a response distribution.
 
-    ``gauss_iter`` (the standard of ``DESIGN.md`` section 2) fits a Gaussian to the
+    ``gauss_iter`` (the standard of ``docs/design.md`` section 2) fits a Gaussian to the
     core of the histogram of ``r``: seeded at the peak of the Savitzky-Golay-smoothed
     histogram with the half-width of the central 68% interval, each of ``n_iter``
     iterations fits the bins within ``n_sigma`` widths of the previous fit's mean

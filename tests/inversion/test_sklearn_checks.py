@@ -2,7 +2,7 @@
 
 The checks' random data put negative or zero values in every column and use class
 labels (0, 1, 2) as targets. The stages read an energy (or pT) column that must be
-positive and a response that must be positive; DESIGN.md section 5 makes both a
+positive and a response that must be positive; docs/design.md section 5 makes both a
 DataError. The checks that fit on such data therefore fail, by design; what they
 test (pickling, fit returning self, unchanged parameters, pipelines, n_features_in_)
 is tested on valid jet tables in test_numerical.py and test_pileup_gsc.py.
@@ -26,7 +26,7 @@ _SMALL_DATA = {
 
 NEGATIVE_ENERGY = (
     "the check's X has negative or zero values in the energy/pT column (column 0), "
-    "which the stages refuse with a DataError (DESIGN.md section 5)"
+    "which the stages refuse with a DataError (docs/design.md section 5)"
 )
 ZERO_RESPONSE = (
     "the transformer checks pass class labels (0, 1, 2) as y; a response of 0 is refused"
