@@ -9,10 +9,11 @@ names the parameter, the allowed values and the value given. Functions use
 through the estimators' constraints.
 
 >>> from numbers import Real
->>> check_params({"clip": [Interval(Real, 0, None, closed="neither"), None]}, {"clip": -1.0}, "flat_prior_weights")
+>>> constraints = {"clip": [Interval(Real, 0, None, closed="neither"), None]}
+>>> check_params(constraints, {"clip": -1.0}, "flat_prior_weights")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-skcal.exceptions.ParameterError: The 'clip' parameter of flat_prior_weights must be a float in the range (0.0, inf) or None. Got -1.0 instead.
+skcal.exceptions.ParameterError: The 'clip' parameter of flat_prior_weights must be a float ...
 """
 
 from __future__ import annotations

@@ -40,7 +40,8 @@ def partition_blocks(table: Any, *aligned: Any) -> list[tuple[Any, ...]]:
     Examples
     --------
     >>> import dask, dask.dataframe as dd, pandas as pd
-    >>> jets = dd.from_pandas(pd.DataFrame({"e_reco": [8.0, 9.0, 10.0], "e_true": [10.0] * 3}), npartitions=2)
+    >>> table = pd.DataFrame({"e_reco": [8.0, 9.0, 10.0], "e_true": [10.0] * 3})
+    >>> jets = dd.from_pandas(table, npartitions=2)
     >>> blocks = partition_blocks(jets[["e_reco"]], jets["e_reco"] / jets["e_true"], None)
     >>> table, response, weights = dask.compute(*blocks[1])
     >>> list(table["e_reco"]), list(response), weights

@@ -35,11 +35,12 @@ def map_chunks(
 
     Parameters
     ----------
-    X : Dask DataFrame or 2-D Dask Array
-        The table, partitioned along rows (a Dask Array's column chunks are merged).
+    X : Dask DataFrame, Series or Dask Array
+        The table (or one column of it), partitioned along rows (a 2-D Dask Array's
+        column chunks are merged).
     func : callable
-        ``func(chunk, rows, *args)`` with ``chunk`` a pandas DataFrame or a 2-D numpy
-        block and ``rows`` its row labels (the partition's index, or a ``range`` of
+        ``func(chunk, rows, *args)`` with ``chunk`` a pandas DataFrame or Series, or a
+        numpy block, and ``rows`` its row labels (the partition's index, or a ``range`` of
         positions in the whole array, for error messages). It returns a numpy array:
         of shape ``(n_rows, len(names))``, or ``(n_rows,)`` when ``names`` is None;
         or, when ``meta`` is given, a pandas DataFrame like ``meta``.
@@ -49,9 +50,10 @@ def map_chunks(
         The output's columns; None for one value per row (a Series or 1-D array).
     dtype : dtype, default=float64
         The output's dtype.
-    meta : DataFrame, optional
-        The empty output of one chunk, for a DataFrame in and a DataFrame out with
-        columns of several dtypes (then ``names`` and ``dtype`` are not used).
+    meta : DataFrame or Series, optional
+        The empty output of one chunk, for pandas partitions in and out: a DataFrame
+        with columns of several dtypes, or a named Series (then ``names`` and
+        ``dtype`` are not used).
 
     Returns
     -------
@@ -68,13 +70,18 @@ def map_chunks(
     [16.0, 18.0, 20.0]
     """
     kind = dask_kind(X)
-    if kind == "dataframe":
+    if kind in ("dataframe", "series"):
         if meta is None:
             meta = _empty_pandas(names, dtype, pd.RangeIndex(0))
         return X.map_partitions(_on_partition, func, args, meta, meta=meta)
+    if kind == "array" and X.ndim in (1, 2) and meta is not None:
+        raise DataError("X is a Dask Array: its output cannot be a pandas object")
+    if kind == "array" and X.ndim == 1:
+        if names is not None:
+            raise DataError("a 1-D Dask Array gives one value per row: pass names=None")
+        out_meta = np.empty((0,), dtype=dtype)
+        return X.map_blocks(_on_block, func, args, out_meta, dtype=dtype, meta=out_meta)
     if kind == "array" and X.ndim == 2:
-        if meta is not None:
-            raise DataError("X is a Dask Array: its output cannot be a DataFrame of mixed dtypes")
         X = X.rechunk({1: -1})
         if names is None:
             out_meta = np.empty((0,), dtype=dtype)
@@ -93,7 +100,8 @@ def map_chunks(
         )
     shape = getattr(X, "shape", None)
     raise DataError(
-        f"X must be a Dask DataFrame or a 2-D Dask Array, got a Dask {kind} of shape {shape}"
+        f"X must be a Dask DataFrame, Series or 1-D or 2-D Array, got a Dask {kind} of "
+        f"shape {shape}"
     )
 
 
@@ -112,7 +120,7 @@ def _on_partition(part: pd.DataFrame, func: ChunkFunction, args: tuple[Any, ...]
     if isinstance(out, pd.DataFrame | pd.Series):
         return out
     if isinstance(meta, pd.Series):
-        return pd.Series(np.asarray(out, dtype=meta.dtype), index=part.index)
+        return pd.Series(np.asarray(out, dtype=meta.dtype), index=part.index, name=meta.name)
     return pd.DataFrame(np.asarray(out), index=part.index, columns=meta.columns).astype(
         meta.dtypes.to_dict()
     )

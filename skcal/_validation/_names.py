@@ -107,10 +107,10 @@ def resolve_columns(
     --------
     >>> resolve_columns(["e_reco", 0], ["eta", "e_reco"], 2)
     [1, 0]
-    >>> resolve_columns("e_rec", ["eta", "e_reco"], 2)
+    >>> resolve_columns("e_rec", ["eta", "e_reco"], 2)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    skcal.exceptions.DataError: columns: unknown column 'e_rec' (did you mean 'e_reco'?); the columns are ['eta', 'e_reco']
+    skcal.exceptions.DataError: columns: unknown column 'e_rec' (did you mean 'e_reco'?); ...
     """
     if spec is None:
         return list(range(n_features))

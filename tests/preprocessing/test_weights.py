@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from skcal.exceptions import DataError
+from skcal.exceptions import DataError, ParameterError
 from skcal.preprocessing import flat_prior_weights, reweight_to_spectrum
 
 
@@ -143,15 +143,18 @@ def test_dask_bad_values_name_the_chunk():
     ],
 )
 def test_bad_input_is_refused(values, kwargs, match):
-    with pytest.raises(DataError, match=match):
+    # the values are data; bad bins, log, clip and the type of column are parameters
+    parameter = {"clip", "bins", "increasing", "positive", "log", "one column name"}
+    error = ParameterError if match in parameter else DataError
+    with pytest.raises(error, match=match):
         flat_prior_weights(values, **kwargs)
 
 
 def test_bad_targets_are_refused():
     e = np.array([10.0, 20.0])
-    with pytest.raises(DataError, match="'flat' or a callable"):
+    with pytest.raises(ParameterError, match="'flat' or a callable"):
         reweight_to_spectrum(e, "gaussian")
-    with pytest.raises(DataError, match="non-negative"):
+    with pytest.raises(ParameterError, match="non-negative"):
         reweight_to_spectrum(e, lambda x: -x)
     with pytest.raises(DataError, match="zero in every bin"):
         reweight_to_spectrum(e, lambda x: 0.0 * x)
