@@ -125,7 +125,8 @@ def log_calibrator(
     >>> logged = log_calibrator(model, jets.head(), name="jes-demo", alias="champion")
     >>> logged.registry_uri
     'models:/jes-demo@champion'
-    >>> bool((load_calibrator(logged.registry_uri).predict(jets[["e_reco", "eta"]]) == model.predict(jets[["e_reco", "eta"]])).all())
+    >>> X = jets[["e_reco", "eta"]]
+    >>> bool((load_calibrator(logged.registry_uri).predict(X) == model.predict(X)).all())
     True
     """
     mlflow = import_optional("mlflow", purpose="log_calibrator")

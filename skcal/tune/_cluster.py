@@ -20,10 +20,10 @@ def parse_resources(resources: Mapping[str, float] | None) -> dict[str, float]:
     --------
     >>> parse_resources({"gpu": 0.5})
     {'cpu': 1.0, 'gpu': 0.5}
-    >>> parse_resources({"cpus": 2})
+    >>> parse_resources({"cpus": 2})  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    skcal.exceptions.ConfigError: resources_per_trial has the unknown key(s) ['cpus']; use 'cpu' and 'gpu', e.g. {'cpu': 2, 'gpu': 0.5}
+    skcal.exceptions.ConfigError: resources_per_trial has the unknown key(s) ['cpus']; use ...
     """
     given = {"cpu": 1.0, "gpu": 0.0} if resources is None else dict(resources)
     unknown = sorted(set(given) - {"cpu", "gpu"})
@@ -79,8 +79,8 @@ def check_resources(ray: Any, resources: Mapping[str, float]) -> None:
         )
     if resources["gpu"] > gpus:
         raise ConfigError(
-            f"resources_per_trial asks for gpu={resources['gpu']} per trial but the Ray cluster has "
-            f"{gpus:g} GPU(s) in all"
+            f"resources_per_trial asks for gpu={resources['gpu']} per trial but the Ray cluster "
+            f"has {gpus:g} GPU(s) in all"
         )
     if resources["cpu"] > cpus:
         raise ConfigError(

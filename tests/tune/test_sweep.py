@@ -1,4 +1,5 @@
-"""Real sweeps on the session's local Ray (2 CPUs): ASHA, MLflow, resume, failures, metric checks."""
+"""Real sweeps on the session's local Ray (2 CPUs): ASHA, MLflow, resume, failures, metric
+checks."""
 
 from __future__ import annotations
 
