@@ -198,9 +198,9 @@ def test_numerical_inversion_on_a_dask_table_of_root_files_reports_once(ray_clus
     import cloudpickle
     from sklearn.pipeline import make_pipeline
 
-    from skcal.datasets import make_jets, write_root
+    from skcal.datasets import make_jets
     from skcal.inversion import NumericalInversion
-    from skcal.io import read_jets
+    from skcal.io import read_jets, write_root
 
     write_root(make_jets(3000, random_state=3), tmp_path / "train.root", chunk_size=1000)
     table = read_jets(tmp_path / "train.root", dask=True, step_size=1000)
