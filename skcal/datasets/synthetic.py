@@ -94,7 +94,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from numbers import Integral
-from typing import Any, TypedDict
+from typing import Any, TypedDict, cast
 
 import numpy as np
 import pandas as pd
@@ -375,7 +375,8 @@ def _entropy(random_state: int | np.random.Generator | None) -> int:
     if isinstance(random_state, np.random.Generator):
         return int(random_state.integers(2**63))
     if random_state is None:
-        return int(np.random.SeedSequence().entropy)
+        # A SeedSequence without entropy draws one int from the OS (typed more widely).
+        return int(cast(int, np.random.SeedSequence().entropy))
     return int(random_state)
 
 

@@ -50,7 +50,7 @@ def _module_params(module: Any) -> set[str] | None:
     if not isinstance(module, type):
         return None
     try:
-        signature = inspect.signature(module.__init__)
+        signature = inspect.signature(module)  # the constructor, without self
     except (TypeError, ValueError):
         return None
     if any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values()):

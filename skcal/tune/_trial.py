@@ -243,12 +243,10 @@ def _fit_and_report(
         final.set_params(device=device)
     net = final if is_net(final) else None
 
+    fit_params: dict[str, Any] = {}
     if net is None:
-        fit_params = (
-            {}
-            if data.sample_weight is None
-            else {f"{step_prefix(pipeline)}sample_weight": data.sample_weight}
-        )
+        if data.sample_weight is not None:
+            fit_params[f"{step_prefix(pipeline)}sample_weight"] = data.sample_weight
         pipeline.fit(data.X, data.y, **fit_params)
         metrics: dict[str, float] = {"epoch": 1}
         if data.X_val is not None:
@@ -286,7 +284,6 @@ def _fit_and_report(
         + [("skcal_tune_report", hook)]
     )
 
-    fit_params: dict[str, Any] = {}
     if data.sample_weight is not None:
         fit_params["sample_weight"] = data.sample_weight
     if X_val is not None:
