@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
-from skcal._chunks import reduce_chunks
 from skcal._validation import ABS_PREFIX, as_finite_vector, as_response, as_weights, is_dask
+from skcal._chunks import reduce_chunks
 from skcal.exceptions import DataError, NotFittedError
 
 ColumnSpec = str | int
