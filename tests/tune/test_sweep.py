@@ -143,7 +143,9 @@ def test_interrupted_sweep_resumes_and_a_failing_trial_does_not_end_it(ray_clust
         r.metrics["trial_id"] for r in first.grid if r.config["mdncalibrator__lr"] == 3e-3
     )
 
-    with pytest.warns(RuntimeWarning, match=r"1 of 3 trials failed.*-1\.0.*Invalid learning rate"):
+    with pytest.warns(
+        RuntimeWarning, match=r"1 of 3 trials failed.*-1\.0.*'lr' parameter of MDNCalibrator"
+    ):
         second = tune_pipeline(mdn_pipeline(3), space, X, y, resume=True, **kwargs)
     assert len(second.grid) == 3 and second.grid.num_errors == 1
     assert second.errors[0][0] == {"mdncalibrator__lr": -1.0}
