@@ -40,6 +40,7 @@ __all__ = [
     "Options",
     "ParamsMixin",
     "StrOptions",
+    "StrictInterval",
     "check_params",
 ]
 
@@ -63,6 +64,18 @@ def check_params(
         validate_parameter_constraints(dict(constraints), dict(params), caller_name=caller)
     except InvalidParameterError as exc:
         raise ParameterError(str(exc)) from None
+
+
+class StrictInterval(Interval):
+    """An :class:`Interval` that booleans do not satisfy (``True`` is not a count of 1).
+
+    >>> from numbers import Integral
+    >>> StrictInterval(Integral, 1, None, closed="left").is_satisfied_by(True)
+    False
+    """
+
+    def is_satisfied_by(self, val: Any) -> bool:
+        return not isinstance(val, bool) and bool(super().is_satisfied_by(val))
 
 
 class ParamsMixin:

@@ -22,7 +22,8 @@ __all__ = ["main"]
 def _simulate(args: argparse.Namespace) -> None:
     from tqdm import tqdm
 
-    from skcal.datasets import iter_jets, write_root
+    from skcal.datasets import iter_jets
+    from skcal.io import write_root
 
     outputs = _output_paths(args.output, args.files)
     for path in outputs:  # fail before writing anything

@@ -14,7 +14,8 @@ from __future__ import annotations
 RECO: tuple[str, ...] = ("e_reco", "pt_reco", "eta", "phi", "m_reco")
 #: The matched true (particle-level) jet. Never a model input.
 TRUTH: tuple[str, ...] = ("e_true", "pt_true", "eta_true", "phi_true", "m_true")
-#: Pile-up: interactions per crossing, primary vertices, energy density (GeV per unit area), jet area.
+#: Pile-up: interactions per crossing, primary vertices, energy density (GeV per unit
+#: area), jet area.
 PILEUP: tuple[str, ...] = ("mu", "npv", "rho", "area")
 #: Truth label (21 gluon, 1-3 light quark, 4 charm, 5 bottom, 0 unknown) and event weight.
 LABELS: tuple[str, ...] = ("flavour", "weight")

@@ -38,6 +38,7 @@ from typing import Any
 
 from sklearn.utils._param_validation import InvalidParameterError
 
+from skcal._params import check_params
 from skcal.exceptions import ConfigError
 
 __all__ = [
@@ -356,9 +357,13 @@ def _make_step(where: str, cls: type, params: dict[str, Any]) -> Any:
     and the parameter, raised when the configuration is loaded, before any data is read.
     """
     step = cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in params.items()})
-    if hasattr(step, "_parameter_constraints"):  # skcal's ParamsMixin or scikit-learn's own
+    # skcal's ParamsMixin or scikit-learn's own. The constraints only: a skorch net's
+    # _validate_params also checks its routed names (module__...), which it can only do
+    # once initialized; fit checks them.
+    constraints = getattr(step, "_parameter_constraints", None)
+    if constraints is not None:
         try:
-            step._validate_params()
+            check_params(constraints, step.get_params(deep=False), cls.__name__)
         except InvalidParameterError as exc:  # skcal's ParameterError and scikit-learn's
             raise ConfigError(f"{where}: {exc}") from None
     return step

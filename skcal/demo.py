@@ -25,10 +25,10 @@ import pandas as pd
 from sklearn.pipeline import Pipeline, make_pipeline
 
 from skcal.columns import PILEUP, SMALL_R_INPUTS
-from skcal.datasets import iter_jets, write_root
+from skcal.datasets import iter_jets
 from skcal.evaluation import report
 from skcal.inversion import GlobalSequentialCalibration, NumericalInversion, PileupOffset
-from skcal.io import read_jets
+from skcal.io import read_jets, write_root
 from skcal.neural import MDNCalibrator
 from skcal.preprocessing import EtaAnnotation, LogTransformer, SymmetricScaler
 

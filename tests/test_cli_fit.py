@@ -13,8 +13,9 @@ import yaml
 import mlflow
 from skcal.cli import main
 from skcal.config import load_config
-from skcal.datasets import make_jets, write_root
+from skcal.datasets import make_jets
 from skcal.exceptions import ConfigError
+from skcal.io import write_root
 from skcal.tracking import load_calibrator, use_store
 
 FEATURES = ["e_reco", "pt_reco", "eta", "m_reco"]

@@ -1,6 +1,28 @@
-"""Jet samples: the synthetic generator with a known truth, and writing them to ROOT."""
+"""Jet samples: the synthetic generator with a known truth.
+
+Writing them to ROOT is :func:`skcal.io.write_root`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
 
 from skcal.datasets.synthetic import BLOCK_SIZE, iter_jets, make_jets
-from skcal.io._write import write_root
 
-__all__ = ["BLOCK_SIZE", "iter_jets", "make_jets", "write_root"]
+__all__ = ["BLOCK_SIZE", "iter_jets", "make_jets"]
+
+
+def __getattr__(name: str) -> Any:
+    # Deprecated after 0.1.0 (one import path per public object); remove in the next release.
+    if name == "write_root":
+        warnings.warn(
+            "skcal.datasets.write_root is deprecated and will be removed in the next "
+            "release; import skcal.io.write_root instead",
+            FutureWarning,
+            stacklevel=2,
+        )
+        from skcal.io import write_root
+
+        return write_root
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -33,7 +33,7 @@ class Shower:
 
 
 def beta_with_mean(
-    rng: np.random.Generator, mean: np.ndarray, concentration: np.ndarray
+    rng: np.random.Generator, mean: np.ndarray, concentration: np.ndarray | float
 ) -> np.ndarray:
     """Beta variates of the given mean; variance mean (1 - mean) / (concentration + 1)."""
     return rng.beta(mean * concentration, (1 - mean) * concentration)

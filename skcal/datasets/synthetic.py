@@ -92,13 +92,15 @@ large-R DNN calibration (MLST 5 (2024) 035051), and the talks in ``shared/seeds`
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from numbers import Integral
+from typing import Any, TypedDict, cast
 
 import numpy as np
 import pandas as pd
 
 from skcal import columns
+from skcal._params import Interval, StrictInterval, StrOptions, check_params
 from skcal.datasets._detector import calorimeter, pileup_residuals, sample_event, smear
 from skcal.datasets._inputs import calorimeter_inputs, track_inputs
 from skcal.datasets._shower import sample_shower
@@ -111,19 +113,43 @@ from skcal.datasets._truth import (
     sample_mass,
     sample_pt,
 )
-from skcal.exceptions import DataError
+from skcal.exceptions import ParameterError
 
 __all__ = ["BLOCK_SIZE", "iter_jets", "make_jets"]
 
+
+class _Kind(TypedDict):
+    pt_range: tuple[float, float]
+    eta_max: float
+    pileup_fraction: float
+
+
 #: Jets generated per seed; any chunking of the output gives the same jets.
 BLOCK_SIZE = 1 << 16
-KINDS = {
+KINDS: dict[str, _Kind] = {
     "small_r": {"pt_range": (20.0, 3000.0), "eta_max": 4.5, "pileup_fraction": 1.0},
     # Trimming removes most pile-up from large-R jets.
     "large_r": {"pt_range": (200.0, 3000.0), "eta_max": 2.0, "pileup_fraction": 0.1},
 }
 TOPOLOGIES = ("dijet", *RESONANCES)
 SPECTRA = ("sliced", "physical")
+
+_COUNT = StrictInterval(Integral, 1, None, closed="left")
+#: The values each parameter of make_jets and iter_jets may take (the ranges, and the
+#: topology's kind, are checked by _validate).
+_CONSTRAINTS: dict[str, list[Any]] = {
+    "n_jets": [_COUNT],
+    "chunk_size": [_COUNT, None],
+    "start": [Interval(Integral, 0, None, closed="left")],
+    "kind": [StrOptions(set(KINDS))],
+    "topology": [StrOptions(set(TOPOLOGIES))],
+    "spectrum": [StrOptions(set(SPECTRA))],
+    "random_state": [
+        StrictInterval(Integral, 0, None, closed="left"),
+        np.random.Generator,
+        None,
+    ],
+}
 
 
 def make_jets(
@@ -166,9 +192,10 @@ def make_jets(
 
     Raises
     ------
-    DataError
+    ParameterError
         For a non-positive ``n_jets``, an unknown ``kind``, ``topology`` or
-        ``spectrum``, or an inverted or negative ``mu_range`` or ``pt_range``.
+        ``spectrum``, an inverted or negative ``mu_range`` or ``pt_range``, or a
+        negative ``random_state``.
 
     Examples
     --------
@@ -181,9 +208,11 @@ def make_jets(
     10
     """
     return next(
-        iter_jets(
+        _generate(
+            "make_jets",
             n_jets,
             chunk_size=None,
+            start=0,
             kind=kind,
             topology=topology,
             spectrum=spectrum,
@@ -224,18 +253,49 @@ def iter_jets(
     >>> bool((pd.concat(chunks) == make_jets(2500, random_state=1)).all().all())
     True
     """
-    config = _validate(
+    return _generate(
+        "iter_jets",
         n_jets,
-        kind,
-        topology,
-        spectrum,
-        mu_range,
-        pt_range,
-        n_jets if chunk_size is None else chunk_size,
+        chunk_size=chunk_size,
+        start=start,
+        kind=kind,
+        topology=topology,
+        spectrum=spectrum,
+        mu_range=mu_range,
+        pt_range=pt_range,
+        random_state=random_state,
     )
+
+
+def _generate(
+    caller: str,
+    n_jets: int,
+    *,
+    chunk_size: int | None,
+    start: int,
+    kind: str,
+    topology: str,
+    spectrum: str,
+    mu_range: tuple[float, float],
+    pt_range: tuple[float, float] | None,
+    random_state: int | np.random.Generator | None,
+) -> Iterator[pd.DataFrame]:
+    """The chunks of :func:`iter_jets`; the parameters are checked at the first chunk."""
+    check_params(
+        _CONSTRAINTS,
+        {
+            "n_jets": n_jets,
+            "chunk_size": chunk_size,
+            "start": start,
+            "kind": kind,
+            "topology": topology,
+            "spectrum": spectrum,
+            "random_state": random_state,
+        },
+        caller,
+    )
+    config = _validate(kind, topology, spectrum, mu_range, pt_range)
     chunk_size = n_jets if chunk_size is None else chunk_size
-    if not isinstance(start, Integral) or start < 0:
-        raise DataError(f"start must be a non-negative integer, got {start!r}")
     entropy = _entropy(random_state)
     block, skip = divmod(int(start), BLOCK_SIZE)
     pending: list[pd.DataFrame] = []
@@ -258,72 +318,66 @@ def iter_jets(
         produced += size
 
 
+class _Config(TypedDict):
+    kind: str
+    topology: str
+    spectrum: str
+    mu_range: tuple[float, float]
+    pt_range: tuple[float, float]
+
+
 def _validate(
-    n_jets: object,
     kind: str,
     topology: str,
     spectrum: str,
     mu_range: tuple[float, float],
     pt_range: tuple[float, float] | None,
-    chunk_size: object,
-) -> dict:
-    for name, value in (("n_jets", n_jets), ("chunk_size", chunk_size)):
-        if not isinstance(value, Integral) or isinstance(value, bool) or value <= 0:
-            raise DataError(f"{name} must be a positive integer, got {value!r}")
-    if kind not in KINDS:
-        raise DataError(f"kind must be one of {sorted(KINDS)}, got {kind!r}")
-    if topology not in TOPOLOGIES:
-        raise DataError(f"topology must be one of {list(TOPOLOGIES)}, got {topology!r}")
+) -> _Config:
+    """What check_params cannot say: the topology's kind and the two ranges."""
     if kind == "small_r" and topology != "dijet":
-        raise DataError(
+        raise ParameterError(
             f"topology {topology!r} needs kind='large_r' (small-R jets are 'dijet' only)"
         )
-    if spectrum not in SPECTRA:
-        raise DataError(f"spectrum must be one of {list(SPECTRA)}, got {spectrum!r}")
-    mu_range = _range("mu_range", mu_range, allow_zero=True)
-    pt_range = _range(
-        "pt_range", KINDS[kind]["pt_range"] if pt_range is None else pt_range, allow_zero=False
-    )
     return {
         "kind": kind,
         "topology": topology,
         "spectrum": spectrum,
-        "mu_range": mu_range,
-        "pt_range": pt_range,
+        "mu_range": _range("mu_range", mu_range, allow_zero=True),
+        "pt_range": _range(
+            "pt_range", KINDS[kind]["pt_range"] if pt_range is None else pt_range, allow_zero=False
+        ),
     }
 
 
 def _range(name: str, value: object, *, allow_zero: bool) -> tuple[float, float]:
     try:
-        lo, hi = (float(v) for v in value)  # type: ignore[union-attr]
+        if not isinstance(value, Iterable):
+            raise TypeError
+        lo, hi = (float(v) for v in value)
     except (TypeError, ValueError):
-        raise DataError(f"{name} must be a pair (low, high) of numbers, got {value!r}") from None
+        raise ParameterError(
+            f"{name} must be a pair (low, high) of numbers, got {value!r}"
+        ) from None
     if (
         not (np.isfinite(lo) and np.isfinite(hi))
         or lo > hi
         or lo < 0
         or (lo == 0 and not allow_zero)
     ):
-        raise DataError(
+        raise ParameterError(
             f"{name} must be finite with 0 {'<=' if allow_zero else '<'} low <= high, got {value!r}"
         )
     return lo, hi
 
 
 def _entropy(random_state: int | np.random.Generator | None) -> int:
+    """The seed of the blocks (random_state already checked)."""
     if isinstance(random_state, np.random.Generator):
         return int(random_state.integers(2**63))
     if random_state is None:
-        return int(np.random.SeedSequence().entropy)
-    if (
-        isinstance(random_state, Integral)
-        and not isinstance(random_state, bool)
-        and random_state >= 0
-    ):
-        return int(random_state)
-    raise DataError(
-        f"random_state must be a non-negative int, a numpy Generator or None, got {random_state!r}"
-    )
+        # A SeedSequence without entropy draws one int from the OS (typed more widely).
+        return int(cast(int, np.random.SeedSequence().entropy))
+    return int(random_state)
 
 
 def _generate_block(

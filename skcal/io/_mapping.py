@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping as AbcMapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from skcal.exceptions import DataError
 from skcal.io._expr import Const, Expr, as_expr
@@ -22,6 +22,7 @@ __all__ = ["DERIVED_ENERGY", "JetMapping", "MappingInput", "Section"]
 
 Section = dict[str, Expr]
 MappingInput = AbcMapping[str, str | Expr | float]
+_SECTIONS = ("jets", "truth", "event")
 
 #: Derived energies: column -> (pt, eta, m) columns of the same object.
 DERIVED_ENERGY = {
@@ -92,9 +93,10 @@ class JetMapping:
     ['e_reco', 'e_true', 'eta', 'eta_true']
     """
 
-    jets: dict[str, Expr] = field(default_factory=dict)
-    truth: dict[str, Expr] = field(default_factory=dict)
-    event: dict[str, Expr] = field(default_factory=dict)
+    # Given as branch names, expressions or constants; stored as expressions (__post_init__).
+    jets: MappingInput = field(default_factory=dict)
+    truth: MappingInput = field(default_factory=dict)
+    event: MappingInput = field(default_factory=dict)
     match: IndexMatch | DeltaRMatch | None = None
     tree: str | None = None
     name: str = "custom"
@@ -103,7 +105,7 @@ class JetMapping:
     def __post_init__(self) -> None:
         from skcal.io._matching import DeltaRMatch, IndexMatch
 
-        sections = {s: _section(getattr(self, s), s) for s in ("jets", "truth", "event")}
+        sections = {s: _section(getattr(self, s), s) for s in _SECTIONS}
         for s, values in sections.items():
             object.__setattr__(self, s, values)
         seen: dict[str, str] = {}
@@ -131,7 +133,7 @@ class JetMapping:
     def sections(self) -> dict[str, Section]:
         """The three sections, ``{"jets": ..., "truth": ..., "event": ...}``, with derived
         energies and the default weight added."""
-        sections = {"jets": dict(self.jets), "truth": dict(self.truth), "event": dict(self.event)}
+        sections = {s: dict(self._stored(s)) for s in _SECTIONS}
         for column, parts in DERIVED_ENERGY.items():
             if any(column in s for s in sections.values()):
                 continue
@@ -142,6 +144,10 @@ class JetMapping:
         if not any("weight" in s for s in sections.values()):
             sections["jets"]["weight"] = Const(1.0)
         return sections
+
+    def _stored(self, section: str) -> Section:
+        """A section as stored: every value an :class:`Expr` (``__post_init__`` converts)."""
+        return cast(Section, getattr(self, section))
 
     def columns(self) -> list[str]:
         """Every column this mapping provides, derived ones included."""
@@ -162,12 +168,14 @@ class JetMapping:
         >>> "qgl" in NANOAOD.with_columns(jets={"qgl": "Jet_qgl"}).columns()
         True
         """
-        updates = {}
+        updates: dict[str, Section] = {}
         for s, extra in (("jets", jets), ("truth", truth), ("event", event)):
-            merged = dict(getattr(self, s))
+            merged = dict(self._stored(s))
             merged.update(_section(extra, s))
             updates[s] = merged
-        return dataclasses.replace(self, **updates)
+        return dataclasses.replace(
+            self, jets=updates["jets"], truth=updates["truth"], event=updates["event"]
+        )
 
     def without(self, *columns: str) -> JetMapping:
         """A copy without the named columns.
@@ -178,16 +186,14 @@ class JetMapping:
         >>> "flavour" in NANOAOD.without("flavour").columns()
         False
         """
-        unknown = [
-            c for c in columns if c not in self.jets and c not in self.truth and c not in self.event
-        ]
+        unknown = [c for c in columns if not any(c in self._stored(s) for s in _SECTIONS)]
         if unknown:
             raise DataError(
                 f"JetMapping.without: {unknown} are not columns of the mapping {self.name!r}"
             )
         return dataclasses.replace(
             self,
-            jets={c: e for c, e in self.jets.items() if c not in columns},
-            truth={c: e for c, e in self.truth.items() if c not in columns},
-            event={c: e for c, e in self.event.items() if c not in columns},
+            jets={c: e for c, e in self._stored("jets").items() if c not in columns},
+            truth={c: e for c, e in self._stored("truth").items() if c not in columns},
+            event={c: e for c, e in self._stored("event").items() if c not in columns},
         )

@@ -28,6 +28,8 @@ __all__ = ["Cuts", "Layout", "Plan", "Planner", "entry_ranges", "resolve_mapping
 
 Layout = Literal["flat", "jagged"]
 Cuts = Mapping[str, tuple[float | None, float | None]]
+#: One cut of a plan: (column, low or None, high or None).
+Cut = tuple[str, float | None, float | None]
 
 _CANONICAL_ORDER = canonical.RECO + canonical.TRUTH + canonical.PILEUP + canonical.LABELS
 
@@ -41,7 +43,7 @@ class Plan:
     layout: Layout
     branches: tuple[str, ...]
     output: tuple[str, ...]
-    cuts: tuple[tuple[str, float | None, float | None], ...]
+    cuts: tuple[Cut, ...]
     hint: str
 
     def section_branches(self, section: str) -> list[str]:
@@ -126,7 +128,7 @@ def _select(
     match: Any,
     columns: Sequence[str] | None,
     cuts: Cuts | None,
-) -> tuple[dict[str, dict[str, Expr]], tuple[str, ...], tuple]:
+) -> tuple[dict[str, dict[str, Expr]], tuple[str, ...], tuple[Cut, ...]]:
     """Keep the sections' columns that are asked for, cut on, or matched on."""
     available = [c for s in sections.values() for c in s]
     if columns is None:
@@ -137,7 +139,7 @@ def _select(
         if isinstance(columns, str):
             columns = [columns]
         output = list(dict.fromkeys(columns))
-    cut_list = []
+    cut_list: list[Cut] = []
     for column, bounds in (cuts or {}).items():
         try:
             lo, hi = bounds

@@ -82,6 +82,7 @@ def resolve_sources(source: Source) -> list[tuple[str, str | None]]:
     >>> resolve_sources({"https://example.org/a.root": "Events"})
     [('https://example.org/a.root', 'Events')]
     """
+    pairs: list[tuple[str, str | None]]
     if isinstance(source, Mapping):
         pairs = []
         for item, tree in source.items():

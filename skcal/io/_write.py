@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from numbers import Integral
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 import uproot
 
 from skcal._outputs import atomic_output, check_output_path
+from skcal._params import Interval, StrOptions, check_params
 from skcal.exceptions import DataError
 
 __all__ = ["write_root"]
@@ -63,7 +65,9 @@ def write_root(
     FileNotFoundError
         If the folder of ``path`` does not exist.
     DataError
-        If a column is not numeric, the chunks disagree, or ``format`` is unknown.
+        If a column is not numeric or the chunks disagree.
+    ParameterError
+        If ``format`` is unknown or ``chunk_size`` is not a positive integer.
 
     Examples
     --------
@@ -74,16 +78,19 @@ def write_root(
     >>> uproot.open(out)["jets"].num_entries
     2
     """
+    check_params(_CONSTRAINTS, {"format": format, "chunk_size": chunk_size}, "write_root")
     path = Path(path)
-    if format not in ("ttree", "rntuple"):
-        raise DataError(f"format must be 'ttree' or 'rntuple', got {format!r}")
-    if chunk_size <= 0:
-        raise DataError(f"chunk_size must be positive, got {chunk_size}")
     check_output_path(path, overwrite=overwrite)
     chunks = [table] if isinstance(table, pd.DataFrame) else table
     with atomic_output(path) as tmp, uproot.recreate(tmp) as file:
         _write_chunks(file, tree, chunks, format, chunk_size, path)
     return path
+
+
+_CONSTRAINTS: dict[str, list[Any]] = {
+    "format": [StrOptions({"ttree", "rntuple"})],
+    "chunk_size": [Interval(Integral, 1, None, closed="left")],
+}
 
 
 def _write_chunks(
@@ -94,7 +101,7 @@ def _write_chunks(
     chunk_size: int,
     path: Path,
 ) -> None:
-    output = None
+    output: Any = None  # uproot's WritableTree or WritableNTuple (untyped)
     columns: list[str] | None = None
     for chunk in chunks:
         if columns is None:

@@ -30,7 +30,8 @@ def save_calibrator(
     >>> import tempfile, pathlib
     >>> from sklearn.dummy import DummyRegressor
     >>> from skcal.tracking import load_calibrator, save_calibrator
-    >>> path = save_calibrator(DummyRegressor().fit([[1.0]], [0.8]), pathlib.Path(tempfile.mkdtemp()) / "m.joblib")
+    >>> model = DummyRegressor().fit([[1.0]], [0.8])
+    >>> path = save_calibrator(model, pathlib.Path(tempfile.mkdtemp()) / "m.joblib")
     >>> float(load_calibrator(path).predict([[2.0]])[0])
     0.8
     """

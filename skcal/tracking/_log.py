@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from numbers import Number
+from numbers import Number, Real
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from skcal._optional import import_optional
+from skcal._params import check_params
 from skcal.evaluation._apply import model_features
-from skcal.exceptions import DataError, ModelNotFoundError
+from skcal.exceptions import DataError, ModelNotFoundError, ParameterError
 from skcal.tracking._files import load_model_file
 
 __all__ = ["LoggedCalibrator", "epoch_logger", "flat_params", "load_calibrator", "log_calibrator"]
@@ -113,6 +115,14 @@ def log_calibrator(
     LoggedCalibrator
         The run, the model URI, and the registered name, version and alias.
 
+    Raises
+    ------
+    ParameterError
+        If a parameter has a wrong type, or ``alias`` is given without ``name``.
+    DataError
+        If ``input_example`` lacks an input column of the model, or ``report_dir`` is
+        not a folder.
+
     Examples
     --------
     >>> import tempfile
@@ -125,7 +135,8 @@ def log_calibrator(
     >>> logged = log_calibrator(model, jets.head(), name="jes-demo", alias="champion")
     >>> logged.registry_uri
     'models:/jes-demo@champion'
-    >>> bool((load_calibrator(logged.registry_uri).predict(jets[["e_reco", "eta"]]) == model.predict(jets[["e_reco", "eta"]])).all())
+    >>> X = jets[["e_reco", "eta"]]
+    >>> bool((load_calibrator(logged.registry_uri).predict(X) == model.predict(X)).all())
     True
     """
     mlflow = import_optional("mlflow", purpose="log_calibrator")
@@ -133,8 +144,19 @@ def log_calibrator(
 
     from skcal.tracking._pyfunc import CalibrationModel
 
+    check_params(
+        _CONSTRAINTS,
+        {
+            "name": name,
+            "alias": alias,
+            "metrics": metrics,
+            "report_dir": report_dir,
+            "artifact_name": artifact_name,
+        },
+        "log_calibrator",
+    )
     if alias is not None and name is None:
-        raise DataError(f"alias {alias!r} needs a registered model name (name=...)")
+        raise ParameterError(f"alias {alias!r} needs a registered model name (name=...)")
     features = model_features(pipeline)
     example = pd.DataFrame(input_example)
     missing = [c for c in features if c not in example.columns]
@@ -169,6 +191,16 @@ def log_calibrator(
     )
 
 
+#: The values each parameter of log_calibrator may take.
+_CONSTRAINTS: dict[str, list[Any]] = {
+    "name": [str, None],
+    "alias": [str, None],
+    "metrics": [Mapping, None],
+    "report_dir": [str, os.PathLike, None],
+    "artifact_name": [str],
+}
+
+
 def _log_report(mlflow: Any, report_dir: Path) -> None:
     if not report_dir.is_dir():
         raise DataError(f"report_dir {report_dir} is not a folder")
@@ -193,7 +225,7 @@ def _scalars(tree: Any, prefix: str) -> dict[str, float]:
     elif isinstance(tree, list):
         for i, value in enumerate(tree):
             out |= _scalars(value, f"{prefix}.{i}")
-    elif isinstance(tree, Number) and not isinstance(tree, bool) and np.isfinite(tree):
+    elif isinstance(tree, Real) and not isinstance(tree, bool) and math.isfinite(float(tree)):
         out[_METRIC_NAME.sub("_", prefix)[:250]] = float(tree)
     return out
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-import mlflow.pyfunc
 import pandas as pd
+
+# From its module: mlflow's top level loads pyfunc lazily, which hides it from mypy.
+from mlflow.pyfunc.model import PythonModel
 
 from skcal.evaluation import apply_calibration
 from skcal.evaluation._apply import predict_response
 
 
-class CalibrationModel(mlflow.pyfunc.PythonModel):
+class CalibrationModel(PythonModel):
     """Wraps a fitted calibration for ``mlflow.pyfunc.load_model(uri).predict(table)``.
 
     ``predict`` selects the model's input columns from the table and returns the

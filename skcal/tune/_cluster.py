@@ -5,44 +5,51 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator, Mapping
+from numbers import Real
 from pathlib import Path
 from typing import Any
 
-from skcal.exceptions import ConfigError
+from skcal._params import StrictInterval, check_params
+from skcal.exceptions import ConfigError, ParameterError
 
 __all__ = ["check_resources", "connect", "metric_guard", "parse_resources"]
+
+
+#: The values each resource of a trial may take, named as in the messages.
+_RESOURCES: dict[str, list[Any]] = {
+    "resources_per_trial['cpu']": [StrictInterval(Real, 0, None, closed="neither")],
+    "resources_per_trial['gpu']": [StrictInterval(Real, 0, None, closed="left")],
+}
 
 
 def parse_resources(resources: Mapping[str, float] | None) -> dict[str, float]:
     """``{"cpu": c, "gpu": g}`` per trial, checked: non-negative numbers, at least some CPU.
 
+    Raises ParameterError (the resources are a parameter of :func:`tune_pipeline`).
+
     Examples
     --------
     >>> parse_resources({"gpu": 0.5})
     {'cpu': 1.0, 'gpu': 0.5}
-    >>> parse_resources({"cpus": 2})
+    >>> parse_resources({"cpus": 2})  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    skcal.exceptions.ConfigError: resources_per_trial has the unknown key(s) ['cpus']; use 'cpu' and 'gpu', e.g. {'cpu': 2, 'gpu': 0.5}
+    skcal.exceptions.ParameterError: resources_per_trial has the unknown key(s) ['cpus']; ...
     """
     given = {"cpu": 1.0, "gpu": 0.0} if resources is None else dict(resources)
     unknown = sorted(set(given) - {"cpu", "gpu"})
     if unknown:
-        raise ConfigError(
+        raise ParameterError(
             f"resources_per_trial has the unknown key(s) {unknown}; use 'cpu' and 'gpu', "
             "e.g. {'cpu': 2, 'gpu': 0.5}"
         )
-    out = {"cpu": 1.0, "gpu": 0.0}
-    for key, value in given.items():
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
-            raise ConfigError(
-                f"resources_per_trial[{key!r}] must be a non-negative number, got {value!r}"
-            )
-        out[key] = float(value)
-    if out["cpu"] <= 0:
-        raise ConfigError(f"resources_per_trial['cpu'] must be positive, got {out['cpu']}")
+    out = {"cpu": 1.0, "gpu": 0.0, **given}
+    check_params(
+        _RESOURCES, {f"resources_per_trial[{k!r}]": v for k, v in out.items()}, "tune_pipeline"
+    )
+    out = {key: float(value) for key, value in out.items()}
     if out["gpu"] > 1 and out["gpu"] != int(out["gpu"]):
-        raise ConfigError(
+        raise ParameterError(
             f"resources_per_trial['gpu'] above 1 must be a whole number, got {out['gpu']}"
         )
     return out
@@ -79,8 +86,8 @@ def check_resources(ray: Any, resources: Mapping[str, float]) -> None:
         )
     if resources["gpu"] > gpus:
         raise ConfigError(
-            f"resources_per_trial asks for gpu={resources['gpu']} per trial but the Ray cluster has "
-            f"{gpus:g} GPU(s) in all"
+            f"resources_per_trial asks for gpu={resources['gpu']} per trial but the Ray cluster "
+            f"has {gpus:g} GPU(s) in all"
         )
     if resources["cpu"] > cpus:
         raise ConfigError(

@@ -50,7 +50,7 @@ def _module_params(module: Any) -> set[str] | None:
     if not isinstance(module, type):
         return None
     try:
-        signature = inspect.signature(module.__init__)
+        signature = inspect.signature(module)  # the constructor, without self
     except (TypeError, ValueError):
         return None
     if any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values()):
@@ -98,7 +98,7 @@ def check_param_names(pipeline: Any, names: list[str] | tuple[str, ...]) -> None
     >>> check_param_names(pipe, ["mdncalibrator__lrate"])  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    skcal.exceptions.ConfigError: param_space names 'mdncalibrator__lrate', which the pipeline does not have (did you mean 'mdncalibrator__lr'...
+    skcal.exceptions.ConfigError: param_space names 'mdncalibrator__lrate', which the ...
     """
     valid = pipeline.get_params(deep=True)
     nets = _net_routes({"__self__": pipeline, **valid})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import numbers
 import warnings
 from dataclasses import dataclass, field
@@ -166,7 +167,7 @@ def _log_best(best: Any, pipeline: Any, data: TrialData, uri: str, name: str) ->
     numbers_only = {
         k: float(v)
         for k, v in best.metrics.items()
-        if isinstance(v, numbers.Real) and not isinstance(v, bool) and np.isfinite(v)
+        if isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(float(v))
     }
     trial_id = str(best.metrics.get("trial_id", ""))
     return log_best(pipeline, data.X, uri, name, numbers_only, trial_id)

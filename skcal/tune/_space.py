@@ -71,7 +71,8 @@ def decode(config: Mapping[str, Any], decoder: Decoder) -> dict[str, Any]:
 
     Examples
     --------
-    >>> decode({"a__module__hidden_sizes": "(8, 8)", "a__lr": 0.1}, {"a__module__hidden_sizes": {"(8, 8)": (8, 8)}})
+    >>> decoder = {"a__module__hidden_sizes": {"(8, 8)": (8, 8)}}
+    >>> decode({"a__module__hidden_sizes": "(8, 8)", "a__lr": 0.1}, decoder)
     {'a__module__hidden_sizes': (8, 8), 'a__lr': 0.1}
     """
     return {

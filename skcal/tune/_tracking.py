@@ -1,4 +1,5 @@
-"""MLflow logging of a sweep: one run per trial (parameters and per-epoch metrics), and the best model."""
+"""MLflow logging of a sweep: one run per trial (parameters and per-epoch metrics), and the
+best model."""
 
 from __future__ import annotations
 

@@ -94,8 +94,9 @@ def trial_device(gpus: float, cuda_available: Callable[[], bool] | None = None) 
         cuda_available = torch.cuda.is_available
     if not cuda_available():
         raise ConfigError(
-            f"this trial was given gpu={gpus} but torch sees no CUDA device (a CPU-only torch build, "
-            "or CUDA_VISIBLE_DEVICES is empty); install a CUDA build of torch on the workers"
+            f"this trial was given gpu={gpus} but torch sees no CUDA device (a CPU-only torch "
+            "build, or CUDA_VISIBLE_DEVICES is empty); install a CUDA build of torch on the "
+            "workers"
         )
     return "cuda"
 
@@ -139,8 +140,8 @@ class _Reporter:
         if not self.checked:
             if self.spec.metric not in metrics and self.spec.metric not in RAY_METRICS:
                 raise MetricNotReportedError(
-                    f"metric {self.spec.metric!r} is never reported by this pipeline's trials; they report "
-                    f"{sorted(metrics)} (and Ray's {sorted(RAY_METRICS)})"
+                    f"metric {self.spec.metric!r} is never reported by this pipeline's trials; "
+                    f"they report {sorted(metrics)} (and Ray's {sorted(RAY_METRICS)})"
                 )
             self.checked = True
         if not checkpoint:
@@ -179,7 +180,8 @@ def _user_callbacks(net: Any) -> list[Any]:
 
 
 def _save_without(pipeline: Any, net: Any, ours: list[Any], user: Any, path: Path) -> None:
-    """Save the pipeline with only the user's callbacks (not the reporter, the monitor, nor its data)."""
+    """Save the pipeline with only the user's callbacks (not the reporter, the monitor, nor
+    its data)."""
     if net is None:
         joblib.dump(pipeline, path)
         return
@@ -241,12 +243,10 @@ def _fit_and_report(
         final.set_params(device=device)
     net = final if is_net(final) else None
 
+    fit_params: dict[str, Any] = {}
     if net is None:
-        fit_params = (
-            {}
-            if data.sample_weight is None
-            else {f"{step_prefix(pipeline)}sample_weight": data.sample_weight}
-        )
+        if data.sample_weight is not None:
+            fit_params[f"{step_prefix(pipeline)}sample_weight"] = data.sample_weight
         pipeline.fit(data.X, data.y, **fit_params)
         metrics: dict[str, float] = {"epoch": 1}
         if data.X_val is not None:
@@ -284,7 +284,6 @@ def _fit_and_report(
         + [("skcal_tune_report", hook)]
     )
 
-    fit_params: dict[str, Any] = {}
     if data.sample_weight is not None:
         fit_params["sample_weight"] = data.sample_weight
     if X_val is not None:

@@ -8,7 +8,7 @@ import pytest
 
 from skcal import columns
 from skcal.datasets import BLOCK_SIZE, iter_jets, make_jets
-from skcal.exceptions import DataError
+from skcal.exceptions import ParameterError
 
 
 def core_mode(r: np.ndarray) -> float:
@@ -219,30 +219,35 @@ def test_start_continues_the_same_sequence() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"n_jets": 0}, "n_jets must be a positive integer, got 0"),
-        ({"n_jets": -5}, "n_jets"),
-        ({"n_jets": 2.5}, "n_jets"),
-        ({"kind": "medium_r"}, "kind must be one of .* got 'medium_r'"),
-        ({"topology": "graviton"}, "topology must be one of .* got 'graviton'"),
+        ({"n_jets": 0}, r"'n_jets' parameter of make_jets must be an int in the range \[1, inf\)"),
+        ({"n_jets": -5}, "'n_jets' .* Got -5 instead"),
+        ({"n_jets": 2.5}, "'n_jets' .* Got 2.5 instead"),
+        ({"n_jets": True}, "'n_jets' .* Got True instead"),
+        ({"kind": "medium_r"}, "'kind' parameter of make_jets must be a str among .* 'medium_r'"),
+        ({"topology": "graviton"}, "'topology' parameter .* Got 'graviton' instead"),
         ({"topology": "top"}, "topology 'top' needs kind='large_r'"),
-        ({"spectrum": "flat"}, "spectrum must be one of"),
+        ({"spectrum": "flat"}, "'spectrum' parameter of make_jets must be a str among"),
         ({"mu_range": (70, 10)}, r"mu_range must be finite .* got \(70, 10\)"),
         ({"mu_range": (-1, 10)}, "mu_range"),
         ({"mu_range": "high"}, "mu_range must be a pair"),
         ({"pt_range": (0, 100)}, "pt_range"),
-        ({"random_state": -3}, "random_state"),
+        ({"random_state": -3}, "'random_state' parameter of make_jets .* Got -3 instead"),
+        ({"random_state": False}, "'random_state' .* Got False instead"),
     ],
 )
 def test_bad_parameters_give_a_clear_error(kwargs: dict, match: str) -> None:
     n = kwargs.pop("n_jets", 10)
-    with pytest.raises(DataError, match=match):
+    with pytest.raises(ParameterError, match=match):
         make_jets(n, **kwargs)
-    with pytest.raises(ValueError):  # DataError is a ValueError for callers who don't know skcal
+    with pytest.raises(ValueError):  # ParameterError is a ValueError for other callers
         make_jets(n, **kwargs)
 
 
 def test_bad_chunking_gives_a_clear_error() -> None:
-    with pytest.raises(DataError, match="chunk_size must be a positive integer, got 0"):
+    chunk = r"'chunk_size' parameter of iter_jets must be an int in the range \[1, inf\) or None"
+    with pytest.raises(ParameterError, match=chunk):
         next(iter_jets(10, chunk_size=0))
-    with pytest.raises(DataError, match="start must be a non-negative integer, got -1"):
+    with pytest.raises(ParameterError, match=r"'start' parameter of iter_jets .* Got -1 instead"):
         next(iter_jets(10, start=-1))
+    with pytest.raises(ParameterError, match="'n_jets' parameter of iter_jets"):
+        next(iter_jets(0))

@@ -9,8 +9,10 @@ import pandas as pd
 import pytest
 import uproot
 
-from skcal.datasets import iter_jets, make_jets, write_root
-from skcal.exceptions import DataError
+import skcal.datasets
+from skcal.datasets import iter_jets, make_jets
+from skcal.exceptions import DataError, ParameterError
+from skcal.io import write_root
 
 
 @pytest.mark.parametrize(("fmt", "model"), [("ttree", "TTree"), ("rntuple", "RNTuple")])
@@ -60,19 +62,36 @@ def test_a_failed_write_leaves_nothing_behind(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("table", "kwargs", "match"),
+    ("table", "match"),
     [
-        (pd.DataFrame({"label": ["a", "b"]}), {}, "column 'label' has dtype object, not a number"),
-        (
-            pd.DataFrame({"e": [1.0]}),
-            {"format": "hdf5"},
-            "format must be 'ttree' or 'rntuple', got 'hdf5'",
-        ),
-        (pd.DataFrame({"e": [1.0]}), {"chunk_size": 0}, "chunk_size must be positive, got 0"),
-        (iter([]), {}, "the table has no chunks"),
+        (pd.DataFrame({"label": ["a", "b"]}), "column 'label' has dtype object, not a number"),
+        (iter([]), "the table has no chunks"),
     ],
 )
-def test_bad_tables_and_parameters(tmp_path: Path, table: object, kwargs: dict, match: str) -> None:
+def test_bad_tables(tmp_path: Path, table: object, match: str) -> None:
     with pytest.raises(DataError, match=match):
-        write_root(table, tmp_path / "jets.root", **kwargs)
+        write_root(table, tmp_path / "jets.root")
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"format": "hdf5"}, "'format' parameter of write_root must be a str among .* 'hdf5'"),
+        ({"chunk_size": 0}, r"'chunk_size' parameter of write_root .*\[1, inf\)\. Got 0"),
+        ({"chunk_size": 2.5}, "'chunk_size' parameter of write_root .* Got 2.5"),
+    ],
+)
+def test_bad_parameters(tmp_path: Path, kwargs: dict, match: str) -> None:
+    with pytest.raises(ParameterError, match=match):
+        write_root(pd.DataFrame({"e": [1.0]}), tmp_path / "jets.root", **kwargs)
+    assert not list(tmp_path.iterdir())
+
+
+def test_write_root_from_datasets_is_deprecated() -> None:
+    with pytest.warns(FutureWarning, match=r"skcal\.io\.write_root"):
+        old = skcal.datasets.write_root
+    assert old is write_root
+    assert "write_root" not in skcal.datasets.__all__
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        _ = skcal.datasets.nope

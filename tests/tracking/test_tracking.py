@@ -14,7 +14,7 @@ from sklearn.pipeline import make_pipeline
 
 import mlflow
 from skcal.datasets import make_jets
-from skcal.exceptions import DataError, ModelNotFoundError, NotFittedError
+from skcal.exceptions import DataError, ModelNotFoundError, NotFittedError, ParameterError
 from skcal.inversion import NumericalInversion
 from skcal.tracking import epoch_logger, load_calibrator, log_calibrator, use_store
 
@@ -137,7 +137,7 @@ def test_an_unknown_model_uri_is_a_clear_error(store: Path, uri: str) -> None:
 
 
 def test_bad_calls(store: Path, fitted, jets: pd.DataFrame) -> None:
-    with pytest.raises(DataError, match="alias 'champion' needs a registered model name"):
+    with pytest.raises(ParameterError, match="alias 'champion' needs a registered model name"):
         log_calibrator(fitted, jets.head(), alias="champion")
     with pytest.raises(DataError, match="input_example lacks the model's input column 'm_reco'"):
         log_calibrator(fitted, jets.head()[["e_reco", "pt_reco", "eta"]])
@@ -145,3 +145,20 @@ def test_bad_calls(store: Path, fitted, jets: pd.DataFrame) -> None:
         log_calibrator(NumericalInversion(), jets.head())
     with pytest.raises(DataError, match="report_dir .* is not a folder"):
         log_calibrator(fitted, jets.head(), report_dir=store / "nowhere")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"name": 3}, "'name' parameter of log_calibrator must be an instance of 'str' or None"),
+        ({"alias": ["champion"]}, "'alias' parameter of log_calibrator"),
+        ({"metrics": [("closure", 0.01)]}, "'metrics' parameter of log_calibrator"),
+        ({"report_dir": 7}, "'report_dir' parameter of log_calibrator"),
+        ({"artifact_name": None}, "'artifact_name' parameter of log_calibrator"),
+    ],
+)
+def test_bad_parameters_are_parameter_errors(
+    store: Path, fitted, jets: pd.DataFrame, kwargs: dict, match: str
+) -> None:
+    with pytest.raises(ParameterError, match=match):
+        log_calibrator(fitted, jets.head(), **kwargs)

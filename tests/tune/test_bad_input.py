@@ -13,6 +13,7 @@ from sklearn.pipeline import make_pipeline
 from skcal.exceptions import ConfigError, DataError, ParameterError
 from skcal.inversion import NumericalInversion
 from skcal.tune import tune_pipeline
+from skcal.tune._cluster import parse_resources
 from skcal.tune._params import check_param_names
 from skcal.tune._space import decode, encode_space
 from skcal.tune._trial import history_metrics, trial_device
@@ -76,9 +77,9 @@ def test_a_metric_that_is_never_reported_is_refused(tmp_path):
 
 
 def test_bad_options(tmp_path):
-    with pytest.raises(ConfigError, match="unknown key.*'cpus'"):
+    with pytest.raises(ParameterError, match="unknown key.*'cpus'"):
         _sweep(tmp_path, resources_per_trial={"cpus": 2})
-    with pytest.raises(ConfigError, match="non-negative"):
+    with pytest.raises(ParameterError, match=r"resources_per_trial\['gpu'\].*\[0.0, inf\)"):
         _sweep(tmp_path, resources_per_trial={"cpu": 1, "gpu": -1})
     with pytest.raises(ParameterError, match="'mode' parameter of tune_pipeline"):
         _sweep(tmp_path, mode="minimum")
@@ -114,6 +115,23 @@ def test_bad_option_values_are_parameter_errors(tmp_path, option, value, expecte
     with pytest.raises(ParameterError, match=f"'{option}' parameter of tune_pipeline .*{expected}"):
         _sweep(tmp_path, **{option: value})
     assert not (tmp_path / "sweeps").exists()
+
+
+@pytest.mark.parametrize(
+    ("resources", "match"),
+    [
+        ({"cpu": 0}, r"resources_per_trial\['cpu'\].* \(0.0, inf\)\. Got 0 instead"),
+        ({"cpu": True}, r"resources_per_trial\['cpu'\].* Got True instead"),
+        ({"cpu": "2"}, r"resources_per_trial\['cpu'\].* Got '2' instead"),
+        ({"gpu": float("nan")}, r"resources_per_trial\['gpu'\].* Got nan instead"),
+        ({"gpu": 1.5}, r"resources_per_trial\['gpu'\] above 1 must be a whole number"),
+        ({"gpus": 1}, r"unknown key\(s\) \['gpus'\]"),
+    ],
+)
+def test_bad_resources_are_parameter_errors(resources, match):
+    with pytest.raises(ParameterError, match=match):
+        parse_resources(resources)
+    assert parse_resources({"gpu": 2}) == {"cpu": 1.0, "gpu": 2.0}
 
 
 def test_an_empty_or_unnamed_sweep_is_a_parameter_error(tmp_path):

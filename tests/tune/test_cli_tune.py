@@ -8,7 +8,8 @@ import pytest
 import yaml
 
 from skcal.cli import main
-from skcal.datasets import make_jets, write_root
+from skcal.datasets import make_jets
+from skcal.io import write_root
 from skcal.tracking import load_calibrator
 
 

@@ -1,4 +1,5 @@
-"""skcal.tune is behind the tune extra: importing it does not import Ray, and a missing Ray names the extra."""
+"""skcal.tune is behind the tune extra: importing it does not import Ray, and a missing Ray
+names the extra."""
 
 from __future__ import annotations
 

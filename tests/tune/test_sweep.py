@@ -1,4 +1,5 @@
-"""Real sweeps on the session's local Ray (2 CPUs): ASHA, MLflow, resume, failures, metric checks."""
+"""Real sweeps on the session's local Ray (2 CPUs): ASHA, MLflow, resume, failures, metric
+checks."""
 
 from __future__ import annotations
 
@@ -142,7 +143,9 @@ def test_interrupted_sweep_resumes_and_a_failing_trial_does_not_end_it(ray_clust
         r.metrics["trial_id"] for r in first.grid if r.config["mdncalibrator__lr"] == 3e-3
     )
 
-    with pytest.warns(RuntimeWarning, match=r"1 of 3 trials failed.*-1\.0.*Invalid learning rate"):
+    with pytest.warns(
+        RuntimeWarning, match=r"1 of 3 trials failed.*-1\.0.*'lr' parameter of MDNCalibrator"
+    ):
         second = tune_pipeline(mdn_pipeline(3), space, X, y, resume=True, **kwargs)
     assert len(second.grid) == 3 and second.grid.num_errors == 1
     assert second.errors[0][0] == {"mdncalibrator__lr": -1.0}
@@ -197,9 +200,9 @@ def test_numerical_inversion_on_a_dask_table_of_root_files_reports_once(ray_clus
     import cloudpickle
     from sklearn.pipeline import make_pipeline
 
-    from skcal.datasets import make_jets, write_root
+    from skcal.datasets import make_jets
     from skcal.inversion import NumericalInversion
-    from skcal.io import read_jets
+    from skcal.io import read_jets, write_root
 
     write_root(make_jets(3000, random_state=3), tmp_path / "train.root", chunk_size=1000)
     table = read_jets(tmp_path / "train.root", dask=True, step_size=1000)
