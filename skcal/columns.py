@@ -1,4 +1,4 @@
-"""The names of the jet table's columns (``DESIGN.md`` section 3).
+"""The names of the jet table's columns (``docs/design.md`` section 3).
 
 Every source of jets (the synthetic generator, the ROOT readers) produces these
 names, lower case, energies in GeV, so that any calibrator applies to any table.

@@ -29,16 +29,14 @@ scikit-learn's preprocessing) estimators, never evaluated as code.
 
 from __future__ import annotations
 
-import difflib
 import os
 import warnings
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from sklearn.utils._param_validation import InvalidParameterError
-
-from skcal._params import check_params
+from skcal._config_steps import expect, make_step, parse_steps, step_classes
+from skcal._validation import suggest_name
 from skcal.exceptions import ConfigError
 
 __all__ = [
@@ -166,17 +164,9 @@ def _check_keys(section: str, raw: Any, cls: type) -> dict[str, Any]:
     known = [f.name for f in fields(cls)]
     for key in raw:
         if key not in known:
-            close = difflib.get_close_matches(str(key), known, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            hint = suggest_name(str(key), known)
             raise ConfigError(f"unknown key {section}.{key}{hint}; known keys: {known}")
     return raw
-
-
-def _expect(name: str, value: Any, *types: type) -> Any:
-    if not isinstance(value, types) or (bool not in types and isinstance(value, bool)):
-        wanted = " or ".join(t.__name__ for t in types)
-        raise ConfigError(f"{name} must be {wanted}, got {type(value).__name__}: {value!r}")
-    return value
 
 
 def _required(section: str, raw: dict[str, Any], key: str) -> Any:
@@ -192,7 +182,7 @@ def _renamed_target(raw: Any) -> Any:
     if "response" in raw:
         raise ConfigError("give response (the new name of target), not both")
     raw = dict(raw)
-    old = _expect("target", raw.pop("target"), str)
+    old = expect("target", raw.pop("target"), str)
     if old not in _OLD_TARGETS:
         raise ConfigError(
             f"target must be one of {sorted(_OLD_TARGETS)}, got {old!r}; target is deprecated: "
@@ -224,37 +214,37 @@ def parse_config(raw: Any) -> Config:
     """
     raw = _check_keys("config", _renamed_target(raw), Config)
     data = _check_keys("data", _required("config", raw, "data"), DataConfig)
-    source = _expect("data.source", _required("data", data, "source"), str, list)
+    source = expect("data.source", _required("data", data, "source"), str, list)
     data_cfg = DataConfig(
         source=source,
-        tree=_expect("data.tree", data.get("tree"), str, type(None)),
-        preset=_expect("data.preset", data.get("preset"), str, type(None)),
-        dask=_expect("data.dask", data.get("dask", False), bool),
-        step_size=_expect("data.step_size", data.get("step_size", "100 MB"), int, str),
+        tree=expect("data.tree", data.get("tree"), str, type(None)),
+        preset=expect("data.preset", data.get("preset"), str, type(None)),
+        dask=expect("data.dask", data.get("dask", False), bool),
+        step_size=expect("data.step_size", data.get("step_size", "100 MB"), int, str),
     )
-    features = _expect("features", _required("config", raw, "features"), list)
+    features = expect("features", _required("config", raw, "features"), list)
     for i, name in enumerate(features):
-        _expect(f"features[{i}]", name, str)
-    response = _expect("response", raw.get("response", "energy"), str)
+        expect(f"features[{i}]", name, str)
+    response = expect("response", raw.get("response", "energy"), str)
     if response not in RESPONSES:
         raise ConfigError(f"response must be one of {list(RESPONSES)}, got {response!r}")
-    weights = _expect("weights", raw.get("weights", "none"), str)
+    weights = expect("weights", raw.get("weights", "none"), str)
     if weights not in WEIGHTS:
         raise ConfigError(f"weights must be one of {list(WEIGHTS)}, got {weights!r}")
-    pipeline = _parse_steps(_required("config", raw, "pipeline"))
+    pipeline = parse_steps(_required("config", raw, "pipeline"))
     out = _check_keys("output", raw.get("output", {}) or {}, OutputConfig)
     mlflow_cfg = None
     if out.get("mlflow") is not None:
         ml = _check_keys("output.mlflow", out["mlflow"], MlflowConfig)
         for key in ("tracking_uri", "register", "alias"):
-            _expect(f"output.mlflow.{key}", ml.get(key), str, type(None))
+            expect(f"output.mlflow.{key}", ml.get(key), str, type(None))
         for key in ("store", "experiment"):
-            _expect(f"output.mlflow.{key}", ml.get(key, ""), str)
+            expect(f"output.mlflow.{key}", ml.get(key, ""), str)
         if ml.get("alias") and not ml.get("register"):
             raise ConfigError("output.mlflow.alias needs output.mlflow.register (the model name)")
         mlflow_cfg = MlflowConfig(**ml)
     output = OutputConfig(
-        model=_expect("output.model", out.get("model"), str, type(None)), mlflow=mlflow_cfg
+        model=expect("output.model", out.get("model"), str, type(None)), mlflow=mlflow_cfg
     )
     tune = _parse_tune(raw["tune"]) if raw.get("tune") is not None else None
     return Config(
@@ -270,14 +260,14 @@ def parse_config(raw: Any) -> Config:
 
 def _parse_tune(raw: Any) -> TuneConfig:
     raw = _check_keys("tune", raw, TuneConfig)
-    space = _expect("tune.param_space", _required("tune", raw, "param_space"), dict)
+    space = expect("tune.param_space", _required("tune", raw, "param_space"), dict)
     for name, domain in space.items():
         if not isinstance(domain, dict) or len(domain) != 1 or next(iter(domain)) not in DOMAINS:
             raise ConfigError(
                 f"tune.param_space.{name} must be one domain such as {{loguniform: [1e-4, 1e-2]}}; "
                 f"known domains: {list(DOMAINS)}, got {domain!r}"
             )
-        _expect(f"tune.param_space.{name}.{next(iter(domain))}", next(iter(domain.values())), list)
+        expect(f"tune.param_space.{name}.{next(iter(domain))}", next(iter(domain.values())), list)
     types = {
         "metric": (str,),
         "mode": (str,),
@@ -292,7 +282,7 @@ def _parse_tune(raw: Any) -> TuneConfig:
     }
     for key, value in raw.items():
         if key in types:
-            _expect(f"tune.{key}", value, *types[key])
+            expect(f"tune.{key}", value, *types[key])
     return TuneConfig(**raw)
 
 
@@ -314,74 +304,6 @@ def search_space(tune_config: TuneConfig) -> dict[str, Any]:
         else:
             space[name] = getattr(tune, kind)(*args)
     return space
-
-
-def _parse_steps(raw: Any) -> list[dict[str, dict[str, Any]]]:
-    _expect("pipeline", raw, list)
-    if not raw:
-        raise ConfigError("pipeline must have at least one step")
-    classes = step_classes()
-    steps = []
-    for i, step in enumerate(raw):
-        if not isinstance(step, dict) or len(step) != 1:
-            raise ConfigError(
-                f"pipeline[{i}] must be a mapping of one step name to its parameters, got {step!r}"
-            )
-        ((name, params),) = step.items()
-        if name not in classes:
-            close = difflib.get_close_matches(str(name), list(classes), n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise ConfigError(
-                f"pipeline[{i}]: unknown step {name!r}{hint}; known steps: {sorted(classes)}"
-            )
-        params = {} if params is None else _expect(f"pipeline[{i}].{name}", params, dict)
-        valid = classes[name]().get_params()
-        for key in params:
-            if key not in valid and not any(
-                key.startswith(p + "__")
-                for p in ("module", "optimizer", "callbacks", "iterator_train", "criterion")
-            ):
-                close = difflib.get_close_matches(key, list(valid), n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
-                raise ConfigError(f"pipeline[{i}].{name}: unknown parameter {key!r}{hint}")
-        _make_step(f"pipeline[{i}].{name}", classes[name], params)  # a bad value fails here
-        steps.append({name: params})
-    return steps
-
-
-def _make_step(where: str, cls: type, params: dict[str, Any]) -> Any:
-    """The step ``cls(**params)``, its values checked by the estimator's own constraints.
-
-    Lists in parameters become tuples (hidden layer sizes and the like). A value that
-    the estimator's ``_parameter_constraints`` refuse is a ConfigError naming the step
-    and the parameter, raised when the configuration is loaded, before any data is read.
-    """
-    step = cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in params.items()})
-    # skcal's ParamsMixin or scikit-learn's own. The constraints only: a skorch net's
-    # _validate_params also checks its routed names (module__...), which it can only do
-    # once initialized; fit checks them.
-    constraints = getattr(step, "_parameter_constraints", None)
-    if constraints is not None:
-        try:
-            check_params(constraints, step.get_params(deep=False), cls.__name__)
-        except InvalidParameterError as exc:  # skcal's ParameterError and scikit-learn's
-            raise ConfigError(f"{where}: {exc}") from None
-    return step
-
-
-def step_classes() -> dict[str, type]:
-    """The estimators a configuration may name, by class name."""
-    from sklearn import preprocessing as sk_preprocessing
-
-    from skcal import inversion, neural, preprocessing
-
-    classes: dict[str, type] = {}
-    for module in (sk_preprocessing, preprocessing, inversion, neural):
-        for name in getattr(module, "__all__", dir(module)):
-            obj = getattr(module, name, None)
-            if isinstance(obj, type) and hasattr(obj, "fit") and hasattr(obj, "get_params"):
-                classes[name] = obj
-    return classes
 
 
 def build_pipeline(config: Config) -> Any:
@@ -406,7 +328,7 @@ def build_pipeline(config: Config) -> Any:
     steps = []
     for i, step in enumerate(config.pipeline):
         ((name, params),) = step.items()
-        steps.append(_make_step(f"pipeline[{i}].{name}", classes[name], params))
+        steps.append(make_step(f"pipeline[{i}].{name}", classes[name], params))
     pipeline = make_pipeline(*steps)
     if len(steps) > 1:
         pipeline.set_output(transform="pandas")  # later steps select columns by name

@@ -1,6 +1,6 @@
 r"""Synthetic jets with a known truth: the embedded sample that every user can run.
 
-Each jet is a row of the jet table (``DESIGN.md`` section 3) plus *oracle* columns:
+Each jet is a row of the jet table (``docs/design.md`` section 3) plus *oracle* columns:
 ``oracle_response`` (and ``oracle_response_m`` for large-R jets) is the jet's response
 before the stochastic smearing, so ``r / oracle_response`` is the irreducible part and
 its resolution is the floor that no calibrator can beat. Everything is vectorised in
@@ -92,64 +92,30 @@ large-R DNN calibration (MLST 5 (2024) 035051), and the talks in ``shared/seeds`
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from numbers import Integral
-from typing import Any, TypedDict, cast
+from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
 
 from skcal import columns
-from skcal._params import Interval, StrictInterval, StrOptions, check_params
 from skcal.datasets._detector import calorimeter, pileup_residuals, sample_event, smear
 from skcal.datasets._inputs import calorimeter_inputs, track_inputs
+from skcal.datasets._settings import KINDS, check_settings
 from skcal.datasets._shower import sample_shower
 from skcal.datasets._substructure import reco_mass, substructure_inputs
 from skcal.datasets._truth import (
     RADIUS,
-    RESONANCES,
     sample_eta,
     sample_flavour,
     sample_mass,
     sample_pt,
 )
-from skcal.exceptions import ParameterError
 
 __all__ = ["BLOCK_SIZE", "iter_jets", "make_jets"]
 
 
-class _Kind(TypedDict):
-    pt_range: tuple[float, float]
-    eta_max: float
-    pileup_fraction: float
-
-
 #: Jets generated per seed; any chunking of the output gives the same jets.
 BLOCK_SIZE = 1 << 16
-KINDS: dict[str, _Kind] = {
-    "small_r": {"pt_range": (20.0, 3000.0), "eta_max": 4.5, "pileup_fraction": 1.0},
-    # Trimming removes most pile-up from large-R jets.
-    "large_r": {"pt_range": (200.0, 3000.0), "eta_max": 2.0, "pileup_fraction": 0.1},
-}
-TOPOLOGIES = ("dijet", *RESONANCES)
-SPECTRA = ("sliced", "physical")
-
-_COUNT = StrictInterval(Integral, 1, None, closed="left")
-#: The values each parameter of make_jets and iter_jets may take (the ranges, and the
-#: topology's kind, are checked by _validate).
-_CONSTRAINTS: dict[str, list[Any]] = {
-    "n_jets": [_COUNT],
-    "chunk_size": [_COUNT, None],
-    "start": [Interval(Integral, 0, None, closed="left")],
-    "kind": [StrOptions(set(KINDS))],
-    "topology": [StrOptions(set(TOPOLOGIES))],
-    "spectrum": [StrOptions(set(SPECTRA))],
-    "random_state": [
-        StrictInterval(Integral, 0, None, closed="left"),
-        np.random.Generator,
-        None,
-    ],
-}
 
 
 def make_jets(
@@ -281,8 +247,8 @@ def _generate(
     random_state: int | np.random.Generator | None,
 ) -> Iterator[pd.DataFrame]:
     """The chunks of :func:`iter_jets`; the parameters are checked at the first chunk."""
-    check_params(
-        _CONSTRAINTS,
+    config, entropy = check_settings(
+        caller,
         {
             "n_jets": n_jets,
             "chunk_size": chunk_size,
@@ -291,12 +257,11 @@ def _generate(
             "topology": topology,
             "spectrum": spectrum,
             "random_state": random_state,
+            "mu_range": mu_range,
+            "pt_range": pt_range,
         },
-        caller,
     )
-    config = _validate(kind, topology, spectrum, mu_range, pt_range)
     chunk_size = n_jets if chunk_size is None else chunk_size
-    entropy = _entropy(random_state)
     block, skip = divmod(int(start), BLOCK_SIZE)
     pending: list[pd.DataFrame] = []
     held = -skip
@@ -316,68 +281,6 @@ def _generate(
         yield chunk
         pending, held = [buffer.iloc[size:]], held - size
         produced += size
-
-
-class _Config(TypedDict):
-    kind: str
-    topology: str
-    spectrum: str
-    mu_range: tuple[float, float]
-    pt_range: tuple[float, float]
-
-
-def _validate(
-    kind: str,
-    topology: str,
-    spectrum: str,
-    mu_range: tuple[float, float],
-    pt_range: tuple[float, float] | None,
-) -> _Config:
-    """What check_params cannot say: the topology's kind and the two ranges."""
-    if kind == "small_r" and topology != "dijet":
-        raise ParameterError(
-            f"topology {topology!r} needs kind='large_r' (small-R jets are 'dijet' only)"
-        )
-    return {
-        "kind": kind,
-        "topology": topology,
-        "spectrum": spectrum,
-        "mu_range": _range("mu_range", mu_range, allow_zero=True),
-        "pt_range": _range(
-            "pt_range", KINDS[kind]["pt_range"] if pt_range is None else pt_range, allow_zero=False
-        ),
-    }
-
-
-def _range(name: str, value: object, *, allow_zero: bool) -> tuple[float, float]:
-    try:
-        if not isinstance(value, Iterable):
-            raise TypeError
-        lo, hi = (float(v) for v in value)
-    except (TypeError, ValueError):
-        raise ParameterError(
-            f"{name} must be a pair (low, high) of numbers, got {value!r}"
-        ) from None
-    if (
-        not (np.isfinite(lo) and np.isfinite(hi))
-        or lo > hi
-        or lo < 0
-        or (lo == 0 and not allow_zero)
-    ):
-        raise ParameterError(
-            f"{name} must be finite with 0 {'<=' if allow_zero else '<'} low <= high, got {value!r}"
-        )
-    return lo, hi
-
-
-def _entropy(random_state: int | np.random.Generator | None) -> int:
-    """The seed of the blocks (random_state already checked)."""
-    if isinstance(random_state, np.random.Generator):
-        return int(random_state.integers(2**63))
-    if random_state is None:
-        # A SeedSequence without entropy draws one int from the OS (typed more widely).
-        return int(cast(int, np.random.SeedSequence().entropy))
-    return int(random_state)
 
 
 def _generate_block(

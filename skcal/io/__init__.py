@@ -3,7 +3,7 @@
 :func:`read_jets` reads flat trees of matched jets and per-event collections (CMS
 NanoAOD, ATLAS PHYSLITE, or any file described by a :class:`JetMapping`), matches reco to
 truth jets (:class:`IndexMatch`, :class:`DeltaRMatch`) and returns the jet table of
-DESIGN.md section 3.
+docs/design.md section 3.
 """
 
 from skcal.io._expr import BinOp, Branch, Const, Expr

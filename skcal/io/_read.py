@@ -45,7 +45,7 @@ def read_jets(
     step_size: int | str = _DEFAULT_STEP,
     dask: bool = False,
 ) -> Any:
-    """Read ROOT files of simulated jets into the jet table (DESIGN.md section 3).
+    """Read ROOT files of simulated jets into the jet table (docs/design.md section 3).
 
     Flat trees (one row per matched jet, as ``write_root`` writes them) are read column
     for column; per-event files (CMS NanoAOD, ATLAS PHYSLITE, or any file described by a
