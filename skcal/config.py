@@ -114,7 +114,7 @@ class TuneConfig:
     resume: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Config:
     """A training: data, features, response, weights, pipeline steps, output (and a sweep).
 
@@ -137,6 +137,37 @@ class Config:
     weights: str = "none"
     output: OutputConfig = field(default_factory=OutputConfig)
     tune: TuneConfig | None = None
+
+    def __init__(
+        self,
+        data: DataConfig,
+        features: list[str],
+        pipeline: list[dict[str, dict[str, Any]]],
+        response: str = "energy",
+        weights: str = "none",
+        output: OutputConfig | None = None,
+        tune: TuneConfig | None = None,
+        *,
+        target: str | None = None,
+    ) -> None:
+        if target is not None:  # the name of skcal 0.1, for one release
+            if target not in _OLD_TARGETS or response != "energy":
+                raise ConfigError(
+                    f"target must be one of {sorted(_OLD_TARGETS)} (and response not given), "
+                    f"got {target!r}"
+                )
+            warnings.warn(
+                f"Config(target={target!r}) is deprecated and will be removed in the next "
+                f"release; use Config(response={_OLD_TARGETS[target]!r})",
+                FutureWarning,
+                stacklevel=2,
+            )
+            response = _OLD_TARGETS[target]
+        if response not in RESPONSES:
+            raise ConfigError(f"response must be one of {sorted(RESPONSES)}, got {response!r}")
+        values = (data, features, pipeline, response, weights, output or OutputConfig(), tune)
+        for item, value in zip(fields(self), values, strict=True):
+            object.__setattr__(self, item.name, value)  # frozen: set once, here
 
     def response_columns(self) -> tuple[str, str]:
         """The (reco, true) columns whose ratio is the response y."""

@@ -12,7 +12,7 @@ import yaml
 
 import mlflow
 from skcal.cli import main
-from skcal.config import load_config
+from skcal.config import Config, DataConfig, load_config
 from skcal.datasets import make_jets
 from skcal.exceptions import ConfigError
 from skcal.io import write_root
@@ -149,6 +149,17 @@ def test_the_old_target_key_still_works_with_a_future_warning(tmp_path: Path) ->
         assert loaded.target == "response_pt"
     new = load_config(write_config(tmp_path / "new.yaml", tmp_path, response="mass"))
     assert new.response_columns() == ("m_reco", "m_true")
+
+
+def test_the_old_target_keyword_of_config_still_works_with_a_future_warning() -> None:
+    args = (DataConfig("jets.root"), ["e_reco"], [{"NumericalInversion": {}}])
+    with pytest.warns(FutureWarning, match=r"use Config\(response='mass'\)"):
+        old = Config(*args, target="response_m")
+    assert old == Config(*args, response="mass")
+    with pytest.raises(ConfigError, match="target must be one of"):
+        Config(*args, target="response_e")
+    with pytest.raises(ConfigError, match="response must be one of"):
+        Config(*args, response="energie")
 
 
 def test_fit_refuses_to_overwrite_a_model(
