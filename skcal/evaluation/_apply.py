@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
+from skcal._chunks import map_chunks
 from skcal._validation import is_dask, suggest_name
 from skcal.exceptions import DataError, NotFittedError
 
@@ -123,18 +124,29 @@ def apply_calibration(model: Any, table: Any, *, prefix: str = "") -> Any:
     ['e_calib', 'pt_calib', 'r_pred']
     """
     if is_dask(table):
-        meta = _calibrate_frame(model, table._meta_nonempty, prefix).iloc[:0]
-        return table.map_partitions(lambda part: _calibrate_frame(model, part, prefix), meta=meta)
+        select_features(model, table._meta)  # a missing column is an error now, not at compute
+        meta = table._meta.assign(**{name: np.float64(0) for name in _new_columns(model, prefix)})
+        return map_chunks(table, _calibrate_chunk, model, prefix, meta=meta.iloc[:0])
     if not isinstance(table, pd.DataFrame):
         raise DataError(f"table must be a pandas or Dask DataFrame, got {type(table).__name__}")
     return _calibrate_frame(model, table, prefix)
 
 
+def _new_columns(model: Any, prefix: str) -> list[str]:
+    """The columns that :func:`apply_calibration` adds for this model."""
+    final = model[-1] if isinstance(model, Pipeline) else model
+    names = ["r_pred", "e_calib", "pt_calib"]
+    if getattr(final, "n_outputs_", 1) == 2:  # the energy and the mass responses
+        names += ["r_pred_m", "m_calib"]
+    return [prefix + name for name in names]
+
+
+def _calibrate_chunk(chunk: pd.DataFrame, rows: Any, model: Any, prefix: str) -> pd.DataFrame:
+    return _calibrate_frame(model, chunk, prefix)
+
+
 def _calibrate_frame(model: Any, table: pd.DataFrame, prefix: str) -> pd.DataFrame:
-    if table.empty:
-        response: np.ndarray = np.ones(0)
-    else:
-        response = predict_response(model, table)
+    response = predict_response(model, table)
     out = table.copy()
     energy = response if response.ndim == 1 else response[:, 0]
     out[f"{prefix}r_pred"] = energy

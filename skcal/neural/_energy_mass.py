@@ -356,6 +356,12 @@ class EnergyMassCalibrator(_StagedCalibrator):
     def __sklearn_is_fitted__(self) -> bool:
         return super().__sklearn_is_fitted__() and hasattr(self, "loss_variants_")
 
+    @property
+    def n_outputs_(self) -> int:
+        """Responses per jet: 2, the energy's and the mass's (scikit-learn's name)."""
+        self._check_fitted()
+        return len(OUTPUT_COLUMNS)
+
     def __getstate__(self) -> dict[str, Any]:
         state = super().__getstate__()
         state.pop("_stage_", None)

@@ -49,3 +49,38 @@ def test_refusals(jets):
         apply_calibration(Oracle(), jets)
     with pytest.raises(DataError, match="DataFrame"):
         apply_calibration(Oracle().fit(jets), jets.to_numpy())
+
+
+def test_dask_meta_is_explicit_and_empty_partitions_stay_empty(jets):
+    """No model call on Dask's fake rows: the meta names the new columns, an empty
+    partition gives an empty table with them, and a missing column fails at once."""
+    calls = []
+
+    class Counting(Oracle):
+        def predict(self, X):
+            calls.append(len(X))
+            return super().predict(X)
+
+    model = Counting().fit(jets)
+    half = len(jets) // 2
+    parts = [jets.iloc[:half], jets.iloc[half:half], jets.iloc[half:]]
+    lazy = dd.from_map(lambda part: part, parts, meta=jets.iloc[:0], enforce_metadata=False)
+    calls.clear()
+    out = apply_calibration(model, lazy, prefix="m_")
+    assert calls == [] and list(out.columns[-3:]) == ["m_r_pred", "m_e_calib", "m_pt_calib"]
+    assert out.map_partitions(len).compute().tolist() == [half, 0, len(jets) - half]
+    computed = out.compute()
+    np.testing.assert_allclose(computed.m_e_calib, jets.e_reco / jets.oracle_response)
+    with pytest.raises(DataError, match="oracle_response"):
+        apply_calibration(model, dd.from_pandas(jets.drop(columns="oracle_response"), 2))
+
+
+def test_two_responses_over_dask_add_the_mass_columns(jets):
+    from sklearn.dummy import DummyRegressor
+
+    y = np.column_stack([jets.e_reco / jets.e_true, jets.m_reco / jets.m_true])
+    model = DummyRegressor(strategy="median").fit(jets[["e_reco", "eta"]], y)
+    out = apply_calibration(model, dd.from_pandas(jets, npartitions=2))
+    assert {"r_pred_m", "m_calib"} <= set(out.columns)
+    expected = apply_calibration(model, jets)
+    np.testing.assert_allclose(out.compute().m_calib, expected.m_calib)
