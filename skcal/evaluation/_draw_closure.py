@@ -20,12 +20,11 @@ from skcal.evaluation._style import (
     bin_xerr,
     closure_ylim,
     draw_bands,
-    draw_label,
     drawn_points,
     figure,
+    finish,
     finite_max,
     log_pt_axis,
-    save,
     slice_label,
 )
 
@@ -83,15 +82,7 @@ def plot_binned(
             ax.set_xlabel(ETA_LABEL)
         ax.set_ylabel(ylabel)
         unit = "GeV" if slice_var == "pt_true" else ""
-        ax.legend(
-            title=slice_label(slice_var, *slice_range, unit=unit),
-            loc="upper right",
-            ncol=2,
-            fontsize="small",
-            title_fontsize="small",
-        )
-        draw_label(ax, style)
-        return save(fig, path)
+        return finish(fig, ax, style, path, slice_label(slice_var, *slice_range, unit=unit))
 
 
 def plot_flavour(
@@ -124,15 +115,7 @@ def plot_flavour(
         ax.set_xlabel(PT_LABEL)
         ax.set_ylabel(CLOSURE_LABEL)
         eta = (float(table["abs_eta_true_low"].iloc[0]), float(table["abs_eta_true_high"].iloc[0]))
-        ax.legend(
-            title=f"{model}, " + slice_label("abs_eta_true", *eta),
-            loc="upper right",
-            ncol=2,
-            fontsize="small",
-            title_fontsize="small",
-        )
-        draw_label(ax, style)
-        return save(fig, path)
+        return finish(fig, ax, style, path, f"{model}, " + slice_label("abs_eta_true", *eta))
 
 
 def plot_pileup(
@@ -175,15 +158,7 @@ def plot_pileup(
             rf"$\partial R / \partial {symbol}$ "
             r"(mode of $E^{\mathrm{calib}}/E^{\mathrm{true}}$)"
         )
-        ax.legend(
-            title=slice_label("pt_true", *pt_range, unit="GeV"),
-            loc="upper right",
-            ncol=2,
-            fontsize="small",
-            title_fontsize="small",
-        )
-        draw_label(ax, style)
-        return save(fig, path)
+        return finish(fig, ax, style, path, slice_label("pt_true", *pt_range, unit="GeV"))
 
 
 def plot_spectrum(
@@ -217,12 +192,11 @@ def plot_spectrum(
         log_pt_axis(ax, float(table["pt_true_low"].min()), float(table["pt_true_high"].max()))
         ax.set_xlabel(PT_LABEL)
         ax.set_ylabel(r"$R_{\mathrm{flat}\ E} - R_{\mathrm{nominal}}$ (closure shift)")
-        ax.legend(
-            title=f"{model}: test sample re-weighted to a flat $E^{{\\mathrm{{true}}}}$ spectrum",
-            loc="upper right",
-            ncol=2,
-            fontsize="x-small",
-            title_fontsize="x-small",
+        return finish(
+            fig,
+            ax,
+            style,
+            path,
+            f"{model}: test sample re-weighted to a flat $E^{{\\mathrm{{true}}}}$ spectrum",
+            size="x-small",
         )
-        draw_label(ax, style)
-        return save(fig, path)

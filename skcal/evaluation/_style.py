@@ -138,6 +138,16 @@ def save(fig: Any, path: Path) -> Path:
     return path
 
 
+def finish(
+    fig: Any, ax: Any, style: PlotStyle, path: Path, title: str, *, size: str = "small"
+) -> Path:
+    """The closing of every binned plot: a two-column legend titled ``title``, the
+    experiment label, and the file written."""
+    ax.legend(title=title, loc="upper right", ncol=2, fontsize=size, title_fontsize=size)
+    draw_label(ax, style)
+    return save(fig, path)
+
+
 def log_pt_axis(ax: Any, low: float, high: float) -> None:
     """A logarithmic pT axis from ``low`` to ``high`` with round-number ticks."""
     from matplotlib.ticker import FixedLocator, NullFormatter, ScalarFormatter
