@@ -101,21 +101,6 @@ def find_mode(
     return torch.where(lp_ref >= lp_best, x_ref, x_best)
 
 
-def _mixture_parts(dist: Distribution) -> tuple[torch.Tensor, ...]:
-    """``(log_weight, loc, scale_low, scale_high)``, each of shape (n_jets, K)."""
-    if isinstance(dist, MixtureSameFamily):
-        comp, log_w = dist.component_distribution, dist.mixture_distribution.logits
-    else:
-        comp = dist
-        log_w = None
-    low, high = scale_of(comp)
-    loc = comp.mode
-    if log_w is None:
-        loc, low, high = loc[:, None], low[:, None], high[:, None]
-        log_w = torch.zeros_like(loc)
-    return torch.log_softmax(log_w, dim=-1), loc, low, high
-
-
 class _MixtureTerms:
     """Log-density, gradient, curvature, mean-shift point and local width of
     ``log p(x) + slope * x`` for a mixture of (split) normals.
