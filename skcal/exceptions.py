@@ -18,6 +18,7 @@ import sklearn.exceptions
 from sklearn.utils._param_validation import InvalidParameterError
 
 __all__ = [
+    "CalibrationError",
     "ConfigError",
     "DataError",
     "MissingDependencyError",
@@ -73,3 +74,11 @@ class ModelNotFoundError(SkcalError, LookupError):
 
 class ConfigError(SkcalError, ValueError):
     """An invalid configuration: an unknown key, a wrong type, an unknown step or parameter."""
+
+
+class CalibrationError(SkcalError, ValueError):
+    """A calibration produced a response that is not one: NaN, infinite or non-positive.
+
+    Raised by every calibrator's output guard instead of returning the value; the
+    message names the count, the first offending row and its inputs.
+    """

@@ -21,6 +21,7 @@ from skcal._validation._names import (
     resolve_columns,
     suggest_name,
 )
+from skcal._validation._outputs import check_calibrated
 from skcal._validation._tables import (
     FLOAT_DTYPES,
     as_float_table,
@@ -48,6 +49,7 @@ __all__ = [
     "as_response",
     "as_table",
     "as_weights",
+    "check_calibrated",
     "check_finite",
     "check_input_features",
     "check_positive_columns",

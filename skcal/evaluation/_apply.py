@@ -10,7 +10,7 @@ import pandas as pd
 from sklearn.pipeline import Pipeline
 
 from skcal._chunks import map_chunks
-from skcal._validation import is_dask, suggest_name
+from skcal._validation import check_calibrated, is_dask, suggest_name
 from skcal.exceptions import DataError, NotFittedError
 
 __all__ = [
@@ -63,16 +63,8 @@ def select_features(model: Any, table: pd.DataFrame) -> pd.DataFrame:
 
 
 def check_prediction(model: Any, response: Any, n_rows: int, what: str = "responses") -> np.ndarray:
-    """``response`` as float64 if every value is finite and positive, else DataError."""
-    response = np.asarray(response, dtype=np.float64)
-    bad = ~(np.isfinite(response) & (response > 0))
-    if bad.any():
-        row = int(np.argwhere(bad)[0][0])
-        raise DataError(
-            f"{type(model).__name__} predicted {bad.sum()} non-positive or non-finite {what} "
-            f"(first at row {row}: {response.reshape(n_rows, -1)[row]}); refusing to calibrate"
-        )
-    return response
+    """``response`` as float64 if every value is finite and positive, else CalibrationError."""
+    return check_calibrated(response, owner=type(model).__name__, what=what)
 
 
 def density_predictor(model: Any) -> Callable[[pd.DataFrame], Any] | None:

@@ -13,8 +13,13 @@ Each calibrator is a :class:`skorch.NeuralNet` on skcal's table contract
   prediction maps over the partitions lazily with an explicit meta;
 - ``random_state`` seeds the initial weights and the shuffling: CPU training is
   reproducible bit for bit, without touching torch's global random state;
-- a loss that becomes NaN or infinite stops training with
-  :class:`~skcal.neural.TrainingDivergedError`;
+- a loss that becomes NaN or infinite, or an epoch's loss far above the best so far
+  (:func:`~skcal.neural._loss.check_progress`), stops training with
+  :class:`~skcal.neural.TrainingDivergedError` naming the epoch and the learning rate;
+- a fit needs at least :data:`MIN_JETS` jets; empty Dask partitions are skipped;
+- the ranges of the inputs and responses seen in training are kept
+  (``feature_range_``, ``response_range_``), and bound what ``predict`` returns
+  (:mod:`skcal.neural._bounds`);
 - validation jets (:mod:`skcal.neural._split`): ``validation_fraction``, a
   ``train_split`` callable on skcal's datasets, or ``fit(X, y, X_val=..., y_val=...)``;
   ``history[:, "valid_loss"]`` is their weighted loss after each epoch, and skorch's
@@ -37,10 +42,12 @@ from torch import nn
 
 from skcal._contract import TableContract
 from skcal._params import Interval
-from skcal._validation import as_weights, is_dask
+from skcal._validation import check_calibrated
 from skcal.exceptions import DataError
+from skcal.neural._bounds import TrainingRanges, bound_responses, check_inputs
 from skcal.neural._data import BatchIterator, DaskStream, TensorData
-from skcal.neural._loss import TrainingDivergedError
+from skcal.neural._jets import JetData
+from skcal.neural._loss import TrainingDivergedError, check_progress
 from skcal.neural._split import Fold, split_jets
 
 __all__: list[str] = []
@@ -79,7 +86,7 @@ def _never(est: Any) -> bool:
 _unavailable: Callable[[Callable[..., Any]], Callable[..., Any]] = available_if(_never)
 
 
-class _Calibrator(TableContract, RegressorMixin, NeuralNet):
+class _Calibrator(JetData, TableContract, RegressorMixin, NeuralNet):
     """The machinery that the calibrators share (not public)."""
 
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = COMMON_CONSTRAINTS
@@ -104,64 +111,6 @@ class _Calibrator(TableContract, RegressorMixin, NeuralNet):
 
     def __sklearn_is_fitted__(self) -> bool:
         return bool(getattr(self, "initialized_", False)) and hasattr(self, "n_features_in_")
-
-    # ------------------------------------------------------------------ data
-    def _select_columns(self, X: Any) -> Any:
-        names = getattr(self, "feature_names_in_", None)
-        if names is None or not hasattr(X, "columns"):
-            return X
-        missing = [c for c in names if c not in X.columns]
-        if missing:
-            raise DataError(
-                f"X lacks the column(s) {missing} that {type(self).__name__} was fitted on"
-            )
-        return X[list(names)]
-
-    def _prepare_y(self, y: Any) -> np.ndarray:
-        """The validated targets of one chunk, shape (n_jets, n_targets)."""
-        raise NotImplementedError
-
-    def _prepare(self, X: Any, y: Any, w: Any) -> tuple[torch.Tensor, torch.Tensor]:
-        """Validated contiguous tensors of one in-memory table (or Dask chunk)."""
-        arr = self._validate_table(self._select_columns(X), reset=False)
-        n, y = arr.shape[0], np.asarray(y)
-        if n != y.shape[0]:
-            raise DataError(f"X has {n} rows but y has {y.shape[0]}")
-        t = self._prepare_y(y)
-        weights = as_weights(w, n, "sample_weight", nonzero_sum=True)
-        yw = np.column_stack([t, np.ones(n) if weights is None else weights])
-        return (
-            torch.from_numpy(np.require(arr, np.float32, ["C", "W"])),
-            torch.from_numpy(yw.astype(np.float32)),
-        )
-
-    def _make_data(
-        self, X: Any, y: Any, sample_weight: Any, *, reset: bool
-    ) -> TensorData | DaskStream:
-        if y is None:
-            raise DataError(
-                f"{type(self).__name__} requires y to be passed, but the target y is None "
-                "(y is the response E_reco / E_true)"
-            )
-        if is_dask(X):
-            if not is_dask(y) or (sample_weight is not None and not is_dask(sample_weight)):
-                raise DataError("with Dask X, y and sample_weight must be Dask collections too")
-            self._validate_table(X, reset=reset)  # columns and dtypes only
-            stream = DaskStream(X, y, sample_weight, self._prepare, self.buffer_partitions)
-            if reset:  # the first buffer gives the initial scale of the outputs
-                self._set_target_stats(next(stream.buffers(None))[1])
-            return stream
-        if reset:
-            self._validate_table(X, reset=True, ensure_finite=False)
-        data = TensorData(*self._prepare(X, y, sample_weight))
-        if reset:
-            self._set_target_stats(data.yw)
-        return data
-
-    def _set_target_stats(self, yw: torch.Tensor) -> None:
-        t = yw[:, 0].to(torch.float64)
-        self.target_loc_ = float(t.mean())
-        self.target_scale_ = float(t.std()) if t.numel() > 1 and float(t.std()) > 0 else 1.0
 
     # ------------------------------------------------------------- training
     def _seed(self) -> int:
@@ -222,17 +171,40 @@ class _Calibrator(TableContract, RegressorMixin, NeuralNet):
         if not math.isfinite(loss.item()):
             raise TrainingDivergedError(
                 f"training diverged: the loss became {loss.item()} in epoch "
-                f"{len(self.history)}; lower lr, check the inputs' scale, or use a larger "
-                "min_scale"
+                f"{len(self.history)} (lr={self.lr:g}); lower lr, check the inputs' scale, "
+                "or use a larger min_scale"
             )
+        if getattr(self, "best_loss_", None) is None:
+            self.best_loss_ = loss.item()  # the untrained model's, on its first batch
         loss.backward()
         return {"loss": loss, "y_pred": y_pred}
+
+    def _epoch_loss(self) -> float | None:
+        batches = [b for b in self.history[-1, "batches"] if "train_loss" in b]
+        if not batches:
+            return None
+        sizes = [b["train_batch_size"] for b in batches]
+        return float(np.average([b["train_loss"] for b in batches], weights=sizes))
+
+    def on_epoch_end(self, net: Any, **kwargs: Any) -> None:
+        """Stop a training whose loss diverged (:func:`check_progress`)."""
+        loss = self._epoch_loss()
+        if loss is None:
+            return
+        best = getattr(self, "best_loss_", None)
+        best = loss if best is None else best
+        check_progress(loss, best, len(self.history), float(self.lr), self._loss_unit())
+        self.best_loss_ = min(best, loss)
+
+    def _loss_unit(self) -> float:
+        """The natural scale of the loss (:func:`check_progress`): nats."""
+        return 1.0
 
     def _begin(
         self, X: Any, y: Any, sample_weight: Any, val: tuple[Any, Any, Any], fit_params: Any
     ) -> Fold:
         """Validate, split off the validation jets, set the output scale, initialise."""
-        for attr in ("n_features_in_", "feature_names_in_"):
+        for attr in ("n_features_in_", "feature_names_in_", "best_loss_"):
             if hasattr(self, attr):
                 delattr(self, attr)
         data = self._make_data(X, y, sample_weight, reset=True)
@@ -332,12 +304,18 @@ class _Calibrator(TableContract, RegressorMixin, NeuralNet):
         self._params_checked = True
         try:
             if self.__sklearn_is_fitted__() and (self.warm_start or not fresh):
+                self._seen = TrainingRanges(self)
                 fold = self._continue(X, y, sample_weight, val, fit_params)
             else:
+                self._seen = TrainingRanges()
                 fold = self._begin(X, y, sample_weight, val, fit_params)
             self._run(fold, fit_params)
+            if self._seen.features is None or self._seen.responses is None:
+                raise DataError(f"{type(self).__name__} was given no jets to fit")
+            self.feature_range_, self.response_range_ = self._seen.features, self._seen.responses
         finally:
             del self._params_checked  # back to the class's False
+            self.__dict__.pop("_seen", None)
         return self
 
     def _run(self, fold: Fold, fit_params: dict[str, Any]) -> None:
@@ -347,11 +325,19 @@ class _Calibrator(TableContract, RegressorMixin, NeuralNet):
         state = super().__getstate__()
         state.pop("_shuffle_generator_", None)
         state.pop("_params_checked", None)
+        state.pop("_seen", None)
         return state
 
     # ----------------------------------------------------------- prediction
     def _forward_raw(self, X: Any) -> torch.Tensor:
         arr = self._validate_table(self._select_columns(X), reset=False)
+        if hasattr(self, "feature_range_"):
+            names = getattr(self, "feature_names_in_", None)
+            check_inputs(
+                arr,
+                self.feature_range_,
+                names if names is not None else [f"x{i}" for i in range(arr.shape[1])],
+            )
         x = torch.from_numpy(np.require(arr, np.float32, ["C", "W"]))
         self.module_.eval()
         out = []
@@ -360,6 +346,13 @@ class _Calibrator(TableContract, RegressorMixin, NeuralNet):
                 xb = x[start : start + _PREDICT_BATCH].to(self.device)
                 out.append(self._raw(xb).cpu())
         return torch.cat(out)
+
+    def _guarded(self, values: np.ndarray, X: Any, what: str = "responses") -> np.ndarray:
+        """The output guard: responses bounded to those seen in training
+        (:mod:`skcal.neural._bounds`), then refused if any is not finite and positive."""
+        if what == "responses" and hasattr(self, "response_range_"):
+            values = bound_responses(values, self.response_range_)
+        return check_calibrated(values, X, owner=type(self).__name__, what=what)
 
     def _raw(self, x: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError

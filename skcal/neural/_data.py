@@ -131,7 +131,9 @@ class DaskStream(Dataset[Batch]):
         for start in range(0, self.n_partitions, self.buffer_partitions):
             idx = order[start : start + self.buffer_partitions]
             computed = dask.compute(*(self.blocks[int(i)] for i in idx))
-            chunks = [self.prepare(*c) for c in computed]
+            chunks = [self.prepare(*c) for c in computed if len(c[0])]  # empty: skipped
+            if not chunks:
+                continue
             X = torch.cat([c[0] for c in chunks])
             yw = torch.cat([c[1] for c in chunks])
             if generator is not None:

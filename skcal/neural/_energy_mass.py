@@ -337,9 +337,11 @@ class EnergyMassCalibrator(_StagedCalibrator):
     def _predict_chunk(self, chunk: Any, rows: Any, which: str) -> np.ndarray:
         if which == "mode":
             raw = self._forward_raw(chunk).to(torch.float64)
-            return raw[:, [0, N_PARAMS]].numpy()
+            return self._guarded(raw[:, [0, N_PARAMS]].numpy(), chunk)
         dists = self.predict_dist(chunk)
-        return np.column_stack([dists[t].std() for t in TARGET_NAMES])
+        return self._guarded(
+            np.column_stack([dists[t].std() for t in TARGET_NAMES]), chunk, "widths"
+        )
 
     def sample(self, X: Any, n: int, random_state: int | None = None) -> np.ndarray:
         """``n`` draws of ``(r_E, r_m)`` from each jet's densities, shape (n_jets, n, 2).

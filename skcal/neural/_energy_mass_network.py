@@ -225,7 +225,8 @@ class EnergyMassNetwork(nn.Module):
         return torch.cat([scaled, annotation], dim=1)
 
     def _params(self, raw: torch.Tensor, unit: torch.Tensor) -> torch.Tensor:
-        mode = torch.tanh(raw[:, :1]) + 1.0
+        # tanh + 1 in (0, 2), floored where float32 rounds it to 0: positive by construction
+        mode = (torch.tanh(raw[:, :1]) + 1.0).clamp_min(torch.finfo(raw.dtype).tiny)
         widths = unit * (nn.functional.softplus(raw[:, 1:]) + self.min_scale)
         return torch.cat([mode, widths], dim=1)
 

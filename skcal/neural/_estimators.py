@@ -57,6 +57,10 @@ class _ResponseCalibrator(_Calibrator):
             type(self).__name__,
         )
 
+    def _module_kwargs(self) -> dict[str, Any]:
+        # a density or point estimate of r itself has positive locations by construction
+        return {"positive": self.training_space_ == "response"}
+
     def _prepare_y(self, y: Any) -> np.ndarray:
         r = as_response(column_or_1d(np.asarray(y), warn=True), "y")
         return TRAINING_SPACES[self.training_space_][0](torch.tensor(r)).numpy()
@@ -94,7 +98,9 @@ class _DensityCalibrator(_ResponseCalibrator):
 
     def _predict_chunk(self, chunk: Any, rows: Any, which: str) -> np.ndarray:
         pred = self.predict_dist(chunk)
-        return pred.mode() if which == "mode" else pred.std()
+        if which == "mode":
+            return self._guarded(pred.mode(), chunk)
+        return self._guarded(pred.std(), chunk, "widths")
 
     def predict(self, X: Any, return_std: bool = False) -> Any:
         """The most probable response (the mode of each jet's density).
@@ -115,7 +121,8 @@ class _DensityCalibrator(_ResponseCalibrator):
             mode = self._map_chunks(X, "_predict_chunk", "mode")
             return (mode, self._map_chunks(X, "_predict_chunk", "std")) if return_std else mode
         pred = self.predict_dist(X)
-        return (pred.mode(), pred.std()) if return_std else pred.mode()
+        mode = self._guarded(pred.mode(), X)
+        return (mode, self._guarded(pred.std(), X, "widths")) if return_std else mode
 
     def sample(self, X: Any, n: int, random_state: int | None = None) -> np.ndarray:
         """``n`` responses drawn from each jet's predicted density, shape (n_jets, n)."""
@@ -158,6 +165,15 @@ _COMMON_DOC = """
     **kwargs
         Routed parameters: ``module__hidden_sizes``, ``module__activation``
         (``"mish"``, ``"relu"``, ``"silu"``), ``optimizer__weight_decay``, ...
+
+    Notes
+    -----
+    A fit needs at least 10 jets. Responses are positive by construction (a positive
+    link on the locations in the response space), bounded to the range of responses
+    seen in training (``response_range_``) and checked (a NaN, infinite or non-positive
+    one is a :class:`~skcal.exceptions.CalibrationError`); an input far beyond its
+    training range (``feature_range_``) is a :class:`~skcal.exceptions.DataError`
+    (README, "What a neural calibrator guarantees").
 """
 
 
@@ -235,7 +251,12 @@ class GDNCalibrator(_DensityCalibrator):
         )
 
     def _module_kwargs(self) -> dict[str, Any]:
-        return {"n_components": 1, "asymmetric": self.asymmetric, "min_scale": self.min_scale}
+        return {
+            **super()._module_kwargs(),
+            "n_components": 1,
+            "asymmetric": self.asymmetric,
+            "min_scale": self.min_scale,
+        }
 
 
 class MDNCalibrator(_DensityCalibrator):
@@ -319,6 +340,7 @@ class MDNCalibrator(_DensityCalibrator):
 
     def _module_kwargs(self) -> dict[str, Any]:
         return {
+            **super()._module_kwargs(),
             "n_components": self.n_components,
             "asymmetric": self.asymmetric,
             "min_scale": self.min_scale,

@@ -2,17 +2,51 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch.distributions import Distribution
 
 from skcal.exceptions import SkcalError
 from skcal.neural._families import Truncated
 
-__all__ = ["TrainingDivergedError", "nll_loss"]
+__all__ = ["DIVERGENCE_FACTOR", "TrainingDivergedError", "check_progress", "nll_loss"]
+
+_HINT = "lower lr, check the inputs' scale, or use a larger min_scale"
+#: An epoch whose loss exceeds the best loss so far (or the untrained model's) by more
+#: than this many times ``max(unit, |that loss|)`` has diverged.
+DIVERGENCE_FACTOR = 3.0
 
 
 class TrainingDivergedError(SkcalError, FloatingPointError):
-    """Training produced a NaN or infinite loss; the model is not usable."""
+    """Training produced a NaN or infinite loss, or a loss far above its best; the model
+    is not usable."""
+
+
+def check_progress(loss: float, best: float, epoch: int, lr: float, unit: float = 1.0) -> None:
+    """Stop a training whose epoch loss is not finite or has run far above ``best``.
+
+    ``best`` is the lowest loss so far: of an earlier epoch, or of the first batch of
+    the untrained model. ``unit`` is the loss's natural scale: 1 for a log-likelihood
+    (nats), the spread of the targets for an absolute error.
+
+    Examples
+    --------
+    >>> check_progress(-0.8, -0.9, 3, 1e-3)
+    >>> check_progress(2.5e4, -0.9, 3, 1e3)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    skcal.neural._loss.TrainingDivergedError: training diverged in epoch 3 (lr=1000): the ...
+    """
+    if not math.isfinite(loss):
+        raise TrainingDivergedError(
+            f"training diverged in epoch {epoch} (lr={lr:g}): the loss became {loss}; {_HINT}"
+        )
+    if loss > best + DIVERGENCE_FACTOR * max(unit, abs(best)):
+        raise TrainingDivergedError(
+            f"training diverged in epoch {epoch} (lr={lr:g}): the loss rose to {loss:.3g} "
+            f"from its best {best:.3g}; {_HINT}"
+        )
 
 
 def nll_loss(

@@ -19,10 +19,29 @@ from torch.nn import functional as F
 
 from skcal.neural._families import AsymmetricNormal
 
-__all__ = ["ACTIVATIONS", "DensityNetwork", "MLP", "PointNetwork"]
+__all__ = ["ACTIVATIONS", "DensityNetwork", "MLP", "PointNetwork", "locations"]
 
 #: Activations of the trunk by name (Mish as in the ATLAS large-R calibration).
 ACTIVATIONS: dict[str, type[nn.Module]] = {"mish": nn.Mish, "relu": nn.ReLU, "silu": nn.SiLU}
+
+
+def locations(out: torch.Tensor, loc: float, scale: float, positive: bool) -> torch.Tensor:
+    """Raw outputs to locations: ``loc + scale * out``, or ``loc * exp(scale * out / loc)``.
+
+    The positive link is floored at the smallest normal float, so that it stays
+    positive where the exponential underflows.
+
+    Examples
+    --------
+    >>> import torch
+    >>> locations(torch.tensor([0.0, 1.0]), 1.0, 0.2, positive=False)
+    tensor([1.0000, 1.2000])
+    >>> bool((locations(torch.tensor([-1e3, 0.0]), 1.0, 0.2, positive=True) > 0).all())
+    True
+    """
+    if positive:
+        return (loc * torch.exp(out * (scale / loc))).clamp_min(torch.finfo(out.dtype).tiny)
+    return loc + scale * out
 
 
 class MLP(nn.Sequential):
@@ -70,7 +89,9 @@ class DensityNetwork(nn.Module):
     ``n_components > 1``, the mixture logits. Locations and widths are given in units
     of ``scale`` around ``loc`` (the estimators set them to the target's mean and
     standard deviation, so that the initial densities cover the data); every width has
-    the floor ``min_scale * scale``.
+    the floor ``min_scale * scale``. With ``positive=True`` (a density of the response
+    itself) every location is ``loc * exp(scale * out / loc)``: positive whatever the
+    output, and the same as the linear link to first order around ``loc``.
 
     Parameters
     ----------
@@ -88,6 +109,8 @@ class DensityNetwork(nn.Module):
         Floor of the widths, relative to ``scale``.
     loc, scale : float, default=0.0, 1.0
         Offset and unit of the outputs.
+    positive : bool, default=False
+        Constrain every location to be positive (``loc`` must then be positive).
 
     Examples
     --------
@@ -108,8 +131,11 @@ class DensityNetwork(nn.Module):
         min_scale: float = 1e-3,
         loc: float = 0.0,
         scale: float = 1.0,
+        positive: bool = False,
     ) -> None:
         super().__init__()
+        if positive and not loc > 0:
+            raise ValueError(f"positive locations need a positive loc, got {loc!r}")
         if int(n_components) < 1:
             raise ValueError(f"n_components must be at least 1, got {n_components!r}")
         if not min_scale > 0 or not scale > 0:
@@ -118,6 +144,7 @@ class DensityNetwork(nn.Module):
             )
         self.n_components, self.asymmetric = int(n_components), bool(asymmetric)
         self.min_scale, self.loc, self.scale = float(min_scale), float(loc), float(scale)
+        self.positive = bool(positive)
         self.trunk = MLP(n_features, hidden_sizes, activation)
         per = 3 if self.asymmetric else 2
         n_out = self.n_components * per + (self.n_components if self.n_components > 1 else 0)
@@ -137,7 +164,7 @@ class DensityNetwork(nn.Module):
         k = self.n_components
         per = 3 if self.asymmetric else 2
         params = raw[:, : k * per].reshape(-1, k, per)
-        loc = self.loc + self.scale * params[..., 0]
+        loc = locations(params[..., 0], self.loc, self.scale, self.positive)
         widths = self.scale * (F.softplus(params[..., 1:]) + self.min_scale)
         # No argument validation: a diverging training must reach the loss's finiteness
         # check (a clear TrainingDivergedError), not fail inside a constructor.
@@ -174,6 +201,8 @@ class PointNetwork(nn.Module):
         Activation of the trunk.
     loc, scale : float, default=0.0, 1.0
         Offset and unit of the output.
+    positive : bool, default=False
+        A positive output (:func:`locations`; ``loc`` must then be positive).
 
     Examples
     --------
@@ -189,11 +218,14 @@ class PointNetwork(nn.Module):
         activation: str = "mish",
         loc: float = 0.0,
         scale: float = 1.0,
+        positive: bool = False,
     ) -> None:
         super().__init__()
-        self.loc, self.scale = float(loc), float(scale)
+        if positive and not loc > 0:
+            raise ValueError(f"a positive output needs a positive loc, got {loc!r}")
+        self.loc, self.scale, self.positive = float(loc), float(scale), bool(positive)
         self.trunk = MLP(n_features, hidden_sizes, activation)
         self.head = nn.Linear(self.trunk.out_features, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.loc + self.scale * self.head(self.trunk(x))[:, 0]
+        return locations(self.head(self.trunk(x))[:, 0], self.loc, self.scale, self.positive)

@@ -35,6 +35,11 @@ class PointCalibrator(_ResponseCalibrator):
     lr, max_epochs, batch_size, optimizer, device, verbose, **kwargs
         As for :class:`~skcal.neural.GDNCalibrator`.
 
+    Notes
+    -----
+    As for :class:`~skcal.neural.GDNCalibrator`: at least 10 jets; a positive output
+    by construction, bounded to the training responses, checked by the output guard.
+
     Examples
     --------
     >>> import numpy as np
@@ -99,6 +104,10 @@ class PointCalibrator(_ResponseCalibrator):
         w = y_true[:, 1]
         return (w * err).sum() / w.sum().clamp_min(torch.finfo(w.dtype).tiny)
 
+    def _loss_unit(self) -> float:
+        """The loss of a constant prediction, about: the spread of the targets (or its square)."""
+        return self.target_scale_ if self.loss == "mae" else self.target_scale_**2
+
     def predict(self, X: Any, return_std: bool = False) -> Any:
         """The predicted response (median for ``"mae"``, mean for ``"mse"``), shape (n_jets,)."""
         self._check_fitted()
@@ -113,4 +122,4 @@ class PointCalibrator(_ResponseCalibrator):
 
     def _predict_chunk(self, chunk: Any, rows: Any) -> np.ndarray:
         t = self._forward_raw(chunk)[:, 0].to(torch.float64)
-        return TRAINING_SPACES[self.training_space_][1](t).numpy()
+        return self._guarded(TRAINING_SPACES[self.training_space_][1](t).numpy(), chunk)

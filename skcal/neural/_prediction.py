@@ -5,6 +5,12 @@ response ``r`` itself (``training_space="response"``), ``ln r`` (``"log"``) or
 ``log10 r`` (``"log10"``). :class:`DensityPrediction` reports everything in the space of ``r``,
 applying the Jacobian ``p_r(r) = p_t(t(r)) |dt/dr|``: the mode of ``r`` is *not*
 ``exp`` of the mode of ``ln r`` (for a Normal in ``ln r``, it is ``exp(mu - sigma^2)``).
+
+Every response it reports is positive. In a log space that holds by construction. In
+the response space the network's locations are positive (a positive link), so the mode,
+which lies between the smallest and the largest component mode (outside that range
+every component's density, and so the mixture's, falls away from it), is positive; the
+quantiles and the samples are those of the density restricted to ``r > 0``.
 """
 
 from __future__ import annotations
@@ -188,9 +194,11 @@ class DensityPrediction:
                 continue
             comp = dist.component_distribution if isinstance(dist, MixtureSameFamily) else dist
             if isinstance(comp, (Normal, AsymmetricNormal)):
-                out.append(
-                    self._from_training(mixture_mode(dist, self._jacobian_slope() if jac else 0.0))
-                )
+                mode = mixture_mode(dist, self._jacobian_slope() if jac else 0.0)
+                if not jac:  # between the component modes (module docstring)
+                    modes = comp.mode.reshape(mode.shape[0], -1)
+                    mode = torch.clamp(mode, modes.min(-1).values, modes.max(-1).values)
+                out.append(self._from_training(mode))
                 continue
             low, high = component_bounds(dist, 5.0)  # any other density: the general search
             candidates = comp.mode.reshape(comp.mode.shape[0], -1).T
@@ -235,6 +243,29 @@ class DensityPrediction:
         """The standard deviation of the response of each jet."""
         return _to_numpy(self._moments()[1].sqrt())
 
+    def _cdf_at_zero(self, dist: Distribution) -> torch.Tensor | None:
+        """``P(r <= 0)`` per jet for a density of the response itself, else None."""
+        if self.training_space != "response":
+            return None
+        return dist.cdf(torch.zeros(dist.batch_shape, dtype=self.raw.dtype))
+
+    def _icdf(self, dist: Distribution, p: torch.Tensor) -> torch.Tensor:
+        """Quantiles ``p`` of shape (n_q, n_jets) in the training space."""
+        if isinstance(dist, MixtureSameFamily):
+            low, high = component_bounds(dist, 12.0)
+            if self.training_space == "response":
+                low = low.clamp_min(0.0)
+            return mixture_icdf(dist, p, low, high)
+        return dist.icdf(p)
+
+    def _positive_probability(self, dist: Distribution, u: torch.Tensor) -> torch.Tensor:
+        """Probabilities ``u`` of the density restricted to ``r > 0``, as probabilities of
+        the full density (the identity in a log space)."""
+        at_zero = self._cdf_at_zero(dist)
+        if at_zero is None:
+            return u
+        return at_zero + u * (1.0 - at_zero)
+
     def quantile(self, q: float | np.ndarray) -> np.ndarray:
         """Quantiles of the response: shape (n_jets,) for a scalar ``q``, else (len(q), n_jets)."""
         qs = torch.as_tensor(np.atleast_1d(q), dtype=torch.float64)
@@ -242,18 +273,23 @@ class DensityPrediction:
             raise ValueError(f"quantiles must lie strictly between 0 and 1, got {q!r}")
         out = []
         for dist in self._chunks():
-            if isinstance(dist, MixtureSameFamily):
-                low, high = component_bounds(dist, 12.0)
-                out.append(mixture_icdf(dist, qs[:, None], low, high))
-            else:
-                out.append(dist.icdf(qs[:, None].expand(-1, dist.batch_shape[0])))
+            p = self._positive_probability(dist, qs[:, None].expand(-1, dist.batch_shape[0]))
+            out.append(self._icdf(dist, p))
         result = _to_numpy(self._from_training(torch.cat(out, dim=1)))
         return result[0] if np.ndim(q) == 0 else result
 
     def sample(self, n: int, random_state: int | None = None) -> np.ndarray:
         """``n`` responses drawn from each jet's density, shape (n_jets, n)."""
+        draws = []
         with torch.random.fork_rng(devices=[]):
             if random_state is not None:
                 torch.manual_seed(int(random_state))
-            draws = [dist.sample((int(n),)) for dist in self._chunks()]
+            for dist in self._chunks():
+                draw = dist.sample((int(n),))
+                if self.training_space == "response" and bool((draw <= 0).any()):
+                    # the rare draws at r <= 0, again from the density restricted to r > 0
+                    u = torch.rand(draw.shape, dtype=draw.dtype)
+                    redraw = self._icdf(dist, self._positive_probability(dist, u))
+                    draw = torch.where(draw > 0, draw, redraw)
+                draws.append(draw)
         return _to_numpy(self._from_training(torch.cat(draws, dim=1))).T

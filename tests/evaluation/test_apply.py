@@ -8,7 +8,7 @@ import pytest
 
 from skcal.datasets import make_jets
 from skcal.evaluation import apply_calibration
-from skcal.exceptions import DataError, NotFittedError
+from skcal.exceptions import CalibrationError, DataError, NotFittedError
 
 from ._oracle import Oracle
 
@@ -43,7 +43,7 @@ def test_dask_in_dask_out(jets):
 def test_refusals(jets):
     with pytest.raises(DataError, match="oracle_response"):
         apply_calibration(Oracle().fit(jets), jets.drop(columns="oracle_response"))
-    with pytest.raises(DataError, match="non-positive"):
+    with pytest.raises(CalibrationError, match="non-positive"):
         apply_calibration(Oracle(scale=-1.0).fit(jets), jets)
     with pytest.raises(NotFittedError):
         apply_calibration(Oracle(), jets)
