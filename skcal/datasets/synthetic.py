@@ -80,8 +80,9 @@ the global sequential calibration carry real information about the response.
 **Observed inputs**: EM fraction, third-LAr-layer and first-tile-layer fractions
 (inside their acceptances, |eta| < 3.2 and < 1.7), calorimeter width, N90, muon
 segments, detector eta; inside the tracker (|eta| < 2.5; zero beyond, as in real
-files) the charged fraction (tracks' pT over the jet's reco pT), the track count above
-1 GeV and the track width. Large-R jets carry the 16 substructure and detector inputs
+files) the charged fraction (tracks' pT over the jet's uncalibrated reco pT, which
+holds the pile-up offset), the track count above 1 GeV and the track width, all from
+hard-scatter tracks only. Large-R jets carry the 16 substructure and detector inputs
 of the ATLAS energy-and-mass DNN (table 2 of MLST 5 (2024) 035051); see
 :data:`skcal.columns.LARGE_R_INPUTS`.
 
