@@ -203,6 +203,7 @@ REGISTRY: dict[str, Benchmark] = {
         },
         "energy-and-mass network against sequential NI on large-R jets",
     ),
+    "pileup": Benchmark("bench_pileup", {"default": ["--calibrations", "pu-ni", "chain"]}),
     "scaling": Benchmark(
         "bench_scaling",
         {

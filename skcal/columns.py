@@ -27,7 +27,9 @@ SMALL_R_INPUTS: tuple[str, ...] = (
     "em_frac",  # energy fraction in the electromagnetic calorimeter
     "em3_frac",  # energy fraction in the third layer of the LAr EM calorimeter
     "tile0_frac",  # energy fraction in the first layer of the tile calorimeter
-    "charged_frac",  # sum of track pT over jet pT (0 outside the tracker, |eta| > 2.5)
+    # sum of hard-scatter track pT over the uncalibrated jet pT, pt_reco (0 outside the
+    # tracker, |eta| > 2.5); the GSC takes it relative to the pT of its stage
+    "charged_frac",
     "n_trk",  # number of tracks with pT > 1 GeV (0 outside the tracker)
     "trk_width",  # pT-weighted track width (0 outside the tracker)
     "width",  # pT-weighted calorimeter width

@@ -49,8 +49,11 @@ def track_inputs(
 ) -> dict[str, np.ndarray]:
     """Track-based inputs inside the tracker (|eta| < 2.5); zero beyond, as in real files.
 
-    The charged fraction is the tracks' pT over the jet's *reco* pT, so it carries the
-    calorimeter response, as in the experiments.
+    The charged fraction is the tracks' pT over the jet's *reco* (uncalibrated) pT, so
+    it carries the calorimeter response and the pile-up energy in the jet, as the
+    stored ratio in the experiments' files. Only tracks from the hard-scatter vertex
+    enter the three inputs (pile-up tracks are removed by the vertex association), so
+    none of them counts pile-up tracks.
     """
     n = pt_true.size
     inside = np.abs(eta_reco) < TRACKER_EDGE

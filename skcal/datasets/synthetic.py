@@ -67,6 +67,13 @@ the global sequential calibration carry real information about the response.
   with :math:`\alpha = 0.15(1 - |\eta|/6)` and :math:`\beta = 0.08(1 - (|\eta|/3.2)^2)` GeV
   (negative forward: out-of-time subtraction), 10% of it for groomed large-R jets,
   plus fluctuations of :math:`0.4\sqrt{\mu A/0.5}` GeV.
+  The same formulas hold up to the HL-LHC's :math:`\langle\mu\rangle = 200`
+  (``mu_range=(0, 200)``): NPV then averages 131 at :math:`\mu = 200` (65% of the
+  vertices reconstructed), :math:`\rho` 98 GeV, and the offset of a central 25 GeV
+  R = 0.4 jet is about 85 GeV of pT (0.44 GeV per interaction), with fluctuations of
+  5.9 GeV: more than the jet's own pT, so the soft jets are the ones that the pile-up
+  offset corrects by the largest factors.
+  The default ``mu_range`` (10, 70) is Run-2/3-like.
 - Energy resolution :math:`a/\sqrt{E} \oplus b/E \oplus c` with a = 0.55 (0.9 forward),
   b = 1.5 GeV, c = 3%. This and the pile-up fluctuations are the stochastic smearing
   *not* in ``oracle_response``.
@@ -80,8 +87,9 @@ the global sequential calibration carry real information about the response.
 **Observed inputs**: EM fraction, third-LAr-layer and first-tile-layer fractions
 (inside their acceptances, |eta| < 3.2 and < 1.7), calorimeter width, N90, muon
 segments, detector eta; inside the tracker (|eta| < 2.5; zero beyond, as in real
-files) the charged fraction (tracks' pT over the jet's reco pT), the track count above
-1 GeV and the track width. Large-R jets carry the 16 substructure and detector inputs
+files) the charged fraction (tracks' pT over the jet's uncalibrated reco pT, which
+holds the pile-up offset), the track count above 1 GeV and the track width, all from
+hard-scatter tracks only. Large-R jets carry the 16 substructure and detector inputs
 of the ATLAS energy-and-mass DNN (table 2 of MLST 5 (2024) 035051); see
 :data:`skcal.columns.LARGE_R_INPUTS`.
 
@@ -144,7 +152,8 @@ def make_jets(
         True pT flat in log pT with ``weight`` restoring the physical spectrum, or
         falling as pT^-5 with unit weights.
     mu_range : (float, float), default (10, 70)
-        Range of the mean number of interactions per crossing.
+        Range of the mean number of interactions per crossing (flat); (0, 200) covers
+        the HL-LHC. NPV, rho and the pile-up offset follow it (see the module's notes).
     pt_range : (float, float), optional
         Range of true pT in GeV; default 20-3000 (small-R) or 200-3000 (large-R).
     random_state : int, numpy Generator or None

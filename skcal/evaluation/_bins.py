@@ -33,7 +33,7 @@ class ReportBins:
     pileup_pt, pileup_abs_eta : array
         pT_true and |eta_true| cells in which the pile-up slopes are fitted.
     npv, mu : array
-        Edges of NPV and mu in each cell.
+        Edges of NPV and mu in each cell (up to the HL-LHC's mu = 200).
     spectrum : array
         Truth-energy bins in which the test sample is re-weighted to a flat spectrum.
     spectrum_column : str
@@ -97,9 +97,11 @@ class ReportBins:
         default_factory=lambda: np.array([0.0, 0.8, 1.5, 2.5, 3.2, 4.5])
     )
     npv: np.ndarray = field(
-        default_factory=lambda: np.array([0, 8, 12, 16, 20, 24, 28, 32, 36, 42, 50, 100.0])
+        default_factory=lambda: np.array(
+            [0, 8, 12, 16, 20, 24, 28, 32, 36, 42, 50, 60, 80, 100, 130, 160, 200.0]
+        )
     )
-    mu: np.ndarray = field(default_factory=lambda: np.linspace(0.0, 80.0, 9))
+    mu: np.ndarray = field(default_factory=lambda: np.linspace(0.0, 200.0, 21))
     spectrum: np.ndarray = field(default_factory=lambda: np.geomspace(10.0, 7000.0, 25))
     spectrum_column: str = "e_true"
     response: np.ndarray = field(default_factory=lambda: DEFAULT_RESPONSE_EDGES.copy())

@@ -42,8 +42,11 @@ def pileup_slopes(
     slopes : DataFrame
         Per (pT_true, |eta_true|) cell: ``slope`` (per unit of the variable),
         ``slope_err``, ``offset`` (the mode at the variable's mean), ``chi2``, ``ndf``,
-        ``n_points`` and ``significance = slope / slope_err``. Cells with fewer than
-        two usable points have NaN slopes.
+        ``n_points``, ``significance = slope / slope_err``, ``span`` (the distance
+        between the mean values of the variable in the top and the bottom 10% of the
+        cell's jets, :func:`decile_span`), and ``shift = slope * span`` with its error
+        ``shift_err``: the change of the response between the two deciles that the
+        slope implies. Cells with fewer than two usable points have NaN slopes.
     points : DataFrame
         The modes per bin of ``variable`` with the mean value of the variable there
         (what the slopes are fitted to; ``used`` marks the points in the fit).
@@ -60,19 +63,40 @@ def pileup_slopes(
         & np.isfinite(points["mode_err"])
         & (points["mode_err"] > 0)
     )
+    points["sumw"] = sumw
     keys = ["pt_true_low", "pt_true_high", "abs_eta_true_low", "abs_eta_true_high"]
     rows = []
     for key, group in points.groupby(keys, sort=True):
         use = group[group["used"]]
-        rows.append(
-            dict(zip(keys, key, strict=True))
-            | _line_fit(
-                use[f"mean_{variable}"].to_numpy(),
-                use["mode"].to_numpy(),
-                use["mode_err"].to_numpy(),
-            )
+        fit = _line_fit(
+            use[f"mean_{variable}"].to_numpy(),
+            use["mode"].to_numpy(),
+            use["mode_err"].to_numpy(),
         )
-    return pd.DataFrame(rows), points
+        span = decile_span(group[f"mean_{variable}"].to_numpy(), group["sumw"].to_numpy())
+        fit |= {"span": span, "shift": fit["slope"] * span, "shift_err": fit["slope_err"] * span}
+        rows.append(dict(zip(keys, key, strict=True)) | fit)
+    return pd.DataFrame(rows), points.drop(columns="sumw")
+
+
+def decile_span(means: np.ndarray, sumw: np.ndarray, fraction: float = 0.1) -> float:
+    """Distance between the mean values of the top and the bottom ``fraction`` of the jets.
+
+    From the bins of the variable (their mean values and summed weights): the lowest
+    (highest) bins up to ``fraction`` of the weight, the last one in part. A slope times
+    this span is the shift of the response between the top and the bottom decile.
+    """
+    ok = np.isfinite(means) & (sumw > 0)
+    if ok.sum() < 2:
+        return float("nan")
+    order = np.argsort(means[ok])
+    x, w = means[ok][order], sumw[ok][order] / sumw[ok].sum()
+
+    def lowest(x: np.ndarray, w: np.ndarray) -> float:
+        take = np.clip(fraction - (np.cumsum(w) - w), 0.0, w)
+        return float(np.sum(take * x) / np.sum(take))
+
+    return lowest(-x[::-1], w[::-1]) * -1.0 - lowest(x, w)
 
 
 def _line_fit(x: np.ndarray, y: np.ndarray, err: np.ndarray) -> dict[str, float]:

@@ -124,8 +124,13 @@ def plot_pileup(
     pt_range: tuple[float, float],
     path: Path,
     style: PlotStyle,
+    band: float = 0.01,
 ) -> Path:
-    """Slope of the calibrated response against NPV or mu, per |eta_true| bin, per model."""
+    """Slope of the calibrated response against NPV or mu, per |eta_true| bin, per model.
+
+    The grey band holds the slopes that shift the response by less than ``band``
+    between the top and the bottom 10% of NPV (mu) in each bin (``band / span``).
+    """
     symbol = {"npv": r"N_{\mathrm{PV}}", "mu": r"\langle\mu\rangle"}.get(variable, variable)
     with figure(style) as (fig, (ax,)):
         n = len(slopes)
@@ -136,6 +141,14 @@ def plot_pileup(
             ]
             low, high = t["abs_eta_true_low"].to_numpy(), t["abs_eta_true_high"].to_numpy()
             width = high - low
+            if i == 0:
+                half = band / t["span"].to_numpy()
+                edges = np.append(low, high[-1:])
+                label = rf"$\pm${100 * band:g}% between NPV deciles"
+                if variable == "mu":
+                    label = rf"$\pm${100 * band:g}% between $\mu$ deciles"
+                ax.stairs(half, edges, baseline=-half, fill=True, color="0.85", label=label)
+                top = max(top, finite_max(half))
             xc = low + width * (i + 0.5) / n  # models side by side within each bin
             ax.errorbar(
                 xc,

@@ -12,6 +12,7 @@ from skcal.evaluation._bins import ReportBins
 from skcal.evaluation._draw_closure import plot_binned, plot_flavour, plot_pileup, plot_spectrum
 from skcal.evaluation._draw_importance import plot_importance
 from skcal.evaluation._draw_response import plot_distribution, plot_pull_distribution, plot_pulls
+from skcal.evaluation._flags import pileup_tolerance
 from skcal.evaluation._result import CalibrationReport
 from skcal.evaluation._style import CLOSURE_LABEL, RESOLUTION_LABEL, PlotStyle
 
@@ -95,9 +96,9 @@ def draw_report(
         slopes = tables.get(f"pileup_{variable}")
         if slopes:
             for i, sl in enumerate(_slices(bins.pileup_pt)):
-                figures.append(
-                    plot_pileup(slopes, variable, sl, out / f"pileup_{variable}_pt{i}.png", style)
-                )
+                band = float(pileup_tolerance(sl[1], tolerances[0]))
+                path = out / f"pileup_{variable}_pt{i}.png"
+                figures.append(plot_pileup(slopes, variable, sl, path, style, band=band))
     for k, (name, table) in enumerate(tables["spectrum"].items()):
         figures.append(
             plot_spectrum(table, name, out / f"spectrum_{k}.png", style, bands=(tolerances[0],))

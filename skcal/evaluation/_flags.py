@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from skcal.evaluation._accumulate import ReportFill
 from skcal.evaluation._pulls import inclusive_pulls
+
+
+def pileup_tolerance(pt_true_high: Any, inner: float) -> Any:
+    """The allowed top-minus-bottom decile shift: twice the inner band up to 30 GeV."""
+    return np.where(np.asarray(pt_true_high) <= 30.0, 2.0 * inner, inner)
 
 
 def _usable(table: pd.DataFrame, min_entries: float) -> pd.DataFrame:
@@ -47,13 +53,17 @@ def model_summary(
         slopes = tables.get(f"pileup_{variable}", {}).get(name)
         if slopes is None:
             continue
-        significant = slopes[slopes["significance"].abs() > pileup_sigma]
+        allowed = pileup_tolerance(slopes["pt_true_high"].to_numpy(), tolerances[0])
+        excess = slopes["shift"].abs() - allowed
+        significant = slopes[excess > pileup_sigma * slopes["shift_err"]]
         summary[f"pileup_{variable}_max_significance"] = float(slopes["significance"].abs().max())
+        summary[f"pileup_{variable}_max_shift"] = float(slopes["shift"].abs().max())
         summary[f"pileup_{variable}_n_significant"] = int(len(significant))
         flags += [
-            f"pile-up slope dR/d{variable} = {row.slope:.2e} +- {row.slope_err:.1e} at pT_true "
-            f"[{row.pt_true_low:g}, {row.pt_true_high:g}) GeV, |eta_true| "
-            f"[{row.abs_eta_true_low:g}, {row.abs_eta_true_high:g})"
+            f"pile-up slope dR/d{variable} = {row.slope:.2e} +- {row.slope_err:.1e}, a shift of "
+            f"{row.shift:+.3f} +- {row.shift_err:.3f} between the top and bottom 10% of "
+            f"{variable}, at pT_true [{row.pt_true_low:g}, {row.pt_true_high:g}) GeV, "
+            f"|eta_true| [{row.abs_eta_true_low:g}, {row.abs_eta_true_high:g})"
             for row in significant.itertuples()
         ]
     spectrum = tables["spectrum"][name]

@@ -122,7 +122,8 @@ def report(
     - ``flavour_<model>.png``: closure per gluon, light, charm and bottom jets;
     - ``pileup_<npv|mu>_pt<i>.png``: the slope of the calibrated response mode
       against NPV (mu) per |eta_true| bin (compatible with 0 for a calibration free of
-      pile-up dependence);
+      pile-up dependence), with the band of slopes that move the response by less than
+      +-1% between the top and the bottom 10% of NPV (mu) (+-2% up to 30 GeV);
     - ``spectrum_<model>.png``: the closure shift when the test sample is re-weighted
       to a flat spectrum of ``bins.spectrum_column`` (``e_true``);
     - ``pulls_<model>.png`` and ``pulls.png``: pulls ``(R_pred - r) / sigma_pred`` of
@@ -154,7 +155,11 @@ def report(
         A bin is flagged when ``|R - 1|`` exceeds the inner tolerance by more than
         ``flag_sigma`` times its statistical error.
     pileup_sigma : float, default 3
-        A pile-up slope is flagged beyond ``pileup_sigma`` standard errors from 0.
+        A pile-up slope is flagged when the shift it implies between the top and the
+        bottom 10% of NPV (mu) in its cell exceeds the inner tolerance (twice it up to
+        pT_true = 30 GeV) by more than ``pileup_sigma`` times its error: the criterion
+        of ``benchmarks/bench_pileup.py`` (which measures the decile modes directly,
+        at one error).
     min_entries : float, default 50
         Bins with fewer effective jets fall back to the median and are not flagged.
     n_bootstrap : int, default 20

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import warnings
 from numbers import Integral, Real
 from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from skcal._params import Interval
+from skcal._params import Interval, StrOptions
 from skcal._validation import check_positive_vector
-from skcal.exceptions import DataError, ParameterError
+from skcal.exceptions import ParameterError
+from skcal.inversion._pileup_fit import UNFITTED, solve_offsets
 from skcal.inversion._stage import STAGE_CONSTRAINTS, ColumnSpec, Frame, StageMixin, spec_name
 from skcal.response import bin_lookup, check_edges
 
@@ -37,13 +39,23 @@ class PileupOffset(StageMixin, BaseEstimator):
     absorbs the response term), weights ``sample_weight / pT_true**2`` (the spread of
     ``d`` grows with pT). The true pT is ``pT / (y * scale)`` with ``y`` the energy
     response: exact for jets whose reco and true directions agree, and the difference
-    does not depend on pile-up. ``rho``, ``NPV`` and ``mu`` must vary in the sample.
+    does not depend on pile-up.
 
     Policies: jets whose true pT is outside ``pt_true_bins`` do not enter the fit
-    (``n_outside_``); |eta| beyond the bins uses the outermost bin; an |eta| bin with
-    too few jets (fewer than 10) or without spread in NPV and mu takes the nearest
-    fitted bin's alpha and beta (``eta_status_ == "borrowed"``); the correction never
-    scales a jet below ``min_scale`` (jets where it would are scaled by ``min_scale``).
+    (``n_outside_``); |eta| beyond the bins uses the outermost bin. An |eta| bin is
+    fitted only with at least ``min_jets`` jets, spread in NPV and in mu at fixed true
+    pT (a within-bin variance of at least 1e-6 of the mean square) and NPV and mu not
+    proportional (condition number of their correlation matrix below 1e8); these checks
+    do not depend on the units or the size of the sample. A bin that fails them (its
+    reason in ``eta_reason_``) follows ``unfitted``: ``"borrow"`` takes the nearest
+    fitted bin's alpha and beta (``eta_status_ == "borrowed"``; a ``DataError`` if no
+    bin is fitted), ``"zero"`` the conservative alpha = beta = 0, which subtracts only
+    ``rho*A`` (``"zero"``), and ``"raise"`` refuses with a ``DataError`` that names each
+    such bin, its number of jets and the missing spread. The factor applied to a jet is
+    bounded to ``[min_scale, max_scale]``: a jet whose offset exceeds its pT (soft jets at
+    high mu) is scaled by ``min_scale``; one that the correction would scale up by more
+    than ``max_scale`` (only possible with negative alpha or beta) is scaled by
+    ``max_scale``, with a warning that counts them.
 
     Parameters
     ----------
@@ -65,6 +77,12 @@ class PileupOffset(StageMixin, BaseEstimator):
         Column holding the product of corrections (written for DataFrames).
     min_scale : float, default 0.1
         Lowest factor applied to a jet.
+    max_scale : float, default 1.5
+        Highest factor applied to a jet (above 1 only where alpha or beta is negative).
+    min_jets : int, default 500
+        Fewest jets (with a true pT inside ``pt_true_bins``) that an |eta| bin is fitted on.
+    unfitted : {"borrow", "zero", "raise"}, default "borrow"
+        What a bin that cannot be fitted gets (see the policies above).
     chunk_size : int, default 2**20
         Rows per chunk of an in-memory fit.
 
@@ -75,7 +93,11 @@ class PileupOffset(StageMixin, BaseEstimator):
     alpha_err_, beta_err_ : ndarray of shape (n_eta_bins,)
         Their standard errors (NaN for borrowed bins).
     eta_status_ : ndarray of str
-        ``"fitted"`` or ``"borrowed"`` per |eta| bin.
+        ``"fitted"``, ``"borrowed"`` or ``"zero"`` per |eta| bin.
+    eta_reason_ : ndarray of str
+        Why each bin was not fitted (its jets and the missing spread; ``""`` if fitted).
+    n_jets_ : ndarray of int
+        Jets per |eta| bin in the fit.
     abs_eta_edges_ : ndarray
         The |eta| edges.
     n_outside_ : int
@@ -114,6 +136,9 @@ class PileupOffset(StageMixin, BaseEstimator):
         "abs_eta_bins": ["array-like", None],
         "pt_true_bins": ["array-like", None],
         "min_scale": [Interval(Real, 0, 1, closed="right")],
+        "max_scale": [Interval(Real, 1, None, closed="left")],
+        "min_jets": [Interval(Integral, 1, None, closed="left")],
+        "unfitted": [StrOptions(set(UNFITTED))],
         **STAGE_CONSTRAINTS,
     }
 
@@ -131,6 +156,9 @@ class PileupOffset(StageMixin, BaseEstimator):
         momentum: ColumnSpec | tuple[ColumnSpec, ...] = ("pt_reco", "e_reco"),
         scale_column: str | None = "calib_scale",
         min_scale: float = 0.1,
+        max_scale: float = 1.5,
+        min_jets: int = 500,
+        unfitted: str = "borrow",
         chunk_size: int = 1 << 20,
     ) -> None:
         self.pt = pt
@@ -144,6 +172,9 @@ class PileupOffset(StageMixin, BaseEstimator):
         self.momentum = momentum
         self.scale_column = scale_column
         self.min_scale = min_scale
+        self.max_scale = max_scale
+        self.min_jets = min_jets
+        self.unfitted = unfitted
         self.chunk_size = chunk_size
 
     def __sklearn_tags__(self) -> Any:
@@ -245,62 +276,37 @@ class PileupOffset(StageMixin, BaseEstimator):
         return self
 
     def _solve(self, s: dict[str, Any]) -> None:
-        n_e = s["w"].shape[0]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            inv_w = np.where(s["w"] > 0, 1.0 / np.where(s["w"] > 0, s["w"], 1.0), 0.0)
-        # Eliminate the per-true-pT intercepts (the "within" sums of squares and products).
-        snn = s["wnn"] - (s["wn"] ** 2 * inv_w).sum(axis=1)
-        snm = s["wnm"] - (s["wn"] * s["wm"] * inv_w).sum(axis=1)
-        smm = s["wmm"] - (s["wm"] ** 2 * inv_w).sum(axis=1)
-        snd = s["wnd"] - (s["wn"] * s["wd"] * inv_w).sum(axis=1)
-        smd = s["wmd"] - (s["wm"] * s["wd"] * inv_w).sum(axis=1)
-        sdd = s["wdd"] - (s["wd"] ** 2 * inv_w).sum(axis=1)
-        use_n, use_m = self.npv is not None, self.mu is not None
-        alpha, beta = np.zeros(n_e), np.zeros(n_e)
-        alpha_err, beta_err = np.full(n_e, np.nan), np.full(n_e, np.nan)
-        fitted = np.zeros(n_e, dtype=bool)
-        for e in range(n_e):
-            n_jets = s["count"][e]
-            n_groups = int((s["w"][e] > 0).sum())
-            matrix = np.array([[snn[e], snm[e]], [snm[e], smm[e]]])[
-                np.ix_([use_n, use_m], [use_n, use_m])
-            ]
-            rhs = np.array([snd[e], smd[e]])[[use_n, use_m]]
-            dof = n_jets - n_groups - matrix.shape[0]
-            if matrix.size == 0:
-                fitted[e] = n_jets > 0
-                continue
-            if n_jets < 10 or dof <= 0 or not np.all(np.isfinite(matrix)):
-                continue
-            if np.linalg.cond(matrix) > 1e12 or np.any(np.diag(matrix) <= 0):
-                continue
-            coef = np.linalg.solve(matrix, rhs)
-            rss = max(sdd[e] - coef @ rhs, 0.0)
-            errors = np.sqrt(np.diag(np.linalg.inv(matrix)) * rss / dof)
-            values = iter(zip(coef, errors, strict=True))
-            if use_n:
-                alpha[e], alpha_err[e] = next(values)
-            if use_m:
-                beta[e], beta_err[e] = next(values)
-            fitted[e] = True
-        if not fitted.any():
-            raise DataError(
-                "no |eta| bin has enough jets with spread in NPV and mu to fit alpha and beta"
-            )
-        status = np.where(fitted, "fitted", "borrowed")
-        for e in np.flatnonzero(~fitted).tolist():
-            source = np.flatnonzero(fitted)[np.argmin(np.abs(np.flatnonzero(fitted) - e))]
-            alpha[e], beta[e] = alpha[source], beta[source]
-        self.alpha_, self.beta_ = alpha, beta
-        self.alpha_err_, self.beta_err_ = alpha_err, beta_err
-        self.eta_status_ = status.astype(str)
+        fit = solve_offsets(
+            s,
+            use_npv=self.npv is not None,
+            use_mu=self.mu is not None,
+            min_jets=int(self.min_jets),
+            unfitted=self.unfitted,
+            eta_edges=self.abs_eta_edges_,
+        )
+        self.n_jets_ = np.asarray(s["count"], dtype=np.int64)
+        self.eta_reason_ = fit.reason
+        self.alpha_, self.beta_ = fit.alpha, fit.beta
+        self.alpha_err_, self.beta_err_ = fit.alpha_err, fit.beta_err
+        self.eta_status_ = fit.status
 
     def _factor(self, frame: Frame) -> np.ndarray:
         pt = self._pt(frame)
         e_bin, _ = bin_lookup(np.abs(frame.get(self.eta, "eta")), self.abs_eta_edges_)
         area_term, n, m = self._offset_terms(frame)
         corrected = pt - area_term - self.alpha_[e_bin] * n - self.beta_[e_bin] * m
-        return np.maximum(corrected / pt, self.min_scale)
+        factor = corrected / pt
+        high = factor > self.max_scale
+        if high.any():
+            warnings.warn(
+                f"PileupOffset: the offset would scale {int(high.sum())} of {factor.size} jets "
+                f"up by more than max_scale={self.max_scale:g} (largest factor "
+                f"{float(factor.max()):.3g}); they are scaled by max_scale. Check alpha_ and "
+                f"beta_ (eta_status_)",
+                UserWarning,
+                stacklevel=2,
+            )
+        return np.clip(factor, self.min_scale, self.max_scale)
 
     def transform(self, X: Any) -> Any:
         """X with ``pT`` offset-corrected and the other ``momentum`` columns scaled alike.

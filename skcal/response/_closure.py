@@ -145,7 +145,9 @@ def closure_table(
     bins : mapping of str to array-like
         Edges per binning column of ``data``, for example ``{"pt_true": [...],
         "abs_eta_true": [...]}``; a name ``abs_<col>`` absent from ``data`` means
-        ``|col|``.
+        ``|col|``. Any number of dimensions: add ``"npv"`` or ``"mu"`` edges for the
+        closure in bins of pile-up as a third dimension (which a (pT, eta) table
+        averages over).
     data : DataFrame, mapping of arrays, or Dask DataFrame
         The table holding the binning columns (and ``r``/``weights`` if named).
     weights : str or array-like, optional

@@ -251,3 +251,20 @@ def test_bad_chunking_gives_a_clear_error() -> None:
         next(iter_jets(10, start=-1))
     with pytest.raises(ParameterError, match="'n_jets' parameter of iter_jets"):
         next(iter_jets(0))
+
+
+def test_hl_lhc_pileup_up_to_mu_200_follows_the_documented_model() -> None:
+    jets = make_jets(100_000, mu_range=(0.0, 200.0), random_state=17)
+    assert 0.0 <= jets.mu.min() < 1.0 and 199.0 < jets.mu.max() <= 200.0
+    high = jets[jets.mu > 190]
+    # NPV = 1 + Poisson(0.65 mu), rho = 0.6 (NPV - 1) + 0.1 mu (+-1 GeV).
+    assert np.mean(high.npv - 1) == pytest.approx(0.65 * high.mu.mean(), rel=0.01)
+    expected_rho = 0.6 * (high.npv - 1) + 0.1 * high.mu
+    assert np.mean(high.rho - expected_rho) == pytest.approx(0.0, abs=0.05)
+    # The offset keeps growing linearly: central 20-30 GeV jets gain ~85 GeV at mu = 200
+    # (rho A + alpha (NPV - 1) + beta mu: 0.27 + 0.09 + 0.08 GeV per interaction).
+    soft = jets[(jets.pt_true < 30) & (jets.eta.abs() < 0.8)]
+    slope, _ = np.polyfit(soft.mu, soft.pt_reco, 1)
+    assert 0.38 < slope < 0.50, slope
+    # The default sample is unchanged: Run-2/3 conditions.
+    assert make_jets(1000, random_state=17).mu.between(10, 70).all()

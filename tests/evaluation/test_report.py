@@ -85,18 +85,50 @@ def test_biased_calibrator_is_flagged(result):
     assert np.allclose(modes.dropna(), 1 / 1.03, atol=0.004)
 
 
+class NoPileup(Oracle):
+    """The oracle with a (too small) pile-up term removed: ``per_vertex`` per vertex."""
+
+    def __init__(self, per_vertex=0.002):
+        super().__init__()
+        self.per_vertex = per_vertex
+
+    def fit(self, X, y=None):
+        self.feature_names_in_ = np.array(["oracle_response", "npv"], dtype=object)
+        self.n_features_in_ = 2
+        return self
+
+    def predict(self, X):
+        factor = 1 - self.per_vertex * (X["npv"].to_numpy() - 27)
+        return np.asarray(X["oracle_response"]) * factor
+
+
+def test_a_significant_slope_within_the_band_is_not_flagged(tmp_path):
+    """The flag is the benchmark's criterion: a decile shift beyond +-1% (+-2% below 30 GeV)."""
+    jets = make_jets(300_000, mu_range=(0.0, 200.0), random_state=4)
+    out = report(
+        {"small": NoPileup(0.00004).fit(jets), "large": NoPileup(0.0005).fit(jets)},
+        jets,
+        output_dir=tmp_path,
+        bins=BINS,
+        n_bootstrap=0,
+        importance_jets=0,
+        plots=False,
+    )
+    small = out.tables["pileup_npv"]["small"]
+    # mu flat in [0, 200]: the NPV deciles' means are about 117 apart.
+    np.testing.assert_allclose(small["span"], 117, rtol=0.05)
+    assert (small["significance"].abs() > 3).all()  # significant: the old flag fired
+    assert (small["shift"].abs() < 0.01).all()
+    assert out.metrics["summary"]["small"]["pileup_npv_n_significant"] == 0
+    assert not any("pile-up" in flag for flag in out.flagged("small"))
+    large = out.metrics["summary"]["large"]
+    assert large["pileup_npv_n_significant"] == len(small)
+    assert large["pileup_npv_max_shift"] == pytest.approx(0.0005 * 117, rel=0.1)
+    assert any("between the top and bottom 10% of npv" in f for f in out.flagged("large"))
+
+
 def test_pileup_dependence_is_found(jets, tmp_path):
     """A calibrator ignoring pile-up (the response of an average NPV) gives significant slopes."""
-
-    class NoPileup(Oracle):
-        def fit(self, X, y=None):
-            self.feature_names_in_ = np.array(["oracle_response", "npv"], dtype=object)
-            self.n_features_in_ = 2
-            return self
-
-        def predict(self, X):  # the oracle with a (too small) pile-up term removed: 0.2% per vertex
-            return np.asarray(X["oracle_response"]) * (1 - 0.002 * (X["npv"].to_numpy() - 27))
-
     out = report(
         {"no_pileup": NoPileup().fit(jets)},
         jets,

@@ -80,6 +80,8 @@ ESTIMATORS = [
         momentum=(0,),
         pt_true_bins=[1e-3, 1e6],
         abs_eta_bins=[0.0, 1e3],
+        min_jets=2,  # the checks' small random samples
+        max_scale=1e9,
     ),
     GlobalSequentialCalibration(
         [1],
