@@ -36,6 +36,7 @@ from skcal._validation import (
     as_finite_vector,
     as_response,
     as_weights,
+    check_calibrated,
     dask_meta,
     is_dask,
 )
@@ -233,11 +234,15 @@ class StageMixin(TableOutput, TransformerMixin):
 
     def _transform_chunk(self, chunk: Any, rows: Any) -> pd.DataFrame | np.ndarray:
         frame = Frame(chunk)
-        return self._apply_factor(frame, self._factor(frame))
+        factor = check_calibrated(
+            self._factor(frame), chunk, owner=type(self).__name__, what="correction factors"
+        )
+        return self._apply_factor(frame, factor)
 
     def _response_chunk(self, chunk: Any, rows: Any) -> np.ndarray:
         frame = Frame(chunk)
-        return 1.0 / (self._factor(frame) * frame.scale(self.scale_column))
+        response = 1.0 / (self._factor(frame) * frame.scale(self.scale_column))
+        return check_calibrated(response, chunk, owner=type(self).__name__)
 
     def _apply_factor(self, frame: Frame, factor: np.ndarray) -> pd.DataFrame | np.ndarray:
         """X with the momentum columns multiplied by ``factor`` and the scale updated."""

@@ -87,3 +87,20 @@ def test_factors_beyond_max_scale_are_bounded_with_a_warning(jets):
     with pytest.warns(UserWarning, match=r"jets up by more than max_scale=1.5"):
         scale = offset.transform(jets[RECO])["calib_scale"]
     assert scale.max() == pytest.approx(1.5)
+
+
+
+def test_the_output_guard_refuses_a_broken_stage():
+    """A stage whose fitted correction turned NaN raises CalibrationError, never a NaN."""
+    from skcal.datasets import make_jets
+    from skcal.exceptions import CalibrationError
+    from skcal.inversion import NumericalInversion
+
+    jets = make_jets(100_000, random_state=5)
+    ni = NumericalInversion().fit(jets, jets.e_reco / jets.e_true)
+    assert np.isfinite(ni.predict(jets)).all()
+    ni.response_grid_ = np.full_like(ni.response_grid_, np.nan)
+    with pytest.raises(CalibrationError, match=r"NumericalInversion predicted 100000 .*row 0"):
+        ni.predict(jets)
+    with pytest.raises(CalibrationError, match="correction factors"):
+        ni.transform(jets)
