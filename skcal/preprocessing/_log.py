@@ -44,7 +44,9 @@ class LogTransformer(TableTransformer):
     Notes
     -----
     Fitting reads no values from a Dask collection: non-positive, NaN or infinite
-    values in Dask input are reported when the output is computed.
+    values in Dask input are reported when the output is computed. Minimum sample
+    size: one row in memory (an empty table is a :class:`~skcal.exceptions.DataError`);
+    over Dask any number, empty partitions included.
 
     Examples
     --------

@@ -52,6 +52,10 @@ class SymmetricScaler(TableTransformer):
     in the output dtype (a fit on values near 1e-50, float32 input) is a
     :class:`~skcal.exceptions.DataError` naming the column, never an inf or NaN.
 
+    Minimum sample size: one row, in memory or over all Dask partitions together
+    (empty partitions are skipped; no row at all is a
+    :class:`~skcal.exceptions.DataError`).
+
     On a Dask collection, ``fit`` reads each chunk once, in one ``dask.compute``: every
     chunk is summarised by a quantile sketch and the sketches are merged. With one
     chunk the quantiles are exactly numpy's; with several, each quantile found has a
