@@ -115,7 +115,7 @@ def test_fit_logs_and_registers_in_mlflow(tmp_path: Path, jet_files: Path) -> No
         ),
         (
             {"pipeline": [{"StandardScaler": {"with_mean": "no"}}, {"NumericalInversion": {}}]},
-            "pipeline[0].StandardScaler.with_mean: The 'with_mean' parameter of StandardScaler must be",
+            "pipeline[0].StandardScaler.with_mean: The 'with_mean' parameter of StandardScaler",
         ),
         ({"weights": "flat"}, "weights must be one of"),
         ({"output": {"mlflow": {"alias": "champion"}}}, "alias needs output.mlflow.register"),
