@@ -12,11 +12,18 @@ from typing import Any
 
 from sklearn.utils._param_validation import InvalidParameterError
 
-from skcal._params import check_params
+from skcal._params import check_params, init_keywords
 from skcal._validation import suggest_name
 from skcal.exceptions import ConfigError
 
-__all__ = ["expect", "make_step", "parse_steps", "step_classes"]
+__all__ = [
+    "config_step_size",
+    "expect",
+    "expect_items",
+    "make_step",
+    "parse_steps",
+    "step_classes",
+]
 
 #: Prefixes of the parameters that skorch routes (not in ``get_params`` before fit).
 _ROUTED = ("module", "optimizer", "callbacks", "iterator_train", "criterion")
@@ -63,20 +70,64 @@ def make_step(where: str, cls: type, params: dict[str, Any]) -> Any:
     """The step ``cls(**params)``, its values checked by the estimator's own constraints.
 
     Lists in parameters become tuples (hidden layer sizes and the like). A value that
-    the estimator's ``_parameter_constraints`` refuse is a ConfigError naming the step
-    and the parameter, raised when the configuration is loaded, before any data is read.
+    the estimator's ``_parameter_constraints`` refuse is a ConfigError naming the path
+    of the key (``pipeline[2].MDNCalibrator.max_epochs``), and so is a routed name
+    (``module__hidden_sizse``) that the module, optimizer, criterion or data loader
+    does not take; both are raised when the configuration is loaded, before any data
+    is read.
     """
-    step = cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in params.items()})
+    try:
+        step = cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in params.items()})
+    except (TypeError, ValueError) as exc:  # skorch refuses an unknown prefix here
+        raise ConfigError(f"{where}: {exc}") from None
     # skcal's ParamsMixin or scikit-learn's own. The constraints only: a skorch net's
     # _validate_params also checks its routed names (module__...), which it can only do
-    # once initialized; fit checks them.
+    # once initialized; they are checked against the signatures below.
     constraints = getattr(step, "_parameter_constraints", None)
     if constraints is not None:
-        try:
-            check_params(constraints, step.get_params(deep=False), cls.__name__)
-        except InvalidParameterError as exc:  # skcal's ParameterError and scikit-learn's
-            raise ConfigError(f"{where}: {exc}") from None
+        values = step.get_params(deep=False)
+        for key in [k for k in params if k in constraints] or list(constraints):
+            try:
+                check_params({key: constraints[key]}, {key: values[key]}, cls.__name__)
+            except InvalidParameterError as exc:  # skcal's ParameterError and scikit-learn's
+                raise ConfigError(f"{where}.{key}: {exc}") from None
+    for key in params:
+        _check_routed(f"{where}.{key}", step, key)
     return step
+
+
+def _check_routed(where: str, step: Any, key: str) -> None:
+    """Refuse ``prefix__name`` where the routed class's ``__init__`` takes no ``name``."""
+    prefix, sep, rest = key.partition("__")
+    if not sep or prefix not in _ROUTED or prefix == "callbacks":
+        return
+    target = getattr(step, prefix, None)
+    target = target if isinstance(target, type) else type(target)
+    known = init_keywords(target)
+    name = rest.split("__")[0]
+    if known is not None and name not in known:
+        raise ConfigError(
+            f"{where}: {target.__name__} (the {prefix}) has no parameter {name!r}"
+            f"{suggest_name(name, sorted(known))}; it takes {sorted(known)}"
+        )
+
+
+def expect_items(name: str, values: list[Any], *types: type) -> list[Any]:
+    """``values`` if each item is one of ``types``, else ConfigError naming ``name[i]``."""
+    for i, value in enumerate(values):
+        expect(f"{name}[{i}]", value, *types)
+    return values
+
+
+def config_step_size(value: Any) -> int | str:
+    """``data.step_size`` parsed strictly (a count of entries or a size such as '100 MB')."""
+    from skcal.exceptions import ParameterError
+    from skcal.io._step import check_step_size
+
+    try:
+        return check_step_size(expect("data.step_size", value, int, str), "data.step_size")
+    except ParameterError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def step_classes() -> dict[str, type]:

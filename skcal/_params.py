@@ -18,6 +18,7 @@ skcal.exceptions.ParameterError: The 'clip' parameter of flat_prior_weights must
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -41,6 +42,7 @@ __all__ = [
     "ParamsMixin",
     "StrOptions",
     "StrictInterval",
+    "init_keywords",
     "check_params",
 ]
 
@@ -91,3 +93,30 @@ class ParamsMixin:
     def _validate_params(self) -> None:
         params = self.get_params(deep=False)  # type: ignore[attr-defined]
         check_params(self._parameter_constraints, params, type(self).__name__)
+
+
+def init_keywords(cls: Any) -> set[str] | None:
+    """The keyword arguments of a class's constructor; None where it takes any (``**kwargs``).
+
+    Used to check names routed to a class (skorch's ``module__*``, ``optimizer__*``)
+    before it is built.
+
+    Examples
+    --------
+    >>> import torch
+    >>> sorted(init_keywords(torch.nn.Linear))[:3]
+    ['bias', 'device', 'dtype']
+    """
+    if not isinstance(cls, type):
+        return None
+    try:
+        signature = inspect.signature(cls)  # the constructor, without self
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values()):
+        return None
+    return {
+        name
+        for name, p in signature.parameters.items()
+        if name != "self" and p.kind is not p.VAR_POSITIONAL
+    }

@@ -9,6 +9,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from skcal._cli_paths import calibrate_outputs, simulate_outputs
 from skcal._outputs import check_output_path
 from skcal.exceptions import SkcalError
 
@@ -25,9 +26,8 @@ def _simulate(args: argparse.Namespace) -> None:
     from skcal.datasets import iter_jets
     from skcal.io import write_root
 
-    outputs = _output_paths(args.output, args.files)
-    for path in outputs:  # fail before writing anything
-        check_output_path(path, overwrite=args.overwrite, hint="pass --overwrite to replace it")
+    # the split and every path, checked before the first file is written
+    outputs = simulate_outputs(args.output, args.n_jets, args.files, overwrite=args.overwrite)
     per_file, extra = divmod(args.n_jets, len(outputs))
     start = 0
     with tqdm(
@@ -168,16 +168,13 @@ def _calibrate(args: argparse.Namespace) -> None:
     from skcal.io import read_jets, write_root
     from skcal.tracking import load_calibrator
 
-    outputs = {}
-    for source in args.inputs:
-        if not source.is_file():
-            raise FileNotFoundError(f"no input file {source}")
-        out = args.output_dir / f"{source.stem}{args.suffix}{source.suffix}"
-        if out.resolve() == source.resolve():
-            raise FileExistsError(f"{out} is an input file; calibrate never overwrites its inputs")
-        outputs[source] = check_output_path(
-            out, overwrite=args.overwrite, hint="pass --overwrite to replace it"
-        )
+    outputs = calibrate_outputs(  # every output checked before the first is written
+        args.inputs,
+        args.output_dir,
+        args.suffix,
+        overwrite=args.overwrite,
+        keep=[Path(args.model)] if Path(args.model).is_file() else [],
+    )
     model = load_calibrator(args.model)
     for source, out in tqdm(outputs.items(), desc="calibrate", unit="file", disable=args.quiet):
         table = read_jets(source, tree=args.tree, step_size=args.step_size, dask=True)
@@ -240,14 +237,13 @@ def _counted(chunks: Iterator[pd.DataFrame], bar: tqdm) -> Iterator[pd.DataFrame
         yield chunk
 
 
-def _output_paths(output: Path, files: int) -> list[Path]:
-    if files == 1:
-        return [output]
-    return [output.with_name(f"{output.stem}_{i:03d}{output.suffix}") for i in range(files)]
-
-
 def _step_size(text: str) -> int | str:
-    return int(text) if text.isdigit() else text
+    from skcal.io._step import check_step_size
+
+    try:
+        return check_step_size(text, "step size")
+    except SkcalError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _positive_int(text: str) -> int:

@@ -35,7 +35,15 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from skcal._config_steps import expect, make_step, parse_steps, step_classes
+from skcal._config_steps import (
+    config_step_size,
+    expect,
+    expect_items,
+    make_step,
+    parse_steps,
+    step_classes,
+)
+from skcal._config_tune import DOMAINS, search_space
 from skcal._validation import suggest_name
 from skcal.exceptions import ConfigError
 
@@ -185,10 +193,6 @@ class Config:
         return {new: old for old, new in _OLD_TARGETS.items()}[self.response]
 
 
-#: The Ray Tune search domains a configuration may name.
-DOMAINS = ("uniform", "loguniform", "quniform", "qloguniform", "randint", "choice", "grid_search")
-
-
 def _check_keys(section: str, raw: Any, cls: type) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise ConfigError(f"{section} must be a mapping, got {type(raw).__name__}: {raw!r}")
@@ -246,16 +250,20 @@ def parse_config(raw: Any) -> Config:
     raw = _check_keys("config", _renamed_target(raw), Config)
     data = _check_keys("data", _required("config", raw, "data"), DataConfig)
     source = expect("data.source", _required("data", data, "source"), str, list)
+    if isinstance(source, list) and not expect_items("data.source", source, str):
+        raise ConfigError("data.source must name at least one file, got []")
     data_cfg = DataConfig(
         source=source,
         tree=expect("data.tree", data.get("tree"), str, type(None)),
         preset=expect("data.preset", data.get("preset"), str, type(None)),
         dask=expect("data.dask", data.get("dask", False), bool),
-        step_size=expect("data.step_size", data.get("step_size", "100 MB"), int, str),
+        step_size=config_step_size(data.get("step_size", "100 MB")),
     )
-    features = expect("features", _required("config", raw, "features"), list)
-    for i, name in enumerate(features):
-        expect(f"features[{i}]", name, str)
+    features = expect_items(
+        "features", expect("features", _required("config", raw, "features"), list), str
+    )
+    if not features:
+        raise ConfigError("features must name at least one column (the model's inputs), got []")
     response = expect("response", raw.get("response", "energy"), str)
     if response not in RESPONSES:
         raise ConfigError(f"response must be one of {list(RESPONSES)}, got {response!r}")
@@ -317,26 +325,6 @@ def _parse_tune(raw: Any) -> TuneConfig:
     return TuneConfig(**raw)
 
 
-def search_space(tune_config: TuneConfig) -> dict[str, Any]:
-    """The Ray Tune search space of a configuration (needs the ``tune`` extra).
-
-    Lists inside choices become tuples (hidden layer sizes and the like).
-    """
-    from skcal._optional import import_optional
-
-    tune = import_optional("ray.tune", purpose="skcal tune")
-    space = {}
-    for name, domain in tune_config.param_space.items():
-        ((kind, args),) = domain.items()
-        if kind in ("choice", "grid_search"):
-            space[name] = getattr(tune, kind)(
-                [tuple(a) if isinstance(a, list) else a for a in args]
-            )
-        else:
-            space[name] = getattr(tune, kind)(*args)
-    return space
-
-
 def build_pipeline(config: Config) -> Any:
     """The unfitted scikit-learn Pipeline of the configuration's steps.
 
@@ -351,7 +339,7 @@ def build_pipeline(config: Config) -> Any:
     ... # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    skcal.exceptions.ConfigError: pipeline[0].StandardScaler: The 'with_mean' parameter ...
+    skcal.exceptions.ConfigError: pipeline[0].StandardScaler.with_mean: The 'with_mean' ...
     """
     from sklearn.pipeline import make_pipeline
 

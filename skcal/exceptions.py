@@ -27,6 +27,7 @@ __all__ = [
     "ParameterError",
     "ROOTFileError",
     "SkcalError",
+    "TrackingStoreError",
 ]
 
 
@@ -70,6 +71,10 @@ class MissingDependencyError(SkcalError, ImportError):
 
 class ModelNotFoundError(SkcalError, LookupError):
     """No model at the given URI or path (an unknown registered name, alias or run)."""
+
+
+class TrackingStoreError(SkcalError, OSError):
+    """An MLflow store that cannot be written (read-only, locked, unreachable)."""
 
 
 class ConfigError(SkcalError, ValueError):

@@ -111,11 +111,11 @@ def test_fit_logs_and_registers_in_mlflow(tmp_path: Path, jet_files: Path) -> No
         ({"target": "response", "response": "energy"}, "not both"),
         (
             {"pipeline": [{"SymmetricScaler": {"clip": 3}}, {"NumericalInversion": {}}]},
-            "pipeline[0].SymmetricScaler: The 'clip' parameter of SymmetricScaler must be",
+            "pipeline[0].SymmetricScaler.clip: The 'clip' parameter of SymmetricScaler must be",
         ),
         (
             {"pipeline": [{"StandardScaler": {"with_mean": "no"}}, {"NumericalInversion": {}}]},
-            "pipeline[0].StandardScaler: The 'with_mean' parameter of StandardScaler must be",
+            "pipeline[0].StandardScaler.with_mean: The 'with_mean' parameter of StandardScaler",
         ),
         ({"weights": "flat"}, "weights must be one of"),
         ({"output": {"mlflow": {"alias": "champion"}}}, "alias needs output.mlflow.register"),
@@ -136,7 +136,7 @@ def test_a_bad_step_value_fails_when_the_configuration_is_loaded(tmp_path: Path)
         tmp_path / "no-such-folder",  # never read: the value fails first
         pipeline=[{"EtaAnnotation": {}}, {"SymmetricScaler": {"clip": 3}}],
     )
-    with pytest.raises(ConfigError, match=r"pipeline\[1\]\.SymmetricScaler: .*'clip'"):
+    with pytest.raises(ConfigError, match=r"pipeline\[1\]\.SymmetricScaler\.clip: .*'clip'"):
         load_config(config)
 
 

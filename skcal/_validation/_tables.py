@@ -167,6 +167,30 @@ def check_positive_columns(
     raise DataError(f"{head}: in {what}, " + ", ".join(parts))
 
 
+def _check_numeric_columns(table: Any) -> None:
+    """Refuse a pandas table with non-numeric columns, naming them and a first value."""
+    dtypes = getattr(table, "dtypes", None)
+    if dtypes is None or not hasattr(dtypes, "items"):
+        return
+    from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
+    bad = [
+        (name, dtype)
+        for name, dtype in dtypes.items()
+        if not (is_numeric_dtype(dtype) or is_bool_dtype(dtype))
+    ]
+    if not bad:
+        return
+    name, dtype = bad[0]
+    values = table[name]
+    first = repr(values.iloc[0]) if len(values) else "none"
+    more = f" (and {[n for n, _ in bad[1 : _MAX_LISTED + 1]]})" if len(bad) > 1 else ""
+    raise DataError(
+        f"column {name!r} is not numeric (dtype {dtype}, first value {first}){more}; "
+        "every feature must be a number"
+    )
+
+
 def as_float_table(chunk: Any) -> np.ndarray:
     """A chunk of a table (numpy block or pandas partition) as a 2-D float array.
 
@@ -180,6 +204,7 @@ def as_float_table(chunk: Any) -> np.ndarray:
     >>> as_float_table(np.zeros((0, 2), dtype=np.int64)).dtype
     dtype('float64')
     """
+    _check_numeric_columns(chunk)
     try:
         return check_array(chunk, dtype=FLOAT_DTYPES, ensure_all_finite=False, ensure_min_samples=0)
     except DataError:
@@ -249,6 +274,8 @@ def validate_table(
     """
     dask_input = is_dask(X)
     data = dask_meta(X) if dask_input else X
+    if dtype is not None:  # a table read by name (dtype=None) may carry labels
+        _check_numeric_columns(data)
     try:
         array = validate_data(
             estimator,

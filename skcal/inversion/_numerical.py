@@ -140,6 +140,14 @@ class NumericalInversion(StageMixin, RegressorMixin, BaseEstimator):
     n_features_in_ : int
         Number of columns of X at fit.
 
+    Notes
+    -----
+    Minimum sample size: 2 jets in memory (fewer is a
+    :class:`~skcal.exceptions.DataError`), and in every case, over Dask too, enough
+    jets for ``min_entries`` effective jets in at least the bins of one condition cell
+    (else a DataError saying that the sample is too small for the binning). Empty
+    Dask partitions (a table read with cuts) add nothing and are harmless.
+
     Examples
     --------
     >>> import numpy as np, pandas as pd

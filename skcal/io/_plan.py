@@ -22,7 +22,8 @@ from skcal.io._expr import Branch, Expr
 from skcal.io._mapping import JetMapping
 from skcal.io._matching import DeltaRMatch, IndexMatch
 from skcal.io._presets import get_preset
-from skcal.io._source import branch_names, closest, cluster_offsets, empty_arrays
+from skcal.io._source import branch_names, closest, cluster_offsets, corrupt, empty_arrays
+from skcal.io._step import check_step_size
 
 __all__ = ["Cuts", "Layout", "Plan", "Planner", "entry_ranges", "resolve_mapping"]
 
@@ -173,7 +174,7 @@ def _select(
 
 
 def entry_ranges(
-    obj: Any, n_entries: int, step_size: int | str, branches: Sequence[str]
+    obj: Any, n_entries: int, step_size: int | str, branches: Sequence[str], path: str = ""
 ) -> list[tuple[int, int]]:
     """Chunks of whole baskets (clusters), at most ``step_size`` entries where they fit.
 
@@ -182,13 +183,14 @@ def entry_ranges(
     (the caller asked for that size); with a memory size it is kept whole, because
     reading part of it needs the whole basket in memory anyway.
     """
-    if isinstance(step_size, str):
+    step_size = check_step_size(step_size)
+    if isinstance(step_size, str):  # checked: uproot can read it, nothing falls back
         try:
             step = int(obj.num_entries_for(step_size, list(branches)))
-        except Exception:
-            step = 100_000
+        except Exception as exc:  # the size is valid: the file's metadata is not
+            raise corrupt(path, exc, "size its chunks") from exc
     else:
-        step = int(step_size)
+        step = step_size
     step = max(step, 1)
     ranges: list[tuple[int, int]] = []
     start = 0  # of the chunk being filled

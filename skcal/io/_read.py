@@ -24,6 +24,7 @@ from skcal.io._matching import DeltaRMatch, IndexMatch
 from skcal.io._plan import Cuts, Planner, entry_ranges, resolve_mapping
 from skcal.io._process import Columns, ReadSummary, process, read_file
 from skcal.io._source import Source, num_entries, open_tree, resolve_sources
+from skcal.io._step import check_step_size
 from skcal.io._task import Chunk, lazy_table
 
 __all__ = ["ReadSummary", "read_jets"]
@@ -120,6 +121,7 @@ def read_jets(
     pairs = resolve_sources(source)
     chosen, hint = resolve_mapping(preset, mapping)
     check_params(_CONSTRAINTS, {"step_size": step_size, "match": match}, "read_jets")
+    step_size = check_step_size(step_size)  # before any file is opened
     planner = Planner(chosen, hint, tree, columns, cuts, match)
     parts: dict[str, list[np.ndarray]] = {}
     chunks: list[Chunk] = []
@@ -127,7 +129,7 @@ def read_jets(
     for path, file_tree in pairs:
         with open_tree(path, file_tree or planner.default_tree, hint=hint) as (name, obj):
             plan = planner.check(path, name, obj)
-            ranges = entry_ranges(obj, num_entries(obj, path), step_size, plan.branches)
+            ranges = entry_ranges(obj, num_entries(obj, path), step_size, plan.branches, str(path))
             if dask:  # only plan: the chunks are read when the collection is computed
                 # an empty dataset still needs one (empty) partition to carry its columns
                 chunks += [(path, name, a, b) for a, b in ranges] or [(path, name, 0, 0)]

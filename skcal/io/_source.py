@@ -19,6 +19,7 @@ __all__ = [
     "Source",
     "branch_names",
     "closest",
+    "corrupt",
     "cluster_offsets",
     "empty_arrays",
     "find_tree",
@@ -103,7 +104,7 @@ def resolve_sources(source: Source) -> list[tuple[str, str | None]]:
     return pairs
 
 
-def _corrupt(path: str, exc: BaseException, doing: str) -> ROOTFileError:
+def corrupt(path: str, exc: BaseException, doing: str) -> ROOTFileError:
     return ROOTFileError(
         f"{path}: cannot {doing}: the file is truncated, corrupt or not a ROOT file "
         f"({type(exc).__name__}: {exc})"
@@ -119,7 +120,7 @@ def open_file(path: str) -> Iterator[Any]:
     except FileNotFoundError as exc:
         raise ROOTFileError(f"file not found: {path!r}") from exc
     except Exception as exc:  # uproot raises many kinds on a damaged file
-        raise _corrupt(path, exc, "open it") from exc
+        raise corrupt(path, exc, "open it") from exc
     try:
         yield handle
     finally:
@@ -130,7 +131,7 @@ def _trees(handle: Any, path: str) -> list[str]:
     try:
         classes = handle.classnames(recursive=True, cycle=False)
     except Exception as exc:
-        raise _corrupt(path, exc, "list its contents") from exc
+        raise corrupt(path, exc, "list its contents") from exc
     return [name for name, cls in classes.items() if cls in _TREE_CLASSES]
 
 
@@ -160,7 +161,7 @@ def find_tree(handle: Any, path: str, tree: str | None, *, hint: str = "") -> tu
     try:
         return tree, handle[tree]
     except Exception as exc:
-        raise _corrupt(path, exc, f"read the tree {tree!r}") from exc
+        raise corrupt(path, exc, f"read the tree {tree!r}") from exc
 
 
 def branch_names(obj: Any, path: str) -> list[str]:
@@ -169,7 +170,7 @@ def branch_names(obj: Any, path: str) -> list[str]:
         names = list(obj.keys(recursive=True, full_paths=False))
         names += [n for n in obj.keys(recursive=True, full_paths=True) if n not in names]
     except Exception as exc:  # an RNTuple reads its header and footer only now
-        raise _corrupt(path, exc, f"list the branches of {obj.name!r}") from exc
+        raise corrupt(path, exc, f"list the branches of {obj.name!r}") from exc
     return names
 
 
@@ -178,7 +179,7 @@ def num_entries(obj: Any, path: str) -> int:
     try:
         return int(obj.num_entries)
     except Exception as exc:
-        raise _corrupt(path, exc, f"read the size of {obj.name!r}") from exc
+        raise corrupt(path, exc, f"read the size of {obj.name!r}") from exc
 
 
 @contextlib.contextmanager
@@ -200,7 +201,7 @@ def read_arrays(
             if stop > start
             else f"read the branches of {tree!r}"
         )
-        raise _corrupt(path, exc, doing) from exc
+        raise corrupt(path, exc, doing) from exc
 
 
 def empty_arrays(obj: Any, path: str, tree: str, branches: Sequence[str]) -> dict[str, Any]:

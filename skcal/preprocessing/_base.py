@@ -132,7 +132,7 @@ class TableTransformer(TableOutput, TransformerMixin, BaseEstimator):
             )
         else:
             self._check_values(data, index=_row_index(X))
-            out = self._transform_array(data)
+            out = self._checked_output(self._transform_array(data), data.dtype, _row_index(X))
         return self._wrap_output(out, X)
 
     def __sklearn_tags__(self) -> Any:
@@ -166,16 +166,45 @@ class TableTransformer(TableOutput, TransformerMixin, BaseEstimator):
                 f"got {data.shape[1]}"
             )
         check_finite(data, names_out, index=_row_index(X))
-        return self._inverse_array(data)
+        return self._checked_output(
+            self._inverse_array(data), data.dtype, _row_index(X), inverse=True
+        )
+
+    def _checked_output(
+        self, out: np.ndarray, dtype: np.dtype, index: Any, *, inverse: bool = False
+    ) -> np.ndarray:
+        """``out`` in the input's dtype; a non-finite value from finite input is refused.
+
+        The input was checked to be finite, so a NaN or inf here means a result beyond
+        the range of the dtype (the exp of 1000, a scale of 1e-50 on float32 input):
+        a :class:`~skcal.exceptions.DataError` naming the column, never a silent inf.
+        """
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = out.astype(dtype, copy=False)
+        if out.dtype.kind == "f" and not np.isfinite(out).all():
+            method = "inverse_transform" if inverse else "transform"
+            names = default_feature_names(self) if inverse else self.get_feature_names_out()
+            check_finite(
+                out,
+                names,
+                index=index,
+                what=(
+                    f"the output of {type(self).__name__}.{method} (from finite input: "
+                    f"the result is beyond the range of {np.dtype(dtype).name}"
+                    + ("; pass float64 input" if np.dtype(dtype) != np.float64 else "")
+                    + ")"
+                ),
+            )
+        return out
 
     # One chunk of a Dask collection (called on a frozen copy, see ``_map_chunks``).
 
     def _transform_chunk(self, chunk: Any, rows: Any) -> np.ndarray:
         data = as_float_table(chunk)
         self._check_values(data, index=rows)
-        return self._transform_array(data)
+        return self._checked_output(self._transform_array(data), data.dtype, rows)
 
     def _inverse_chunk(self, chunk: Any, rows: Any) -> np.ndarray:
         data = as_float_table(chunk)
         check_finite(data, self.get_feature_names_out(), index=rows)
-        return self._inverse_array(data)
+        return self._checked_output(self._inverse_array(data), data.dtype, rows, inverse=True)

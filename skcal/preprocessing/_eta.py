@@ -93,7 +93,9 @@ class EtaAnnotation(TableTransformer):
     named ``{eta}_annot_abs{centre}`` (or ``{eta}_annot_{centre}`` for signed eta),
     with ``p`` for the decimal point and ``m`` for a minus: ``eta_annot_abs1p45``.
     Fitting reads no values from a Dask collection: NaN or infinite values in Dask
-    input are reported when the output is computed.
+    input are reported when the output is computed. Minimum sample size: one row in
+    memory (an empty table is a :class:`~skcal.exceptions.DataError`); over Dask any
+    number, empty partitions included.
 
     Examples
     --------

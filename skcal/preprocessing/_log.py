@@ -44,7 +44,9 @@ class LogTransformer(TableTransformer):
     Notes
     -----
     Fitting reads no values from a Dask collection: non-positive, NaN or infinite
-    values in Dask input are reported when the output is computed.
+    values in Dask input are reported when the output is computed. Minimum sample
+    size: one row in memory (an empty table is a :class:`~skcal.exceptions.DataError`);
+    over Dask any number, empty partitions included.
 
     Examples
     --------
@@ -112,12 +114,14 @@ class LogTransformer(TableTransformer):
 
     def _transform_array(self, X: np.ndarray) -> np.ndarray:
         out = X.copy()
-        out[:, self.columns_] = np.log(X[:, self.columns_] + self.offset)
+        with np.errstate(over="ignore"):  # x + offset beyond the maximum: refused by the base
+            out[:, self.columns_] = np.log(X[:, self.columns_] + self.offset)
         return out
 
     def _inverse_array(self, X: np.ndarray) -> np.ndarray:
         out = X.copy()
-        out[:, self.columns_] = np.exp(X[:, self.columns_]) - self.offset
+        with np.errstate(over="ignore"):  # exp(710) and above: refused by the base
+            out[:, self.columns_] = np.exp(X[:, self.columns_]) - self.offset
         return out
 
     def inverse_transform(self, X: Any) -> Any:
@@ -133,6 +137,13 @@ class LogTransformer(TableTransformer):
         X_orig : ndarray or Dask collection of shape (n_jets, n_features)
             The features before the log (a Dask DataFrame with the input's column
             names for a Dask DataFrame).
+
+        Raises
+        ------
+        DataError
+            Where ``exp(y)`` is beyond the range of the dtype (``y`` above about 709.8
+            in float64, 88.7 in float32): the column and the first row are named, and
+            no inf is returned.
 
         Examples
         --------

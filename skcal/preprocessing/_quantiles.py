@@ -62,8 +62,30 @@ def sketch(X: np.ndarray, probs: np.ndarray) -> Sketch | None:
         points, values = np.linspace(0.0, 1.0, n), np.sort(X, axis=0)
     else:
         points = np.union1d(np.linspace(0.0, 1.0, GRID_SIZE), probs)
-        values = np.quantile(X, points, axis=0)
+        values = safe_quantile(X, points)
     return Sketch(n, points, np.ascontiguousarray(values.T, dtype=np.float64))
+
+
+def safe_quantile(X: np.ndarray, probs: np.ndarray) -> np.ndarray:
+    """``numpy.quantile(X, probs, axis=0)`` in float64, without overflow near the maximum.
+
+    numpy interpolates as ``a + t * (b - a)``, and ``b - a`` overflows for values of
+    opposite signs beyond half the float64 maximum; such columns are taken in halves
+    (exact: dividing by two changes only the exponent of a normal number).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> safe_quantile(np.array([[-1.7e308], [1.7e308]]), np.array([0.5])).tolist()
+    [[0.0]]
+    """
+    X = np.asarray(X, dtype=np.float64)
+    big = (np.abs(X) > np.finfo(np.float64).max / 4).any(axis=0)
+    with np.errstate(over="ignore", invalid="ignore"):  # the columns redone below
+        out = np.quantile(X, probs, axis=0)
+    if big.any():
+        out[:, big] = np.quantile(X[:, big] / 2.0, probs, axis=0) * 2.0
+    return np.asarray(out, dtype=np.float64)
 
 
 #: Points at which the merged CDF is evaluated per step of the search for a quantile.
@@ -98,8 +120,10 @@ def _invert(q: float, sketches: list[Sketch], column: int, n_total: int) -> floa
     fa, fb = _mixture_cdf(breaks[[a, b]], sketches, column, n_total)
     if fb <= fa:
         return float(breaks[a])
-    # Between neighbouring breakpoints every chunk's CDF, hence F, is linear.
-    x = breaks[a] + (q - fa) * (breaks[b] - breaks[a]) / (fb - fa)
+    # Between neighbouring breakpoints every chunk's CDF, hence F, is linear (a weighted
+    # mean rather than a + t * (b - a), which overflows near the float64 maximum).
+    t = (q - fa) / (fb - fa)
+    x = breaks[a] * (1.0 - t) + breaks[b] * t
     return float(np.clip(x, breaks[a], breaks[b]))
 
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from skcal.exceptions import DataError, ParameterError
 from skcal.preprocessing._base import TableTransformer
-from skcal.preprocessing._quantiles import chunk_sketches, merge_quantiles
+from skcal.preprocessing._quantiles import chunk_sketches, merge_quantiles, safe_quantile
 
 
 class SymmetricScaler(TableTransformer):
@@ -38,7 +38,7 @@ class SymmetricScaler(TableTransformer):
         Half the distance between the quantiles (1 for a feature whose quantiles
         coincide, such as a constant: it is only centred).
     n_samples_seen_ : int
-        Number of rows in the fit data.
+        Number of rows in the fit data (at least one: an empty table is refused).
     n_features_in_ : int
         Number of input columns.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -46,6 +46,16 @@ class SymmetricScaler(TableTransformer):
 
     Notes
     -----
+    The quantiles, ``centre_`` and ``scale_`` are float64 whatever the input's dtype,
+    and are computed without overflow up to the float64 maximum; float32 input is
+    scaled in float64 and cast back. A finite input whose scaled value does not exist
+    in the output dtype (a fit on values near 1e-50, float32 input) is a
+    :class:`~skcal.exceptions.DataError` naming the column, never an inf or NaN.
+
+    Minimum sample size: one row, in memory or over all Dask partitions together
+    (empty partitions are skipped; no row at all is a
+    :class:`~skcal.exceptions.DataError`).
+
     On a Dask collection, ``fit`` reads each chunk once, in one ``dask.compute``: every
     chunk is summarised by a quantile sketch and the sketches are merged. With one
     chunk the quantiles are exactly numpy's; with several, each quantile found has a
@@ -96,8 +106,7 @@ class SymmetricScaler(TableTransformer):
         return np.array([low, high]) / 100.0
 
     def _fit_array(self, X: np.ndarray) -> None:
-        quantiles = np.quantile(X, self._probabilities(), axis=0)
-        self._set_scale(quantiles.astype(np.float64), X.shape[0])
+        self._set_scale(safe_quantile(X, self._probabilities()), X.shape[0])
 
     def _fit_dask(self, X: Any) -> None:
         sketches = chunk_sketches(X, self._probabilities(), self._check_values)
@@ -110,23 +119,44 @@ class SymmetricScaler(TableTransformer):
         self._set_scale(quantiles, n_rows)
 
     def _set_scale(self, quantiles: np.ndarray, n_rows: int) -> None:
-        low, high = quantiles
-        half = (high - low) / 2.0
-        # Quantiles that coincide (up to rounding) give no scale: centre only.
-        degenerate = half <= 10 * np.finfo(np.float64).eps * np.maximum(np.abs(low), np.abs(high))
-        self.quantiles_ = quantiles
-        self.centre_ = (low + high) / 2.0
+        low, high = np.asarray(quantiles, dtype=np.float64)
+        # Halves first: (low + high) / 2 and high - low overflow near the float64 maximum.
+        half = high / 2.0 - low / 2.0
+        # Quantiles that coincide (up to rounding) give no scale: centre only. A scale
+        # below the smallest normal float64 (quantiles 1e-310 apart) would turn the
+        # division into an overflow; it is treated as coinciding quantiles too.
+        tiny = np.finfo(np.float64).tiny
+        degenerate = (half <= 10 * np.finfo(np.float64).eps * np.maximum(abs(low), abs(high))) | (
+            half < tiny
+        )
+        self.quantiles_ = np.stack([low, high])
+        self.centre_ = low / 2.0 + high / 2.0
         self.scale_ = np.where(degenerate, 1.0, half)
         self.n_samples_seen_ = int(n_rows)
 
     def _transform_array(self, X: np.ndarray) -> np.ndarray:
-        out = (X - self.centre_.astype(X.dtype)) / self.scale_.astype(X.dtype)
+        # In float64 whatever the input's dtype: the parameters of a fit on float64 data
+        # may not exist in float32 (1e300, 1e-50). The base checks the cast back.
+        X64 = X.astype(np.float64, copy=False)
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = (X64 - self.centre_) / self.scale_
+            far = ~np.isfinite(out)
+            if far.any():  # X - centre overflowed: the same in halves
+                halves = (X64 / 2.0 - self.centre_ / 2.0) / self.scale_ * 2.0
+                out = np.where(far, halves, out)
         if self.clip:
             np.clip(out, -1.0, 1.0, out=out)
         return out
 
     def _inverse_array(self, X: np.ndarray) -> np.ndarray:
-        return X * self.scale_.astype(X.dtype) + self.centre_.astype(X.dtype)
+        X64 = X.astype(np.float64, copy=False)
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = X64 * self.scale_ + self.centre_
+            far = ~np.isfinite(out)
+            if far.any():  # the sum overflowed before the result did: in halves
+                halves = (X64 * (self.scale_ / 2.0) + self.centre_ / 2.0) * 2.0
+                out = np.where(far, halves, out)
+        return out
 
     def inverse_transform(self, X: Any) -> Any:
         """Map scaled features back to their original units.

@@ -9,6 +9,7 @@ from typing import Any
 import joblib
 
 from skcal._outputs import atomic_output, check_output_path
+from skcal.exceptions import ModelNotFoundError
 
 __all__ = ["load_model_file", "save_calibrator"]
 
@@ -44,5 +45,30 @@ def save_calibrator(
 
 
 def load_model_file(path: Path) -> Any:
-    """Load a calibration saved by :func:`save_calibrator`."""
-    return joblib.load(path)
+    """Load a calibration saved by :func:`save_calibrator`.
+
+    Raises
+    ------
+    ModelNotFoundError
+        If the file is not a saved model (a ROOT file, a truncated or corrupt file),
+        naming the file; or holds something that neither predicts nor transforms.
+    """
+    with open(path, "rb") as handle:
+        head = handle.read(4)
+    if head == b"root":
+        raise ModelNotFoundError(
+            f"{path} is a ROOT file, not a model file (skcal fit, save_calibrator); "
+            "pass the jets as the input and the model with -m/--model"
+        )
+    try:
+        model = joblib.load(path)
+    except Exception as exc:  # unpickling raises anything (EOFError, KeyError, ...)
+        raise ModelNotFoundError(
+            f"{path} is not a readable model file (written by skcal fit or save_calibrator): "
+            f"it is truncated, corrupt or of another kind ({type(exc).__name__}: {exc})"
+        ) from exc
+    if not (hasattr(model, "predict") or hasattr(model, "transform")):
+        raise ModelNotFoundError(
+            f"{path} holds a {type(model).__name__}, not a calibration (no predict or transform)"
+        )
+    return model

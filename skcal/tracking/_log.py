@@ -17,8 +17,9 @@ import pandas as pd
 from skcal._optional import import_optional
 from skcal._params import check_params
 from skcal.evaluation._apply import model_features
-from skcal.exceptions import DataError, ModelNotFoundError, ParameterError
+from skcal.exceptions import DataError, ModelNotFoundError, ParameterError, TrackingStoreError
 from skcal.tracking._files import load_model_file
+from skcal.tracking._store import brief, require_store
 
 __all__ = ["LoggedCalibrator", "epoch_logger", "flat_params", "load_calibrator", "log_calibrator"]
 
@@ -119,9 +120,15 @@ def log_calibrator(
     ------
     ParameterError
         If a parameter has a wrong type, or ``alias`` is given without ``name``.
+        If no MLflow store is set (:func:`use_store`, ``MLFLOW_TRACKING_URI`` or an
+        active run): skcal never writes an implicit store into the working folder.
     DataError
-        If ``input_example`` lacks an input column of the model, or ``report_dir`` is
-        not a folder.
+        If ``input_example`` lacks an input column of the model, ``report_dir`` is
+        not a folder, or a metric is not a finite number (NaN is never logged).
+    TrackingStoreError
+        If the store cannot be written (read-only, locked, unreachable). A model
+        version registered before the failure is deleted again, and a run started
+        here is marked FAILED.
 
     Examples
     --------
@@ -157,6 +164,13 @@ def log_calibrator(
     )
     if alias is not None and name is None:
         raise ParameterError(f"alias {alias!r} needs a registered model name (name=...)")
+    require_store("log_calibrator")
+    bad = {k: v for k, v in (metrics or {}).items() if not _finite_number(v)}
+    if bad:
+        raise DataError(
+            f"metrics: {sorted(bad)} are not finite numbers ({bad}); MLflow would log them "
+            "silently, skcal refuses them"
+        )
     features = model_features(pipeline)
     example = pd.DataFrame(input_example)
     missing = [c for c in features if c not in example.columns]
@@ -165,9 +179,12 @@ def log_calibrator(
     example = example[features].head(5)
     output = CalibrationModel(pipeline).predict(None, example)
 
+    from mlflow.exceptions import MlflowException
+
     started = mlflow.active_run() is None
-    run = mlflow.start_run() if started else mlflow.active_run()
+    info = None
     try:
+        run = mlflow.start_run() if started else mlflow.active_run()
         mlflow.log_params(flat_params(pipeline))
         if metrics:
             mlflow.log_metrics({k: float(v) for k, v in metrics.items()})
@@ -180,15 +197,42 @@ def log_calibrator(
             input_example=example,
             registered_model_name=name,
         )
-    finally:
-        if started:
-            mlflow.end_run()
-    version = int(info.registered_model_version) if name is not None else None
-    if alias is not None:
-        mlflow.MlflowClient().set_registered_model_alias(name, alias, str(version))
+        version = int(info.registered_model_version) if name is not None else None
+        if alias is not None:
+            mlflow.MlflowClient().set_registered_model_alias(name, alias, str(version))
+    except Exception as exc:
+        _undo(mlflow, name, info, ended=started)
+        if not isinstance(exc, (MlflowException, OSError)):
+            raise
+        raise TrackingStoreError(
+            f"log_calibrator: the MLflow store {mlflow.get_tracking_uri()} cannot be written "
+            f"(read-only, locked or unreachable?): {brief(exc)}; "
+            "no model version was left registered"
+        ) from exc
+    if started:
+        mlflow.end_run()
     return LoggedCalibrator(
         run.info.run_id, f"runs:/{run.info.run_id}/{artifact_name}", name, version, alias
     )
+
+
+def _undo(mlflow: Any, name: str | None, info: Any, *, ended: bool) -> None:
+    """After a failed log: remove a version registered without its alias, fail the run.
+
+    Best effort: a store that refused the log may refuse these too, and then nothing
+    was registered in the first place.
+    """
+    version = getattr(info, "registered_model_version", None)
+    try:
+        if name is not None and version is not None:
+            mlflow.MlflowClient().delete_model_version(name, str(version))
+    except Exception:
+        pass
+    try:
+        if ended and mlflow.active_run() is not None:
+            mlflow.end_run(status="FAILED")
+    except Exception:
+        pass
 
 
 #: The values each parameter of log_calibrator may take.
@@ -214,6 +258,13 @@ def _log_report(mlflow: Any, report_dir: Path) -> None:
         items = list(scalars.items())
         for start in range(0, len(items), _METRICS_PER_CALL):
             mlflow.log_metrics(dict(items[start : start + _METRICS_PER_CALL]))
+
+
+def _finite_number(value: Any) -> bool:
+    try:
+        return not isinstance(value, bool) and math.isfinite(float(value))
+    except (TypeError, ValueError):
+        return False
 
 
 def _scalars(tree: Any, prefix: str) -> dict[str, float]:
@@ -260,6 +311,8 @@ def load_calibrator(uri: str | os.PathLike[str]) -> Any:
     mlflow = import_optional("mlflow", purpose="load_calibrator")
     from mlflow.exceptions import MlflowException
 
+    if uri.startswith(("models:/", "runs:/")):  # read from the store: one must be set
+        require_store("load_calibrator")
     try:
         model = mlflow.pyfunc.load_model(uri)
     except (MlflowException, OSError) as exc:

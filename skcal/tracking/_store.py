@@ -6,8 +6,9 @@ import os
 from pathlib import Path
 
 from skcal._optional import import_optional
+from skcal.exceptions import ParameterError
 
-__all__ = ["DEFAULT_STORE_DIR", "local_store_uri", "use_store"]
+__all__ = ["DEFAULT_STORE_DIR", "brief", "local_store_uri", "require_store", "use_store"]
 
 #: The folder of the local store, relative to the working directory unless absolute.
 DEFAULT_STORE_DIR = "mlflow-store"
@@ -69,10 +70,58 @@ def use_store(
     if tracking_uri is None:
         tracking_uri = local_store_uri(root)
         artifacts = (Path(root).expanduser().resolve() / "artifacts").as_uri()
+    if tracking_uri.startswith(("http://", "https://")):
+        # MLflow retries an unreachable server for minutes by default: fail in seconds,
+        # unless the user chose otherwise (the variables are read at each request).
+        for variable, value in _HTTP_LIMITS.items():
+            os.environ.setdefault(variable, value)
     mlflow.set_tracking_uri(tracking_uri)
     mlflow.set_registry_uri(tracking_uri)
     if experiment is not None:
-        if mlflow.get_experiment_by_name(experiment) is None:
-            mlflow.create_experiment(experiment, artifact_location=artifacts)
-        mlflow.set_experiment(experiment)
+        from mlflow.exceptions import MlflowException
+
+        try:
+            if mlflow.get_experiment_by_name(experiment) is None:
+                mlflow.create_experiment(experiment, artifact_location=artifacts)
+            mlflow.set_experiment(experiment)
+        except (MlflowException, OSError) as exc:
+            raise ParameterError(
+                f"tracking_uri {tracking_uri!r}: the store cannot be used ({brief(exc)})"
+            ) from exc
     return tracking_uri
+
+
+def brief(exc: BaseException) -> str:
+    """An exception on one line, its kind first, cut to 300 characters (for messages)."""
+    return f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
+
+
+#: Retries and timeout of MLflow's HTTP requests to a tracking server set by use_store.
+_HTTP_LIMITS = {
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "20",
+}
+
+
+def require_store(purpose: str) -> None:
+    """Refuse to use MLflow's implicit store in the working folder (``./mlflow.db``, ``./mlruns``).
+
+    A store is set by :func:`use_store`, ``mlflow.set_tracking_uri``, the
+    ``MLFLOW_TRACKING_URI`` variable, or an active run.
+
+    Raises
+    ------
+    ParameterError
+        If none is set.
+    """
+    mlflow = import_optional("mlflow", purpose=purpose)
+    from mlflow.tracking import is_tracking_uri_set
+
+    if not is_tracking_uri_set() and mlflow.active_run() is None:
+        raise ParameterError(
+            f"{purpose}: no MLflow store is set, and skcal never writes one into the working "
+            "folder unasked; call skcal.tracking.use_store() (a local store under "
+            f"./{DEFAULT_STORE_DIR}, or a tracking URI), mlflow.set_tracking_uri, or set "
+            "MLFLOW_TRACKING_URI"
+        )

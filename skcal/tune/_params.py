@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import difflib
-import inspect
 from collections.abc import Mapping
 from typing import Any
 
+from skcal._params import init_keywords
 from skcal.exceptions import ConfigError
 
 __all__ = ["check_param_names", "final_step", "is_net", "step_prefix"]
@@ -45,19 +45,6 @@ def _net_routes(params: Mapping[str, Any]) -> dict[str, Any]:
     return nets
 
 
-def _module_params(module: Any) -> set[str] | None:
-    """The keyword arguments of a module class, or None where it takes any (``**kwargs``)."""
-    if not isinstance(module, type):
-        return None
-    try:
-        signature = inspect.signature(module)  # the constructor, without self
-    except (TypeError, ValueError):
-        return None
-    if any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values()):
-        return None
-    return {name for name in signature.parameters if name != "self"}
-
-
 def _routed_ok(net: Any, rest: str) -> tuple[bool, str | None]:
     """Whether ``rest`` (the name after the net's prefix) is a routed skorch parameter."""
     route, _, name = rest.partition("__")
@@ -68,7 +55,7 @@ def _routed_ok(net: Any, rest: str) -> tuple[bool, str | None]:
     if route not in _NET_ROUTES:
         return False, None
     if route == "module":
-        allowed = _module_params(net.module)
+        allowed = init_keywords(net.module)
         if allowed is not None and name.split("__")[0] not in allowed:
             module_name = getattr(net.module, "__name__", type(net.module).__name__)
             return False, f"{module_name} takes {sorted(allowed)}"
