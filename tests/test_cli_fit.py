@@ -184,15 +184,20 @@ def test_missing_config_and_data_files(
 
 
 def test_calibrate_bad_inputs(
-    tmp_path: Path, jet_files: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    jet_files: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     out_dir = tmp_path / "out"
     out_dir.mkdir()
     test_file = str(jet_files / "test.root")
-    assert (
-        main(["calibrate", test_file, "-m", "models:/nothing@champion", "-o", str(out_dir), "-q"])
-        == 2
-    )
+    calibrate = ["calibrate", test_file, "-m", "models:/nothing@champion", "-o", str(out_dir)]
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    assert main([*calibrate, "-q"]) == 2
+    assert "no MLflow store is set" in capsys.readouterr().err
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    assert main([*calibrate, "-q"]) == 2
     assert "no calibration at 'models:/nothing@champion'" in capsys.readouterr().err
     assert (
         main(
@@ -267,8 +272,12 @@ def test_evaluate_compares_named_models(
 
 
 def test_evaluate_unknown_model(
-    tmp_path: Path, jet_files: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    jet_files: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
     assert (
         main(
             [

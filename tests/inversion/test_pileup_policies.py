@@ -89,7 +89,6 @@ def test_factors_beyond_max_scale_are_bounded_with_a_warning(jets):
     assert scale.max() == pytest.approx(1.5)
 
 
-
 def test_the_output_guard_refuses_a_broken_stage():
     """A stage whose fitted correction turned NaN raises CalibrationError, never a NaN."""
     from skcal.datasets import make_jets
