@@ -20,7 +20,7 @@ from sklearn.utils import check_random_state
 from torch.distributions import Categorical, Distribution, MixtureSameFamily, Normal
 
 from skcal._params import HasMethods, StrictInterval
-from skcal._validation import check_calibrated, is_dask
+from skcal._validation import as_response, check_calibrated, is_dask
 from skcal.exceptions import DataError, ParameterError
 from skcal.neural._bounds import bound_responses
 from skcal.neural._ensemble_fit import MemberInputs, fit_members
@@ -122,6 +122,14 @@ class EnsembleCalibrator(UncertaintyMixin, RegressorMixin, BaseEstimator):
         member streams it on its worker. ``None``: the members are fitted in sequence.
         The same seeds give the same members either way. The client is not pickled
         (a saved or copied ensemble has ``client=None``).
+    sigma_scaling : bool, default=False
+        Post-hoc calibration of the widths, off by default: after the members are
+        fitted, the pulls ``(R_pred - r) / sigma_tot`` of the validation jets given to
+        ``fit`` (``X_val``, ``y_val``; required then) are computed, and every width
+        (``sigma_stat``, ``sigma_syst``, ``sigma_tot``) is multiplied by their robust
+        width (half the central 68% interval), ``sigma_scale_``, so that the
+        validation pulls have width 1. One factor for all jets: it corrects an
+        overall over- or under-estimate, not one that depends on the jet.
 
     Attributes
     ----------
@@ -129,6 +137,8 @@ class EnsembleCalibrator(UncertaintyMixin, RegressorMixin, BaseEstimator):
         The fitted members.
     member_seeds_ : ndarray of shape (n_members, 2)
         Each member's ``random_state`` and bootstrap seed.
+    sigma_scale_ : float
+        The factor on every width (1.0 unless ``sigma_scaling``).
     response_range_ : ndarray of shape (2, 1)
         The range of the responses seen in training (over every member): predictions
         are bounded to it, and refused unless finite and positive, as a single
@@ -159,6 +169,7 @@ class EnsembleCalibrator(UncertaintyMixin, RegressorMixin, BaseEstimator):
         "bootstrap": ["boolean"],
         "random_state": ["random_state"],
         "client": [HasMethods(["submit", "scatter", "gather"]), None],
+        "sigma_scaling": ["boolean"],
     }
 
     def __init__(
@@ -169,12 +180,14 @@ class EnsembleCalibrator(UncertaintyMixin, RegressorMixin, BaseEstimator):
         bootstrap: bool = False,
         random_state: Any = None,
         client: Any = None,
+        sigma_scaling: bool = False,
     ) -> None:
         self.base = base
         self.n_members = n_members
         self.bootstrap = bootstrap
         self.random_state = random_state
         self.client = client
+        self.sigma_scaling = sigma_scaling
 
     # ------------------------------------------------------------- fitting
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None, **fit_params: Any) -> Any:
@@ -197,6 +210,11 @@ class EnsembleCalibrator(UncertaintyMixin, RegressorMixin, BaseEstimator):
         self._validate_params()
         for attr in ("members_", "n_features_in_", "feature_names_in_"):
             self.__dict__.pop(attr, None)
+        if self.sigma_scaling and fit_params.get("X_val") is None:
+            raise DataError(
+                "sigma_scaling=True fits the widths on validation jets: pass them as "
+                "fit(X, y, X_val=..., y_val=...)"
+            )
         if y is None:
             raise DataError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None "
@@ -213,7 +231,21 @@ class EnsembleCalibrator(UncertaintyMixin, RegressorMixin, BaseEstimator):
         self.member_seeds_ = seeds
         ranges = np.stack([m.response_range_ for m in self.members_])
         self.response_range_ = np.stack([ranges[:, 0].min(axis=0), ranges[:, 1].max(axis=0)])
+        self.sigma_scale_ = 1.0
+        if self.sigma_scaling:
+            self.sigma_scale_ = self._pull_width(fit_params["X_val"], fit_params.get("y_val"))
         return self
+
+    def _pull_width(self, X_val: Any, y_val: Any) -> float:
+        """Half the central 68% interval of the validation pulls (``sigma_scaling``)."""
+        mode, sigma = self.predict(X_val, return_std=True)
+        if is_dask(mode):
+            import dask
+
+            mode, sigma, y_val = dask.compute(mode, sigma, y_val)
+        r = as_response(np.asarray(y_val, dtype=np.float64).ravel(), "y_val", n=len(mode))
+        q16, q84 = np.quantile((np.asarray(mode) - r) / np.asarray(sigma), [0.16, 0.84])
+        return float(0.5 * (q84 - q16))
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "members_")
@@ -251,19 +283,17 @@ class EnsembleCalibrator(UncertaintyMixin, RegressorMixin, BaseEstimator):
 
     def _summaries(self, X: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The ensemble's response, sigma_stat and sigma_syst of in-memory jets."""
+        scale = getattr(self, "sigma_scale_", 1.0)
         if not self._density:
             modes = np.stack([m.predict(X) for m in self.members_])
-            return (
-                self._guarded(modes.mean(axis=0), X),
-                modes.std(axis=0, ddof=1),
-                np.zeros_like(modes[0]),
-            )
+            mean = self._guarded(modes.mean(axis=0), X)
+            return mean, scale * modes.std(axis=0, ddof=1), np.zeros_like(mean)
         preds = [m.predict_dist(X) for m in self.members_]
         modes = np.stack([m._guarded(p.mode(), X) for m, p in zip(self.members_, preds)])
         widths = np.stack([m._guarded(p.std(), X, "widths") for m, p in zip(self.members_, preds)])
         # member modes are finite and bounded (the guard above), so their spread is finite
-        stat = modes.std(axis=0, ddof=1)
-        return self._guarded(mixture_of(preds).mode(), X), stat, widths.mean(axis=0)
+        stat, syst = scale * modes.std(axis=0, ddof=1), scale * widths.mean(axis=0)
+        return self._guarded(mixture_of(preds).mode(), X), stat, syst
 
     def _stat_syst(self, chunk: Any) -> tuple[np.ndarray, np.ndarray]:
         _, stat, syst = self._summaries(chunk)

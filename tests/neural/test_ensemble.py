@@ -13,7 +13,7 @@ import pytest
 from sklearn.base import clone
 
 from skcal._validation import is_dask
-from skcal.exceptions import ParameterError
+from skcal.exceptions import DataError, ParameterError
 from skcal.neural import (
     EnergyMassCalibrator,
     EnsembleCalibrator,
@@ -215,3 +215,22 @@ def test_the_energy_mass_network_gives_both_targets_widths() -> None:
     std = cal.predict(X[:10], return_std=True)[1]
     np.testing.assert_allclose(u[["sigma_syst_e", "sigma_syst_m"]].to_numpy(), std, rtol=1e-12)
     assert (u[["sigma_stat_e", "sigma_stat_m"]].to_numpy() == 0).all()
+
+
+def test_sigma_scaling_brings_the_validation_pull_width_to_one(jets) -> None:
+    X, y = jets
+    fit, val = slice(0, 1000), slice(1000, None)
+    kwargs = dict(n_members=2, random_state=4)
+    plain = EnsembleCalibrator(_gdn(), **kwargs).fit(X.iloc[fit], y[fit])
+    scaled = EnsembleCalibrator(_gdn(), sigma_scaling=True, **kwargs).fit(
+        X.iloc[fit], y[fit], X_val=X.iloc[val], y_val=y[val]
+    )
+    assert plain.sigma_scale_ == 1.0 and scaled.sigma_scale_ != 1.0
+    mode, sigma = scaled.predict(X.iloc[val], return_std=True)
+    q16, q84 = np.quantile((mode - y[val]) / sigma, [0.16, 0.84])
+    assert abs(0.5 * (q84 - q16) - 1.0) < 1e-3
+    u, u_plain = scaled.predict_uncertainty(X.iloc[:50]), plain.predict_uncertainty(X.iloc[:50])
+    # the members saw X_val as validation jets only: the same members, widths scaled
+    np.testing.assert_allclose(u, u_plain * scaled.sigma_scale_, rtol=1e-9)
+    with pytest.raises(DataError, match="X_val"):
+        EnsembleCalibrator(_gdn(), sigma_scaling=True, **kwargs).fit(X, y)
