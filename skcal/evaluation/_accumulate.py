@@ -22,6 +22,7 @@ from skcal.evaluation._apply import (
     density_predictor,
     model_features,
     predict_response,
+    total_uncertainty,
 )
 from skcal.evaluation._bins import ReportBins
 from skcal.evaluation._truth import FLAVOURS, ChunkTruth, chunk_truth
@@ -179,8 +180,13 @@ def _fill_model(
     for name, hist in fill.pileup.items():
         hist.fill(r, {**common, name: truth.pileup[name]}, w, extras={name: truth.pileup[name]})
     if prediction is not None and fill.prediction is not None:
-        std = check_prediction(model, prediction.std(), len(chunk), what="widths")
-        pull = (response - raw) / std
+        total = total_uncertainty(model)
+        width = prediction.std() if total is None else total(chunk)
+        std = check_prediction(model, width, len(chunk), what="widths")
+        if getattr(prediction, "training_space", "response") == "response":
+            pull = (response - raw) / std
+        else:  # log space: the width of ln R to first order, sigma / R (log10: the same pull)
+            pull = np.log(response / raw) / (std / response)
         extras = {"pull": pull, "pull2": pull * pull}
         fill.prediction.pulls.fill(pull, common, w, extras=extras, checked=True)
         _fill_predicted_density(fill.prediction, prediction, response, truth, bins, rng)

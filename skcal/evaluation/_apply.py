@@ -81,6 +81,27 @@ def density_predictor(model: Any) -> Callable[[pd.DataFrame], Any] | None:
     return None
 
 
+def total_uncertainty(model: Any) -> Callable[[pd.DataFrame], np.ndarray] | None:
+    """A function giving ``sigma_tot`` of the (energy) response of a table's jets, or None.
+
+    For a calibrator with ``predict_uncertainty`` (or a Pipeline ending in one): its
+    ``sigma_tot`` column (``sigma_tot_e`` for an energy-and-mass calibrator), which
+    holds the statistical uncertainty of an ensemble besides the density's width.
+    """
+    tail = model[-1] if isinstance(model, Pipeline) else model
+    if not hasattr(tail, "predict_uncertainty"):
+        return None
+
+    def sigma(table: pd.DataFrame) -> np.ndarray:
+        X = select_features(model, table)
+        if isinstance(model, Pipeline):
+            X = model[:-1].transform(X)
+        u = tail.predict_uncertainty(X)
+        return np.asarray(u["sigma_tot" if "sigma_tot" in u else "sigma_tot_e"], dtype=float)
+
+    return sigma
+
+
 def apply_calibration(model: Any, table: Any, *, prefix: str = "") -> Any:
     """Add the calibrated jet to a jet table: a new table, the input untouched.
 

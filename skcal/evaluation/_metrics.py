@@ -42,7 +42,10 @@ def report_metrics(
             "spectrum_shift": (
                 f"closure re-weighted to a flat {bins.spectrum_column} spectrum minus nominal"
             ),
-            "pull": "(R_pred - r) / sigma_pred per jet, r = E_reco / E_true",
+            "pull": (
+                "(R_pred - r) / sigma_tot per jet, r = E_reco / E_true; for a model trained "
+                "in a log space (ln R_pred - ln r) / (sigma_tot / R_pred)"
+            ),
             "importance": (
                 "mean over jets of |R(x +- 0.01 std_j) - R(x)| / R(x), averaged over both signs"
             ),

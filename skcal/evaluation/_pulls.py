@@ -1,4 +1,8 @@
-"""Pulls of density calibrators: ``(R_pred - r) / sigma_pred`` per jet, summarised per bin.
+"""Pulls of density calibrators: ``(R_pred - r) / sigma_tot`` per jet, summarised per bin.
+
+``sigma_tot`` is the model's total uncertainty (``predict_uncertainty``); for a model
+trained in a log space the pull is taken there, ``(ln R_pred - ln r) / (sigma_tot /
+R_pred)`` (the width of ``ln R`` to first order; the pull in ``log10`` is the same).
 
 A calibrator whose predicted widths are right gives pulls of width 1; a symmetric
 density centred on the truth gives mean 0 (a skewed one shifts the mean, since

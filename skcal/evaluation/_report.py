@@ -126,8 +126,11 @@ def report(
       +-1% between the top and the bottom 10% of NPV (mu) (+-2% up to 30 GeV);
     - ``spectrum_<model>.png``: the closure shift when the test sample is re-weighted
       to a flat spectrum of ``bins.spectrum_column`` (``e_true``);
-    - ``pulls_<model>.png`` and ``pulls.png``: pulls ``(R_pred - r) / sigma_pred`` of
-      density calibrators, mean and width per bin;
+    - ``pulls_<model>.png`` and ``pulls.png``: pulls ``(R_pred - r) / sigma_tot`` of
+      density calibrators, mean and width per (pT_true, |eta_true|) bin; ``sigma_tot``
+      from ``predict_uncertainty`` (an ensemble's includes its ``sigma_stat``); for a
+      model trained in a log space the pulls are taken there,
+      ``(ln R_pred - ln r) / (sigma_tot / R_pred)``;
     - ``importance.png``: the inputs' importance (each moved by +-1% of its standard
       deviation: mean relative change of the predicted response), and SHAP values
       with ``shap=True`` (needs the ``shap`` package);

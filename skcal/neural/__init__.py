@@ -8,6 +8,8 @@
 - :class:`EnergyMassCalibrator`: the ATLAS simultaneous energy-and-mass network of
   large-R jets, trained with a declarative schedule of :class:`Stage` (the paper's
   table 3 by default, :func:`paper_schedule`).
+- :class:`EnsembleCalibrator`: a deep ensemble of any of the first three; it adds the
+  statistical uncertainty (the spread of its members) to the density's width.
 - :class:`ClosureMonitor`: a callback recording the validation closure each epoch.
 
 All train on numpy, pandas or Dask input (streamed), with sample weights, and predict
@@ -25,6 +27,7 @@ Every public name is imported from ``skcal.neural`` itself; the former modules
 from skcal.neural._callbacks import ClosureMonitor
 from skcal.neural._energy_mass import EnergyMassCalibrator
 from skcal.neural._energy_mass_network import EnergyMassNetwork
+from skcal.neural._ensemble import EnsembleCalibrator
 from skcal.neural._estimators import GDNCalibrator, MDNCalibrator
 from skcal.neural._families import AsymmetricNormal, Truncated
 from skcal.neural._loss import TrainingDivergedError, nll_loss
@@ -40,6 +43,7 @@ __all__ = [
     "ClosureMonitor",
     "EnergyMassCalibrator",
     "EnergyMassNetwork",
+    "EnsembleCalibrator",
     "Stage",
     "paper_schedule",
     "AsymmetricNormal",

@@ -40,6 +40,7 @@ from skcal.neural._energy_mass_network import N_PARAMS, EnergyMassNetwork, targe
 from skcal.neural._energy_mass_stages import _StagedCalibrator
 from skcal.neural._prediction import DensityPrediction
 from skcal.neural._schedule import TARGET_NAMES, Stage, as_schedule, paper_schedule
+from skcal.neural._uncertainty import UncertaintyMixin
 from skcal.preprocessing import SymmetricScaler
 
 __all__ = ["OUTPUT_COLUMNS", "EnergyMassCalibrator", "EnergyMassNetwork", "target_distribution"]
@@ -58,7 +59,7 @@ def _spread(t: torch.Tensor) -> float:
     return max(float(q[1] - q[0]) / 2.0, 1e-3)
 
 
-class EnergyMassCalibrator(_StagedCalibrator):
+class EnergyMassCalibrator(UncertaintyMixin, _StagedCalibrator):
     """The ATLAS simultaneous energy-and-mass calibration of large-R jets, as an estimator.
 
     ``fit(X, y)`` takes the jet features (the 21 inputs of the paper's table 2, with
@@ -138,6 +139,8 @@ class EnergyMassCalibrator(_StagedCalibrator):
     """
 
     eta_index_: int | None
+    #: ``predict_uncertainty`` columns ``sigma_stat_e``, ..., ``sigma_tot_m`` (sigma_stat = 0).
+    _uncertainty_targets: ClassVar[tuple[str, ...]] = ("e", "m")
 
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         **COMMON_CONSTRAINTS,

@@ -27,6 +27,7 @@ from skcal.neural._prediction import (
     DensityPrediction,
     resolve_spaces,
 )
+from skcal.neural._uncertainty import UncertaintyMixin
 
 __all__ = ["GDNCalibrator", "MDNCalibrator"]
 
@@ -66,8 +67,8 @@ class _ResponseCalibrator(_Calibrator):
         return TRAINING_SPACES[self.training_space_][0](torch.tensor(r)).numpy()
 
 
-class _DensityCalibrator(_ResponseCalibrator):
-    """Shared by GDNCalibrator and MDNCalibrator."""
+class _DensityCalibrator(UncertaintyMixin, _ResponseCalibrator):
+    """Shared by GDNCalibrator and MDNCalibrator (``predict_uncertainty``: sigma_stat = 0)."""
 
     def _raw(self, x: torch.Tensor) -> torch.Tensor:
         return self.module_.raw(x)

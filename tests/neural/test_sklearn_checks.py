@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skcal.neural import GDNCalibrator, MDNCalibrator, PointCalibrator
+from skcal.neural import EnsembleCalibrator, GDNCalibrator, MDNCalibrator, PointCalibrator
 
 SMALL = dict(max_epochs=2, batch_size=64, random_state=0, module__hidden_sizes=(8,))
 
@@ -16,6 +16,7 @@ ESTIMATORS = [
     GDNCalibrator(**SMALL),
     MDNCalibrator(n_components=2, **SMALL),
     PointCalibrator(**SMALL),
+    EnsembleCalibrator(GDNCalibrator(**SMALL), n_members=2, random_state=0),
 ]
 
 _SKORCH_INIT = (
@@ -38,6 +39,11 @@ _TOY = (
 
 
 def _expected_failures(estimator):
+    if isinstance(estimator, EnsembleCalibrator):  # a plain estimator of skorch members
+        return {
+            "check_sample_weight_equivalence_on_dense_data": _MINIBATCH,
+            "check_regressors_train": _TOY,
+        }
     return {
         "check_no_attributes_set_in_init": _SKORCH_INIT,
         "check_set_params": _SKORCH_PRIVATE,
