@@ -64,7 +64,7 @@ REGISTRY: dict[str, Benchmark] = {
         "bench_synthetic",
         {
             "tiny": "--n-jets 20000 --chunk-size 10000",
-            "quick": "--n-jets 1000000 --chunk-size 250000",
+            "quick": "--n-jets 250000 --chunk-size 125000",
             "default": "--n-jets 10000000",
             "full": "--n-jets 50000000",
         },
@@ -73,9 +73,7 @@ REGISTRY: dict[str, Benchmark] = {
     "reader": Benchmark(
         "bench_reader",
         {
-            "quick": (
-                "--n-jets 1000000 --chunk-jets 500000 100000 --file {work}/reader_1000000.root"
-            ),
+            "quick": "--n-jets 500000 --chunk-jets 250000 100000 --file {work}/reader_500000.root",
             "default": "--n-jets 10000000 --file {work}/reader_10000000.root",
             "full": (
                 "--n-jets 30000000 --chunk-jets 1000000 250000 --file {work}/reader_30000000.root"
@@ -87,8 +85,8 @@ REGISTRY: dict[str, Benchmark] = {
         "bench_inversion",
         {
             "quick": (
-                "--n-train 200000 --n-test 200000 --n-throughput 1000000 --n-dask 4000000 "
-                "--n-files 4 --step-size 250000 --data-dir {work}/inversion"
+                "--n-train 200000 --n-test 200000 --n-throughput 500000 --n-dask 2000000 "
+                "--n-files 4 --step-size 125000 --data-dir {work}/inversion"
             ),
             "default": "--data-dir {work}/inversion",
             "full": (
@@ -102,7 +100,7 @@ REGISTRY: dict[str, Benchmark] = {
         "bench_neural",
         {
             "quick": (
-                "--jets 100000 --epochs 2 --dask-jets 1000000 --dask-files 4 --step-size "
+                "--jets 50000 --epochs 2 --dask-jets 1000000 --dask-files 4 --step-size "
                 "62500 --data-dir {work}/neural"
             ),
             "default": "--jets 400000 --epochs 3 --data-dir {work}/neural",
@@ -147,7 +145,7 @@ REGISTRY: dict[str, Benchmark] = {
         "bench_scaling",
         {
             "tiny": "--sizes 100000 200000 --skip-neural",
-            "quick": "--sizes 100000 400000",
+            "quick": "--sizes 100000 300000",
             "default": "--sizes 1000000 4000000 16000000",
             "full": "--sizes 1000000 4000000 16000000",
         },
