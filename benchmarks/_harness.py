@@ -4,18 +4,28 @@ Each benchmark is a script ``benchmarks/bench_<name>.py`` with a ``main(argv)`` 
 measures skcal against a bare baseline *in the same run* (docs/design.md section 6) and
 calls :func:`write_results`, which writes ``benchmarks/results/<name>.json`` (machine
 readable: machine, versions, sizes, seeds, figures) and ``<name>.md`` (a table).
-Speed is reported as a ratio to the baseline, never asserted.
+Speed is reported as a ratio to the baseline, never asserted: :func:`speed_ratio` times
+both sides alternately after a warm-up and gives the median ratio with its min and max;
+:func:`verdict` holds that range against a target. A benchmark that needs an optional
+dependency calls :func:`require` first: without it, it exits with :data:`SKIPPED_EXIT`
+and a one-line reason naming the extra, and the runner records it as skipped.
 """
 
 from __future__ import annotations
 
+import argparse
+import importlib.util
 import json
+import math
 import multiprocessing as mp
+import operator
 import os
 import platform
+import re
 import resource
+import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -23,6 +33,9 @@ from typing import Any
 RESULTS_ENV = "SKCAL_BENCH_RESULTS"
 ROOT_FILE_SEED = 100  # file i of synthetic_root_files holds the jets of seed ROOT_FILE_SEED + i
 ROOT_FILE_SEEDS = f"{ROOT_FILE_SEED} + file index"
+MIN_WARMUPS, MIN_REPEATS = 1, 5  # a speed ratio's floor: noise must not decide its verdict
+SKIPPED_EXIT = 77  # a benchmark that cannot run here (the automake convention for "skipped")
+SKIPPED_PREFIX = "skipped: "
 
 
 def _results_dir() -> Path:
@@ -116,6 +129,133 @@ def measure_in_subprocess(func: Callable[..., Any], *args: Any) -> dict[str, Any
     if proc.exitcode != 0:
         raise RuntimeError(f"benchmark child {func.__name__} exited with {proc.exitcode}")
     return out
+
+
+def require(module: str, extra: str) -> None:
+    """Exit with :data:`SKIPPED_EXIT` and a one-line reason when ``module`` is not installed.
+
+    The reason names the extra of skcal that brings it, so the runner can show the
+    benchmark's rows as skipped instead of failing.
+    """
+    if importlib.util.find_spec(module) is None:
+        print(
+            f"{SKIPPED_PREFIX}needs {module}, from the `{extra}` extra "
+            f"(make bench-quick, or pip install 'skcal[{extra}]')",
+            flush=True,
+        )
+        raise SystemExit(SKIPPED_EXIT)
+
+
+def add_repeat_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--warmups`` and ``--repeats`` of :func:`time_alternating`, with their floors."""
+
+    def at_least(floor: int) -> Callable[[str], int]:
+        def parse(text: str) -> int:
+            value = int(text)
+            if value < floor:
+                raise argparse.ArgumentTypeError(f"must be at least {floor}, got {value}")
+            return value
+
+        return parse
+
+    parser.add_argument(
+        "--warmups",
+        type=at_least(MIN_WARMUPS),
+        default=MIN_WARMUPS,
+        help=f"untimed rounds before the timed ones (at least {MIN_WARMUPS})",
+    )
+    parser.add_argument(
+        "--repeats",
+        type=at_least(MIN_REPEATS),
+        default=MIN_REPEATS,
+        help=f"timed rounds, each side in turn (at least {MIN_REPEATS})",
+    )
+
+
+def time_alternating(
+    funcs: Mapping[str, Callable[[], object]],
+    *,
+    warmups: int = MIN_WARMUPS,
+    repeats: int = MIN_REPEATS,
+    clock: Callable[[], float] = time.perf_counter,
+) -> dict[str, list[float]]:
+    """Wall times of each of ``funcs``, called in turn, round after round (A B A B ...).
+
+    ``warmups`` rounds first (caches, lazy imports, the page cache of a file both sides
+    read), not recorded; then ``repeats`` timed rounds, so that a burst of load falls on
+    both sides alike. Returns each name's ``repeats`` times, in order.
+    """
+    if warmups < MIN_WARMUPS or repeats < MIN_REPEATS:
+        raise ValueError(
+            f"a speed ratio needs at least {MIN_WARMUPS} warm-up and {MIN_REPEATS} repeats, "
+            f"got warmups={warmups}, repeats={repeats}"
+        )
+    times: dict[str, list[float]] = {name: [] for name in funcs}
+    for round_ in range(warmups + repeats):
+        for name, func in funcs.items():
+            start = clock()
+            func()
+            if round_ >= warmups:
+                times[name].append(clock() - start)
+    return times
+
+
+def spread(values: Sequence[float], key: str) -> dict[str, float]:
+    """``{key: median, key_min: min, key_max: max}`` of ``values``."""
+    return {
+        key: float(statistics.median(values)),
+        f"{key}_min": float(min(values)),
+        f"{key}_max": float(max(values)),
+    }
+
+
+def ratio_stats(baseline_s: Sequence[float], skcal_s: Sequence[float]) -> dict[str, float]:
+    """skcal's throughput over the baseline's, per round (baseline time / skcal time):
+    ``ratio`` (the median), ``ratio_min``, ``ratio_max`` and ``repeats``."""
+    if len(baseline_s) != len(skcal_s) or not baseline_s:
+        raise ValueError(f"{len(baseline_s)} baseline times against {len(skcal_s)} of skcal")
+    ratios = [b / s for b, s in zip(baseline_s, skcal_s, strict=True)]
+    return {**spread(ratios, "ratio"), "repeats": len(ratios)}
+
+
+def speed_ratio(
+    skcal: Callable[[], object],
+    bare: Callable[[], object],
+    *,
+    warmups: int = MIN_WARMUPS,
+    repeats: int = MIN_REPEATS,
+    clock: Callable[[], float] = time.perf_counter,
+) -> dict[str, Any]:
+    """Time ``skcal`` and ``bare`` alternately (:func:`time_alternating`); return
+    :func:`ratio_stats` with the median times (``skcal_s``, ``bare_s``) and every time
+    (``times``)."""
+    times = time_alternating(
+        {"skcal": skcal, "bare": bare}, warmups=warmups, repeats=repeats, clock=clock
+    )
+    return {
+        **ratio_stats(times["bare"], times["skcal"]),
+        "skcal_s": float(statistics.median(times["skcal"])),
+        "bare_s": float(statistics.median(times["bare"])),
+        "times": times,
+    }
+
+
+_TARGET = re.compile(r"\s*(>=|<=|>|<)\s*([-+0-9.eE]+)")
+_HOLDS = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt}
+
+
+def verdict(low: float, high: float, target: str) -> str:
+    """``"pass"`` or ``"fail"`` when all of ``[low, high]`` lies on one side of ``target``
+    (a comparison first: ``">= 0.8"``, ``"< 1 (assumed)"``), else ``"unclear"``;
+    ``"n/a"`` for a target that is no comparison (``"none"``)."""
+    match = _TARGET.match(target)
+    if match is None:
+        return "n/a"
+    if any(not isinstance(v, int | float) or math.isnan(v) for v in (low, high)):
+        return "unclear"
+    holds, threshold = _HOLDS[match[1]], float(match[2])
+    met = {holds(low, threshold), holds(high, threshold)}
+    return "unclear" if len(met) == 2 else ("pass" if met == {True} else "fail")
 
 
 def synthetic_root_files(n_jets: int, data_dir: Path, n_files: int) -> list[Path]:

@@ -8,7 +8,8 @@ Three measurements, each written by ``_harness.write_results``:
   (NI) alone, pile-up offset + NI, + GSC, and the generator's oracle response (the
   floor). Per-bin values go to ``results/inversion_closure_bins.csv``.
 - ``inversion_throughput``: the histogram accumulation of the NI fit against a bare
-  ``numpy.histogramdd`` over the same values (true energy, |eta|, response), same run.
+  ``numpy.histogramdd`` over the same values (true energy, |eta|, response), same run,
+  alternating after a warm-up (``_harness.speed_ratio``: median, min and max).
 - ``inversion_dask_root``: wall time and peak memory of an NI fit over ``--n-dask``
   jets read from ROOT files through Dask (``skcal.io.read_jets(..., dask=True)``, in
   partitions of ``--step-size`` jets),
@@ -17,6 +18,7 @@ Three measurements, each written by ``_harness.write_results``:
 
     python benchmarks/bench_inversion.py [--n-train 1000000] [--n-test 1000000]
                                          [--n-dask 20000000] [--data-dir DIR] [--skip-dask]
+                                         [--warmups 1] [--repeats 5]
 """
 
 from __future__ import annotations
@@ -33,10 +35,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import (
     RESULTS_DIR,
     ROOT_FILE_SEEDS,
+    add_repeat_arguments,
     measure_in_subprocess,
     peak_rss_mib,
     rss_mib,
+    speed_ratio,
+    spread,
     synthetic_root_files,
+    time_alternating,
     write_results,
 )
 from _small_r import ETA_EDGES, PT_EDGES, reco_columns
@@ -136,7 +142,7 @@ def closure_study(n_train: int, n_test: int) -> list[dict[str, Any]]:
     return rows
 
 
-def throughput(n_jets: int, repeats: int = 3) -> list[dict[str, Any]]:
+def throughput(n_jets: int, warmups: int, repeats: int) -> list[dict[str, Any]]:
     from skcal.datasets import make_jets
     from skcal.inversion import NumericalInversion
     from skcal.inversion._ni_params import DEFAULT_CONDITION, DEFAULT_TARGET_BINS
@@ -155,18 +161,15 @@ def throughput(n_jets: int, repeats: int = 3) -> list[dict[str, Any]]:
 
     sample = np.column_stack([jets["e_true"].to_numpy(), np.abs(jets["eta"].to_numpy()), y])
     edges = [DEFAULT_TARGET_BINS, DEFAULT_CONDITION["abs_eta"], DEFAULT_RESPONSE_EDGES]
-    timings: dict[str, float] = {}
-    for name, func in (
-        ("skcal", accumulate),
-        ("bare", lambda: np.histogramdd(sample, bins=edges)),
-        ("fit", lambda: NumericalInversion().fit(X, y)),
-    ):
-        best = np.inf
-        for _ in range(repeats):
-            start = time.perf_counter()
-            func()
-            best = min(best, time.perf_counter() - start)
-        timings[name] = best
+    speed = speed_ratio(
+        accumulate,
+        lambda: np.histogramdd(sample, bins=edges),
+        warmups=warmups,
+        repeats=repeats,
+    )
+    fit = time_alternating(
+        {"fit": lambda: NumericalInversion().fit(X, y)}, warmups=warmups, repeats=repeats
+    )["fit"]
     hist, _ = accumulate()
     bare, _ = np.histogramdd(sample, bins=edges)
     agree = bool(
@@ -176,10 +179,10 @@ def throughput(n_jets: int, repeats: int = 3) -> list[dict[str, Any]]:
     return [
         {
             "n_jets": n_jets,
-            "skcal_accumulate_jets_per_s": n_jets / timings["skcal"],
-            "bare_histogramdd_jets_per_s": n_jets / timings["bare"],
-            "ratio_to_bare": timings["bare"] / timings["skcal"],
-            "skcal_full_fit_s": timings["fit"],
+            "skcal_accumulate_jets_per_s": n_jets / speed["skcal_s"],
+            "bare_histogramdd_jets_per_s": n_jets / speed["bare_s"],
+            **{k: speed[k] for k in ("ratio", "ratio_min", "ratio_max", "repeats")},
+            **spread(fit, "skcal_full_fit_s"),
             "counts_agree": agree,
         }
     ]
@@ -251,6 +254,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--skip-closure", action="store_true")
     parser.add_argument("--skip-throughput", action="store_true")
     parser.add_argument("--skip-dask", action="store_true")
+    add_repeat_arguments(parser)
     args = parser.parse_args(argv)
     parameters = {k: str(v) for k, v in vars(args).items()} | {"seeds": SEEDS}
 
@@ -269,17 +273,19 @@ def main(argv: list[str] | None = None) -> None:
             f"parameters, unweighted fits; per-bin values in inversion_closure_bins.csv.",
         )
     if not args.skip_throughput:
-        rows = throughput(args.n_throughput)
+        rows = throughput(args.n_throughput, args.warmups, args.repeats)
         print(rows[-1], flush=True)
         write_results(
             "inversion_throughput",
             parameters=parameters,
             rows=rows,
             title="NI histogram accumulation against a bare numpy.histogramdd",
-            notes="Same values (true energy, |eta|, response) and edges, best of three, same run. "
+            notes="Same values (true energy, |eta|, response) and edges, same run. "
             "skcal's pass also validates the columns, derives E_true and |eta|, fills "
-            "sum w, sum w^2, entries and mean log E_true per bin; ratio_to_bare = bare time / "
-            "skcal time (target >= 0.5).",
+            "sum w, sum w^2, entries and mean log E_true per bin; ratio = bare time / "
+            f"skcal time, the median over {args.repeats} alternating rounds after "
+            f"{args.warmups} warm-up, with its min and max (target >= 0.5); the full fit: "
+            "median, min and max of as many fits.",
         )
     if not args.skip_dask:
         rows = dask_root(args.n_dask, args.data_dir, args.n_files, args.step_size)

@@ -3,8 +3,9 @@
 Training: ``MDNCalibrator.fit`` against a bare loop (same network, batch size 4096,
 Adam, loss, per-epoch shuffle by one gather). Inference: ``predict`` (the mixture's
 mode included, with and without a log target's Jacobian) and the raw forward of
-``predict_dist`` against a bare ``module.raw(x)`` pass. Each ratio is the median over
-``--repeats`` interleaved repeats (the cores are shared).
+``predict_dist`` against a bare ``module.raw(x)`` pass. Each ratio comes from
+``--warmups`` untimed rounds and then ``--repeats`` rounds of the sides in turn
+(``_harness.time_alternating``; the cores are shared): its median, min and max.
 
 Memory (``neural_dask``): one epoch of an MDN pipeline (``LogTransformer ->
 SymmetricScaler -> MDNCalibrator``) over ``--dask-jets`` jets in ``--dask-files`` ROOT
@@ -13,7 +14,8 @@ partitions at a time), read in memory, and through Dask over the first file alon
 each in a fresh process: the peak resident size and the part of it that the read and
 the fit add over the loaded libraries.
 
-Run: ``python benchmarks/bench_neural.py [--jets N] [--threads T] [--batch B] [--repeats R]
+Run: ``python benchmarks/bench_neural.py [--jets N] [--threads T] [--batch B] [--warmups W]
+[--repeats R]
 [--dask-jets N --dask-files F --step-size S --data-dir DIR | --skip-dask]``.
 """
 
@@ -31,10 +33,13 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import (
     ROOT_FILE_SEEDS,
+    add_repeat_arguments,
     measure_in_subprocess,
     peak_rss_mib,
+    ratio_stats,
     rss_mib,
     synthetic_root_files,
+    time_alternating,
     write_results,
 )
 
@@ -83,10 +88,6 @@ def bare_loop(
             loss.backward()
             opt.step()
     return time.perf_counter() - start
-
-
-def _median(values: list[float]) -> float:
-    return float(np.median(values))
 
 
 def fit_from_root(
@@ -158,7 +159,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--epochs", type=int, default=2)
     ap.add_argument("--batch", type=int, default=4096)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--repeats", type=int, default=3)
+    add_repeat_arguments(ap)
     ap.add_argument("--dask-jets", type=int, default=4_000_000)
     ap.add_argument("--dask-files", type=int, default=8)
     ap.add_argument("--step-size", type=int, default=125_000, help="jets per Dask partition")
@@ -168,28 +169,34 @@ def main(argv: list[str] | None = None) -> None:
     torch.set_num_threads(args.threads)
     hidden, k = (128, 128, 128), 3
     X, y = _data(args.jets)
-    bare, ours = [], []
-    for _ in range(args.repeats):  # interleaved, median of n: the cores are shared
-        bare.append(bare_loop(X, y, args.epochs, args.batch, hidden, k))
-        est = MDNCalibrator(
-            n_components=k,
-            max_epochs=args.epochs,
-            batch_size=args.batch,
-            random_state=SEEDS["torch"],
-            module__hidden_sizes=hidden,
-        )
-        start = time.perf_counter()
-        est.fit(X, y)
-        ours.append(time.perf_counter() - start)
+    fitted: list[MDNCalibrator] = []
+
+    def ours() -> None:
+        fitted[:] = [
+            MDNCalibrator(
+                n_components=k,
+                max_epochs=args.epochs,
+                batch_size=args.batch,
+                random_state=SEEDS["torch"],
+                module__hidden_sizes=hidden,
+            ).fit(X, y)
+        ]
+
+    repeats = {"warmups": args.warmups, "repeats": args.repeats}
+    training = time_alternating(
+        {"bare": lambda: bare_loop(X, y, args.epochs, args.batch, hidden, k), "skcal": ours},
+        **repeats,
+    )
     n = args.jets * args.epochs
     rows = [
         {
             "measure": f"training: MDN fit, batch {args.batch}",
-            "skcal_jets_per_s": n / _median(ours),
-            "bare_jets_per_s": n / _median(bare),
-            "ratio": _median([b / o for b, o in zip(bare, ours)]),
+            "skcal_jets_per_s": n / float(np.median(training["skcal"])),
+            "bare_jets_per_s": n / float(np.median(training["bare"])),
+            **ratio_stats(training["bare"], training["skcal"]),
         }
     ]
+    est = fitted[0]
     log_est = MDNCalibrator(
         n_components=k,
         training_space="log",
@@ -200,21 +207,21 @@ def main(argv: list[str] | None = None) -> None:
     ).fit(X, y)
     xt = torch.from_numpy(X)
     est.module_.eval()
-    timings: dict[str, list[float]] = {"bare": [], "raw": [], "mode": [], "mode_log": []}
-    for _ in range(args.repeats):
-        start = time.perf_counter()
+
+    def bare_forward() -> None:
         with torch.no_grad():
             for i in range(0, len(xt), 1 << 16):
                 est.module_.raw(xt[i : i + (1 << 16)])
-        timings["bare"].append(time.perf_counter() - start)
-        for name, func in (
-            ("raw", lambda: est.predict_dist(X)),
-            ("mode", lambda: est.predict(X)),
-            ("mode_log", lambda: log_est.predict(X)),
-        ):
-            start = time.perf_counter()
-            func()
-            timings[name].append(time.perf_counter() - start)
+
+    timings = time_alternating(
+        {
+            "bare": bare_forward,
+            "raw": lambda: est.predict_dist(X),
+            "mode": lambda: est.predict(X),
+            "mode_log": lambda: log_est.predict(X),
+        },
+        **repeats,
+    )
     labels = {
         "raw": "inference: predict_dist (forward only)",
         "mode": "inference: predict (mixture mode, target r)",
@@ -224,9 +231,9 @@ def main(argv: list[str] | None = None) -> None:
         rows.append(
             {
                 "measure": label,
-                "skcal_jets_per_s": args.jets / _median(timings[name]),
-                "bare_jets_per_s": args.jets / _median(timings["bare"]),
-                "ratio": _median([b / t for b, t in zip(timings["bare"], timings[name])]),
+                "skcal_jets_per_s": args.jets / float(np.median(timings[name])),
+                "bare_jets_per_s": args.jets / float(np.median(timings["bare"])),
+                **ratio_stats(timings["bare"], timings[name]),
             }
         )
     write_results(
@@ -235,9 +242,11 @@ def main(argv: list[str] | None = None) -> None:
         | {"seeds": SEEDS, "hidden": hidden, "n_components": k, "features": 20},
         rows=rows,
         title="Neural calibrators: throughput against bare torch",
-        notes="ratio = bare time / skcal time (1.0 = no overhead), median over interleaved repeats "
-        "(the cores are shared). Bare training: the same network, Adam, NLL and per-epoch "
-        "gather shuffle in a plain loop; bare inference: module.raw over 65536-jet slices.",
+        notes="ratio = bare time / skcal time (1.0 = no overhead), the median over "
+        f"{args.repeats} rounds of the sides in turn after {args.warmups} warm-up round(s), "
+        "with its min and max (the cores are shared). Bare training: the same network, Adam, "
+        "NLL and per-epoch gather shuffle in a plain loop; bare inference: module.raw over "
+        "65536-jet slices.",
     )
     for r in rows:
         print(r)

@@ -24,7 +24,8 @@ results folder, its GDN, MDN and point rows are merged, and the checks of the su
 
 Writes ``results/peers{,_quick}.{json,md}`` (summary),
 ``results/peers{,_quick}_resolution.{json,md}`` (resolution per pT_true bin) and
-``results/peers{,_quick}_checks.{json,md}``.
+``results/peers{,_quick}_checks.{json,md}``. Without LightGBM (the ``bench`` extra) it
+is skipped (``_harness.require``).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import RESULTS_DIR, write_results
+from _harness import RESULTS_DIR, require, write_results
 from _small_r import (
     FEATURES,
     MDN,
@@ -250,6 +251,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--lr", type=float, default=0.1)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
+    require("lightgbm", extra="bench")
     if args.quick:
         args.n_train, args.n_test, args.n_estimators = (
             QUICK_SIZES["n_train"],

@@ -1,21 +1,25 @@
 """Throughput and peak memory of the synthetic generator, generating in chunks.
 
 Baseline in the same run: drawing the same number of float64 normal variates (one per
-output column and jet) with numpy, the floor for any generator of such a table.
+output column and jet) with numpy, the floor for any generator of such a table. Peak
+memory: one fresh process per side. Throughput: both sides in this process, one after
+the other, after a warm-up (``_harness.speed_ratio``).
 
     python benchmarks/bench_synthetic.py [--n-jets 10000000] [--chunk-size 1000000]
+                                         [--warmups 1] [--repeats 5]
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import measure_in_subprocess, write_results
+from _harness import add_repeat_arguments, measure_in_subprocess, speed_ratio, write_results
 
 SEEDS = {"jets": 0, "bare": 0}
 
@@ -40,20 +44,28 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-jets", type=int, default=10_000_000)
     parser.add_argument("--chunk-size", type=int, default=1_000_000)
+    add_repeat_arguments(parser)
     args = parser.parse_args(argv)
 
     rows = []
     for kind in ("small_r", "large_r"):
         skcal_run = measure_in_subprocess(generate, args.n_jets, args.chunk_size, kind)
-        bare = measure_in_subprocess(bare_numpy, args.n_jets, args.chunk_size, skcal_run["result"])
+        n_columns = skcal_run["result"]
+        bare = measure_in_subprocess(bare_numpy, args.n_jets, args.chunk_size, n_columns)
+        speed = speed_ratio(
+            partial(generate, args.n_jets, args.chunk_size, kind),
+            partial(bare_numpy, args.n_jets, args.chunk_size, n_columns),
+            warmups=args.warmups,
+            repeats=args.repeats,
+        )
         rows.append(
             {
                 "kind": kind,
                 "n_jets": args.n_jets,
-                "columns": skcal_run["result"],
-                "skcal_jets_per_s": args.n_jets / skcal_run["seconds"],
-                "bare_numpy_jets_per_s": args.n_jets / bare["seconds"],
-                "ratio_to_bare": bare["seconds"] / skcal_run["seconds"],
+                "columns": n_columns,
+                "skcal_jets_per_s": args.n_jets / speed["skcal_s"],
+                "bare_numpy_jets_per_s": args.n_jets / speed["bare_s"],
+                **{k: speed[k] for k in ("ratio", "ratio_min", "ratio_max", "repeats")},
                 "skcal_peak_rss_mib": skcal_run["peak_rss_mib"],
                 "bare_peak_rss_mib": bare["peak_rss_mib"],
             }
@@ -64,8 +76,10 @@ def main(argv: list[str] | None = None) -> None:
         parameters=vars(args) | {"seeds": SEEDS},
         rows=rows,
         title="Synthetic generator: throughput and peak memory (chunked)",
-        notes="ratio_to_bare: skcal's throughput over drawing one normal variate per "
-        "column and jet with numpy.",
+        notes="ratio: skcal's throughput over drawing one normal variate per column and jet "
+        f"with numpy, the median over {args.repeats} alternating rounds after {args.warmups} "
+        "warm-up (min and max beside it); jets/s from the median times. Peak memory: each side "
+        "once in a fresh process.",
     )
 
 

@@ -54,7 +54,10 @@ def test_tiny_run_writes_json_schema_and_results_md(tmp_path: Path) -> None:
     assert payload["parameters"]["n_jets"] == 20_000
     assert payload["parameters"]["seeds"] == {"jets": 0, "bare": 0}
     assert [row["kind"] for row in payload["results"]] == ["small_r", "large_r"]
-    assert all(row["ratio_to_bare"] > 0 for row in payload["results"])
+    assert all(
+        0 < row["ratio_min"] <= row["ratio"] <= row["ratio_max"] and row["repeats"] == 5
+        for row in payload["results"]
+    )
 
     suite = json.loads((results / "suite.json").read_text())
     assert suite["size"] == "tiny"
@@ -69,13 +72,17 @@ def test_render_marks_each_ratio_against_its_target(tmp_path: Path) -> None:
     run = _runner()
     machine = run.machine()
     for name, rows in {
-        "inversion_throughput": [{"n_jets": 1000, "ratio_to_bare": 0.3}],
+        "inversion_throughput": [
+            {"n_jets": 1000, "ratio": 0.3, "ratio_min": 0.25, "ratio_max": 0.35}
+        ],
         "reader": [
             {
-                "measure": "in-memory read, jets/s (best)",
+                "measure": "in-memory read, jets/s (median)",
                 "skcal": 1.0,
                 "bare_uproot": 1.0,
-                "ratio_to_bare": 0.95,
+                "ratio": 0.95,
+                "ratio_min": 0.9,
+                "ratio_max": 1.0,
             }
         ],
     }.items():
@@ -90,10 +97,10 @@ def test_render_marks_each_ratio_against_its_target(tmp_path: Path) -> None:
         (tmp_path / f"{name}.json").write_text(json.dumps(payload))
     text = run.render(tmp_path).read_text()
     assert (
-        "| NI histogramming / bare numpy.histogramdd | 0.3 | >= 0.5 | FAIL | inversion_throughput |"
-        in text
+        "| NI histogramming / bare numpy.histogramdd | 0.3 | 0.25 | 0.35 | >= 0.5 | fail "
+        "| inversion_throughput |" in text
     )
-    assert "| reader / bare uproot (throughput) | 0.95 | >= 0.8 | pass | reader |" in text
+    assert "| reader / bare uproot (throughput) | 0.95 | 0.9 | 1 | >= 0.8 | pass | reader |" in text
 
 
 def test_unknown_benchmark_is_refused() -> None:
@@ -129,7 +136,8 @@ def test_readme_shows_the_committed_quick_results() -> None:
         "README's benchmark block is stale: "
         "run `python benchmarks/run.py --quick --render-only --readme`"
     )
-    assert "| MDN (K=3, log r) |" in block and "| check | value | target | result |" in block
+    assert "| MDN (K=3, log r) |" in block
+    assert "| check | value | min | max | target | result |" in block
 
 
 def test_neural_rows_merge_only_from_the_same_sample(
