@@ -141,7 +141,11 @@ REGISTRY: dict[str, Benchmark] = {
         },
         "energy-and-mass network against sequential NI on large-R jets",
     ),
-    "pileup": Benchmark("bench_pileup", {"default": ["--calibrations", "pu-ni", "chain"]}),
+    "pileup": Benchmark(
+        "bench_pileup",
+        {"default": "--calibrations pu-ni chain", "full": ""},
+        "response against NPV and mu at mu flat in [0, 200], chain and networks",
+    ),
     "scaling": Benchmark(
         "bench_scaling",
         {
