@@ -119,9 +119,11 @@ def tune_pipeline(
     name : str, optional
         The sweep's folder under ``storage_path`` (default: a time-stamped name).
     resume : bool, default False
-        Continue the sweep at ``storage_path/name`` if it exists (finished trials
-        are kept, unfinished ones continue); its saved search space, scheduler and
-        settings are used. Without ``resume``, an existing sweep there is an error.
+        Continue the sweep at ``storage_path/name`` if it exists, also after its
+        process was killed: finished trials are kept (not trained or reported again),
+        unfinished ones continue from their latest checkpoint, failed ones stay
+        failed; its saved search space, scheduler and settings are used. Without
+        ``resume``, an existing sweep there is an error.
     address : str, optional
         Connect to this Ray cluster (``"auto"``, ``"ray://head:10001"``). Without it
         the running Ray is used, or a local one is started and stopped afterwards.

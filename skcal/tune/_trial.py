@@ -5,7 +5,9 @@ of a neural calibrator's history (``train_loss``, ``valid_loss``, the closure fi
 of merit, ``epoch``) at the end of every epoch, so that a scheduler such as ASHA can
 stop a poor trial early, and checkpoints the fitted pipeline (joblib) at the last
 epoch, and every ``checkpoint_every`` epochs if asked. A pipeline that does not train
-by epochs (numerical inversion) reports once, after ``fit``.
+by epochs (numerical inversion) reports once, after ``fit``. The final checkpoint is
+marked complete: a trial restored from it (its sweep was killed after the trial's last
+report, before Ray recorded it as finished) ends at once, with its saved result.
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ __all__ = [
 
 #: The file of a checkpoint that holds the fitted pipeline.
 CHECKPOINT_FILE = "pipeline.joblib"
+#: The file that marks a trial's final checkpoint (taken after its fit ended).
+COMPLETE_FILE = "complete"
 #: Metrics that Ray adds to every report.
 RAY_METRICS = frozenset({"training_iteration", "time_total_s", "time_this_iter_s"})
 
@@ -136,7 +140,7 @@ class _Reporter:
         every = self.spec.checkpoint_every
         self.report(history_metrics(net.history[-1]), checkpoint=bool(every) and done % every == 0)
 
-    def report(self, metrics: dict[str, float], *, checkpoint: bool) -> None:
+    def report(self, metrics: dict[str, float], *, checkpoint: bool, final: bool = False) -> None:
         if not self.checked:
             if self.spec.metric not in metrics and self.spec.metric not in RAY_METRICS:
                 raise MetricNotReportedError(
@@ -150,6 +154,8 @@ class _Reporter:
         folder = Path(tempfile.mkdtemp(prefix="skcal-checkpoint-"))
         try:
             self.save(folder / CHECKPOINT_FILE)
+            if final:
+                (folder / COMPLETE_FILE).touch()
             self.tune.report(metrics, checkpoint=self.tune.Checkpoint.from_directory(str(folder)))
         finally:
             shutil.rmtree(folder, ignore_errors=True)
@@ -231,12 +237,19 @@ def train_pipeline(config: Mapping[str, Any], *, spec: TrialSpec, data: TrialDat
 def _fit_and_report(
     tune: Any, config: Mapping[str, Any], spec: TrialSpec, data: TrialData, device: str
 ) -> None:
+    pipeline = clone(spec.pipeline).set_params(**decode(config, spec.decoder))
+    # the trial's epochs, from its parameters: a checkpoint taken while a resumed trial
+    # continued holds the epochs then left
+    total = int(final_step(pipeline).max_epochs) if is_net(final_step(pipeline)) else 1
     checkpoint = tune.get_checkpoint()
     if checkpoint is not None:
         with checkpoint.as_directory() as folder:
+            if (Path(folder) / COMPLETE_FILE).exists():
+                # The trial had finished when its sweep was killed, before Ray recorded
+                # it as finished: its final result and checkpoint are saved, and returning
+                # without a report ends it with them (not fitted or reported twice).
+                return
             pipeline = joblib.load(Path(folder) / CHECKPOINT_FILE)
-    else:
-        pipeline = clone(spec.pipeline).set_params(**decode(config, spec.decoder))
     final = final_step(pipeline)
     prefix = _prefix(pipeline)
     if checkpoint is None and "device" in final.get_params(deep=False):
@@ -257,12 +270,11 @@ def _fit_and_report(
                     f"{monitor.name}_{k}": v for k, v in monitor.initialize().measure(final).items()
                 }
         _Reporter(tune, spec, 1, lambda path: joblib.dump(pipeline, path)).report(
-            metrics, checkpoint=True
+            metrics, checkpoint=True, final=True
         )
         return
 
     user = net.callbacks
-    total = int(net.max_epochs)
     if checkpoint is None:
         X = data.X if prefix is None else prefix.fit_transform(data.X, data.y)
     else:
@@ -301,4 +313,4 @@ def _fit_and_report(
                 net.partial_fit(X, data.y, **fit_params)
             finally:
                 net.set_params(max_epochs=total)
-    reporter.report(history_metrics(net.history[-1]), checkpoint=True)
+    reporter.report(history_metrics(net.history[-1]), checkpoint=True, final=True)
