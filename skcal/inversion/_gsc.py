@@ -124,6 +124,13 @@ class GlobalSequentialCalibration(StageMixin, RegressorMixin, BaseEstimator):
     feature_names_in_, n_features_in_
         The input columns at fit.
 
+    Notes
+    -----
+    Minimum sample size: that of each step's
+    :class:`~skcal.inversion.NumericalInversion` (2 jets in memory, and enough jets for
+    ``min_entries`` effective jets in the bins of one condition cell), else a
+    :class:`~skcal.exceptions.DataError`.
+
     Examples
     --------
     >>> import numpy as np, pandas as pd

@@ -15,7 +15,7 @@ from sklearn.utils.validation import column_or_1d
 from torch.distributions import Distribution
 
 from skcal._params import Interval, StrOptions
-from skcal._validation import as_response, is_dask
+from skcal._validation import as_response, check_calibrated, is_dask
 from skcal.exceptions import DataError
 from skcal.neural._base import COMMON_CONSTRAINTS, TRAINING_CONSTRAINTS, _Calibrator, skorch_kwargs
 from skcal.neural._loss import nll_loss
@@ -90,8 +90,17 @@ class _DensityCalibrator(UncertaintyMixin, _ResponseCalibrator):
         self._check_fitted()
         if is_dask(X):
             raise DataError("predict_dist needs an in-memory table; use predict on Dask input")
+        raw = self._forward_raw(X)
+        finite = torch.isfinite(raw).all(dim=1).numpy()
+        if not finite.all():  # the output guard: no density built from NaN parameters
+            check_calibrated(
+                np.where(finite, 1.0, np.nan),
+                X,
+                owner=type(self).__name__,
+                what="densities (non-finite network outputs)",
+            )
         return DensityPrediction(
-            self._forward_raw(X),
+            raw,
             self.module_.distribution,
             training_space=self.training_space_,
             mode_space=self.mode_space_,

@@ -131,6 +131,11 @@ def test_the_output_guard_refuses_a_broken_network(jets):
         pipe[-1].module_.head.bias[0] = float("nan")
     with pytest.raises(CalibrationError, match=r"GDNCalibrator predicted 100 .* row 0.*e_reco="):
         pipe.predict(held_out[FEATURES].head(100))
+    with pytest.raises(CalibrationError, match="non-finite network outputs"):
+        pipe[-1].predict_dist(pipe[:-1].transform(held_out[FEATURES].head(10)))
+    lazy = pipe.predict(dd.from_pandas(held_out[FEATURES].head(100), npartitions=2))
+    with pytest.raises(CalibrationError, match="GDNCalibrator predicted 50 "):
+        lazy.compute()
 
 
 @pytest.mark.parametrize("name", ["mdn", "point"])
