@@ -20,6 +20,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 __all__ = [
     "ConfigError",
     "DataError",
+    "ExportError",
     "MissingDependencyError",
     "ModelNotFoundError",
     "NotFittedError",
@@ -39,6 +40,12 @@ class DataError(SkcalError, ValueError):
 
     The message names the column, parameter or file and the offending value.
     """
+
+
+class ExportError(SkcalError, ValueError):
+    """A fitted model that cannot be exported (:mod:`skcal.export`): an unsupported
+    step, or a setting the target format cannot express; the message names the step
+    and the reason."""
 
 
 class ParameterError(SkcalError, InvalidParameterError):
