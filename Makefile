@@ -7,7 +7,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 TORCH_SPEC ?= torch==2.13.0
-EXTRAS ?= test,mlflow,optim,tune
+EXTRAS ?= test,mlflow,optim,tune,export
 DEMO_DIR ?= demo-output
 PYTEST_ARGS ?= -n 2
 # Coverage of skcal, summarised in one line after the tests; `make test COV_ARGS=` skips it.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -141,10 +140,3 @@ def build_onnx(model: Any) -> Any:
     onnx.helper.set_model_props(proto, _metadata(steps, names, final))
     onnx.checker.check_model(proto)
     return proto
-
-
-def write_onnx(model: Any, path: str | Path) -> Path:
-    """Write the ONNX model of ``model`` to ``path``; returns the path."""
-    path = Path(path)
-    path.write_bytes(build_onnx(model).SerializeToString())
-    return path
