@@ -229,6 +229,9 @@ def gsc_corrections(
 
 
 def _stage_corrections(name: str, step: Any, columns: _Columns) -> list[StageCorrection]:
+    if isinstance(step, PileupOffset | NumericalInversion | GlobalSequentialCalibration):
+        if not step.__sklearn_is_fitted__():
+            raise ExportError(f"step {name!r} is not fitted: fit the pipeline first")
     if isinstance(step, PileupOffset):
         return [pileup_correction(name, step)]
     if isinstance(step, GlobalSequentialCalibration):
@@ -271,9 +274,6 @@ def build_correctionset(steps: list[tuple[str, Any]], name: str = "calibration")
     columns = _Columns(table)
     stack: list[StageCorrection] = []
     for step_name, step in steps:
-        if not hasattr(step, "_fitted_attribute") or not step.__sklearn_is_fitted__():
-            _stage_corrections(step_name, step, columns)  # the refusal of other steps
-            raise ExportError(f"step {step_name!r} is not fitted: fit the pipeline first")
         stack += _stage_corrections(step_name, step, columns)
     updated = _check_updates(stack)
     inputs = list(dict.fromkeys(c for s in stack for c in s.reads))
@@ -286,7 +286,7 @@ def build_correctionset(steps: list[tuple[str, Any]], name: str = "calibration")
         "E_calib = E_reco / response",
         "inputs": [{"name": c, "type": "real"} for c in inputs],
         "output": {"name": "response", "type": "real"},
-        "inputs_update": updated,
+        "inputs_update": [c for c in updated if c in inputs],
         "input_op": "/",
         "output_op": "*",
         "stack": [s.data["name"] for s in stack],

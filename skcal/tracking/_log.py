@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from skcal._optional import import_optional
-from skcal._params import check_params
+from skcal._params import StrOptions, check_params
 from skcal.evaluation._apply import model_features
 from skcal.exceptions import DataError, ModelNotFoundError, ParameterError
 from skcal.tracking._files import load_model_file
@@ -83,6 +83,7 @@ def log_calibrator(
     metrics: dict[str, float] | None = None,
     report_dir: str | os.PathLike[str] | None = None,
     artifact_name: str = "model",
+    export: str | None = None,
 ) -> LoggedCalibrator:
     """Log a fitted calibration to the active MLflow run (or a new one), and register it.
 
@@ -109,6 +110,11 @@ def log_calibrator(
         A folder written by :func:`skcal.evaluation.report`, logged as artifacts.
     artifact_name : str, default "model"
         Name of the model within the run.
+    export : {"onnx", "correctionlib"}, optional
+        Also log the model exported for use without skcal (:mod:`skcal.export`) as the
+        artifact ``<artifact_name>_export/calibration.onnx`` (or ``.json``), beside the
+        pickled model; it is built before anything is logged, so a model that cannot
+        be exported logs nothing.
 
     Returns
     -------
@@ -152,6 +158,7 @@ def log_calibrator(
             "metrics": metrics,
             "report_dir": report_dir,
             "artifact_name": artifact_name,
+            "export": export,
         },
         "log_calibrator",
     )
@@ -164,6 +171,7 @@ def log_calibrator(
         raise DataError(f"input_example lacks the model's input column {missing[0]!r}")
     example = example[features].head(5)
     output = CalibrationModel(pipeline).predict(None, example)
+    exported = None if export is None else _exported(pipeline, export)
 
     started = mlflow.active_run() is None
     run = mlflow.start_run() if started else mlflow.active_run()
@@ -180,6 +188,8 @@ def log_calibrator(
             input_example=example,
             registered_model_name=name,
         )
+        if exported is not None:
+            mlflow.log_artifact(str(exported), artifact_path=f"{artifact_name}_export")
     finally:
         if started:
             mlflow.end_run()
@@ -191,6 +201,20 @@ def log_calibrator(
     )
 
 
+def _exported(pipeline: Any, export: str) -> Path:
+    """The model exported to a temporary file (skcal.export)."""
+    import tempfile
+
+    from skcal.export import to_correctionlib, to_onnx
+
+    path = Path(tempfile.mkdtemp(prefix="skcal-export-")) / f"calibration.{export}"
+    if export == "onnx":
+        to_onnx(pipeline, path)
+    else:
+        to_correctionlib(pipeline, path := path.with_suffix(".json"))
+    return path
+
+
 #: The values each parameter of log_calibrator may take.
 _CONSTRAINTS: dict[str, list[Any]] = {
     "name": [str, None],
@@ -198,6 +222,7 @@ _CONSTRAINTS: dict[str, list[Any]] = {
     "metrics": [Mapping, None],
     "report_dir": [str, os.PathLike, None],
     "artifact_name": [str],
+    "export": [StrOptions({"onnx", "correctionlib"}), None],
 }
 
 
