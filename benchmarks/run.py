@@ -156,6 +156,15 @@ REGISTRY: dict[str, Benchmark] = {
         },
         "NI fit and neural training time against sample size",
     ),
+    "export": Benchmark(
+        "bench_export",
+        {
+            "quick": ["--n-train", "100000", "--epochs", "2"],
+            "default": [],
+            "full": ["--n-train", "1000000", "--epochs", "10"],
+        },
+        "ONNX Runtime / correctionlib against predict",
+    ),
 }
 
 

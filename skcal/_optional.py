@@ -23,6 +23,9 @@ EXTRAS: dict[str, str] = {
     "lightgbm": "bench",
     "pytorch_optimizer": "optim",
     "shap": "shap",
+    "onnx": "export",
+    "onnxruntime": "export",
+    "correctionlib": "export",
 }
 
 

@@ -9,6 +9,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from skcal._cli_export import add_export_command
 from skcal._cli_paths import calibrate_outputs, simulate_outputs
 from skcal._outputs import check_output_path
 from skcal.exceptions import SkcalError
@@ -365,6 +366,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--epochs", type=_positive_int, default=6)
     demo.add_argument("--seed", type=int, default=0)
     demo.set_defaults(handler=_demo)
+    add_export_command(commands)
     return parser
 
 

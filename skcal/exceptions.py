@@ -21,6 +21,7 @@ __all__ = [
     "CalibrationError",
     "ConfigError",
     "DataError",
+    "ExportError",
     "MissingDependencyError",
     "ModelNotFoundError",
     "NotFittedError",
@@ -41,6 +42,12 @@ class DataError(SkcalError, ValueError):
 
     The message names the column, parameter or file and the offending value.
     """
+
+
+class ExportError(SkcalError, ValueError):
+    """A fitted model that cannot be exported (:mod:`skcal.export`): an unsupported
+    step, or a setting the target format cannot express; the message names the step
+    and the reason."""
 
 
 class ParameterError(SkcalError, InvalidParameterError):

@@ -13,6 +13,7 @@ PUBLIC = (
     "skcal.datasets",
     "skcal.evaluation",
     "skcal.exceptions",
+    "skcal.export",
     "skcal.inversion",
     "skcal.io",
     "skcal.neural",

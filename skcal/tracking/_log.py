@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from skcal._optional import import_optional
-from skcal._params import check_params
+from skcal._params import StrOptions, check_params
 from skcal.evaluation._apply import model_features
 from skcal.exceptions import DataError, ModelNotFoundError, ParameterError, TrackingStoreError
 from skcal.tracking._files import load_model_file
@@ -84,6 +84,7 @@ def log_calibrator(
     metrics: dict[str, float] | None = None,
     report_dir: str | os.PathLike[str] | None = None,
     artifact_name: str = "model",
+    export: str | None = None,
 ) -> LoggedCalibrator:
     """Log a fitted calibration to the active MLflow run (or a new one), and register it.
 
@@ -110,6 +111,11 @@ def log_calibrator(
         A folder written by :func:`skcal.evaluation.report`, logged as artifacts.
     artifact_name : str, default "model"
         Name of the model within the run.
+    export : {"onnx", "correctionlib"}, optional
+        Also log the model exported for use without skcal (:mod:`skcal.export`) as the
+        artifact ``<artifact_name>_export/calibration.onnx`` (or ``.json``), beside the
+        pickled model; it is built before anything is logged, so a model that cannot
+        be exported logs nothing.
 
     Returns
     -------
@@ -159,6 +165,7 @@ def log_calibrator(
             "metrics": metrics,
             "report_dir": report_dir,
             "artifact_name": artifact_name,
+            "export": export,
         },
         "log_calibrator",
     )
@@ -178,6 +185,7 @@ def log_calibrator(
         raise DataError(f"input_example lacks the model's input column {missing[0]!r}")
     example = example[features].head(5)
     output = CalibrationModel(pipeline).predict(None, example)
+    exported = None if export is None else _exported(pipeline, export)
 
     from mlflow.exceptions import MlflowException
 
@@ -197,6 +205,8 @@ def log_calibrator(
             input_example=example,
             registered_model_name=name,
         )
+        if exported is not None:
+            mlflow.log_artifact(str(exported), artifact_path=f"{artifact_name}_export")
         version = int(info.registered_model_version) if name is not None else None
         if alias is not None:
             mlflow.MlflowClient().set_registered_model_alias(name, alias, str(version))
@@ -242,6 +252,7 @@ _CONSTRAINTS: dict[str, list[Any]] = {
     "metrics": [Mapping, None],
     "report_dir": [str, os.PathLike, None],
     "artifact_name": [str],
+    "export": [StrOptions({"onnx", "correctionlib"}), None],
 }
 
 
