@@ -26,6 +26,7 @@ import numpy as np
 from skcal._optional import import_optional
 from skcal.exceptions import ExportError
 from skcal.inversion import GlobalSequentialCalibration, NumericalInversion, PileupOffset
+from skcal.inversion._gsc import STAGE_SUFFIX
 from skcal.inversion._ni_params import resolve_quantity
 from skcal.inversion._stage import check_momentum
 
@@ -173,8 +174,8 @@ def inversion_correction(
 
 
 def pileup_correction(name: str, stage: PileupOffset) -> StageCorrection:
-    """A PileupOffset: ``R = 1 / max((pT - rho*A - alpha*(NPV - 1) - beta*mu) / pT, min_scale)``
-    per |eta| bin."""
+    """A PileupOffset: ``R = 1 / clip((pT - rho*A - alpha*(NPV - 1) - beta*mu) / pT,
+    min_scale, max_scale)`` per |eta| bin."""
     pt, eta = _name(stage.pt, name, "pt"), _name(stage.eta, name, "eta")
     optional = {k: getattr(stage, k) for k in ("rho", "area", "npv", "mu")}
     cols = {k: None if v is None else _name(v, name, k) for k, v in optional.items()}
@@ -190,9 +191,9 @@ def pileup_correction(name: str, stage: PileupOffset) -> StageCorrection:
     if cols["mu"] is not None:
         variables.append(cols["mu"])
         terms += f"-[1]*{next(letters)}"
-    expression = f"1/max(({terms})/x,[2])"
+    expression = f"1/min(max(({terms})/x,[2]),[3])"
     content = [
-        _formula(expression, variables, [a, b, float(stage.min_scale)])
+        _formula(expression, variables, [a, b, float(stage.min_scale), float(stage.max_scale)])
         for a, b in zip(stage.alpha_, stage.beta_)
     ]
     node: Any = {
@@ -221,23 +222,61 @@ def pileup_correction(name: str, stage: PileupOffset) -> StageCorrection:
 def gsc_corrections(
     name: str, stage: GlobalSequentialCalibration, columns: _Columns
 ) -> list[StageCorrection]:
-    """A GSC: one inversion per variable, in the order they are applied."""
-    return [
-        inversion_correction(f"{name}_{step._condition()[-1][0]}", step, columns)
-        for step in stage.steps_
-    ]
+    """A GSC: one inversion per variable, in the order they are applied.
+
+    A ``pt_fractions`` variable is binned relative to the jet pT of its stage: the
+    compound keeps the scale of the corrections so far in the scale column (an input,
+    1 for an uncalibrated jet, rescaled by every stage) and a transform divides the
+    stored variable by it.
+    """
+    out = []
+    scale = stage._scalespec_name()
+    for step in stage.steps_:
+        binned = str(step._condition()[-1][0])
+        corr = inversion_correction(f"{name}_{binned}", step, columns)
+        if binned.endswith(STAGE_SUFFIX):
+            stored = binned[: -len(STAGE_SUFFIX)]
+            corr.data["node"] = {
+                "nodetype": "transform",
+                "input": stored,
+                "rule": _formula("x/y", [stored, scale]),
+                "content": _renamed(corr.data["node"], binned, stored),
+            }
+            reads = [stored if c == binned else c for c in corr.reads]
+            corr.reads = list(dict.fromkeys([*reads, scale]))
+        out.append(corr)
+    return out
+
+
+def _renamed(node: Any, old: str, new: str) -> Any:
+    """``node`` with every binning input ``old`` read as ``new``."""
+    if isinstance(node, list):
+        return [_renamed(n, old, new) for n in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: _renamed(v, old, new) for k, v in node.items()}
+    if out.get("input") == old:
+        out["input"] = new
+    if isinstance(out.get("inputs"), list):
+        out["inputs"] = [new if i == old else i for i in out["inputs"]]
+    return out
 
 
 def _stage_corrections(name: str, step: Any, columns: _Columns) -> list[StageCorrection]:
     if isinstance(step, PileupOffset | NumericalInversion | GlobalSequentialCalibration):
         if not step.__sklearn_is_fitted__():
             raise ExportError(f"step {name!r} is not fitted: fit the pipeline first")
-    if isinstance(step, PileupOffset):
-        return [pileup_correction(name, step)]
-    if isinstance(step, GlobalSequentialCalibration):
-        return gsc_corrections(name, step, columns)
-    if isinstance(step, NumericalInversion):
-        return [inversion_correction(name, step, columns)]
+    if isinstance(step, PileupOffset | NumericalInversion | GlobalSequentialCalibration):
+        if isinstance(step, PileupOffset):
+            corrections = [pileup_correction(name, step)]
+        elif isinstance(step, GlobalSequentialCalibration):
+            corrections = gsc_corrections(name, step, columns)
+        else:
+            corrections = [inversion_correction(name, step, columns)]
+        if step.scale_column is not None:  # the stage rescales it, as the compound does
+            for corr in corrections:
+                corr.scales = (*corr.scales, str(step.scale_column))
+        return corrections
     raise ExportError(
         f"step {name!r} ({type(step).__name__}) cannot be exported to correctionlib: "
         "to_correctionlib exports the standard chain (PileupOffset, NumericalInversion, "

@@ -23,6 +23,7 @@ import numpy as np
 
 from skcal.export._onnx_builder import Graph, onnx_module
 from skcal.export._onnx_graph import mlp
+from skcal.neural._modules import POSITIVE_SHARPNESS
 
 __all__ = ["MODE_ITERATIONS", "density_outputs", "energy_mass_outputs", "point_outputs"]
 
@@ -33,6 +34,23 @@ MODE_TOL = 1e-7
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 _TINY64 = float(np.finfo(np.float64).tiny)
 _TINY32 = float(np.finfo(np.float32).tiny)
+
+
+def locations(g: Graph, out: str, module: Any, dtype: Any) -> str:
+    """:func:`skcal.neural._modules.locations` of raw outputs ``out``, in ``dtype``."""
+    if not getattr(module, "positive", False):
+        return g.op(
+            "Add", g.const(module.loc, dtype), g.op("Mul", g.const(module.scale, dtype), out)
+        )
+    beta = POSITIVE_SHARPNESS
+    z = g.op(
+        "Add", g.const(1.0, dtype), g.op("Mul", out, g.const(module.scale / module.loc, dtype))
+    )
+    soft = g.op("Div", g.op("Softplus", g.op("Mul", z, g.const(beta, dtype))), g.const(beta, dtype))
+    tiny = _TINY64 if np.dtype(dtype) == np.float64 else _TINY32
+    return g.op("Max", g.op("Mul", g.const(module.loc, dtype), soft), g.const(tiny, dtype))
+
+
 #: ``d log|dt/dr| / dt`` and ``b`` of ``r = exp(b t)`` per training space.
 _SLOPES = {"response": 0.0, "log": -1.0, "log10": -math.log(10.0)}
 _BASES = {"log": 1.0, "log10": math.log(10.0)}
@@ -54,12 +72,7 @@ def _components(g: Graph, module: Any, raw: str) -> tuple[_Mixture, str | None]:
     def part(i: int) -> str:  # (n, 1, K)
         return g.op("Squeeze", g.op("Gather", params, g.const([i], np.int64), axis=3), g.axes(3))
 
-    out = part(0)
-    if getattr(module, "positive", False):  # skcal.neural._modules.locations
-        scaled = g.op("Mul", out, g.const(module.scale / module.loc))
-        loc = g.op("Max", g.op("Mul", g.const(module.loc), g.op("Exp", scaled)), g.const(_TINY64))
-    else:
-        loc = g.op("Add", g.const(module.loc), g.op("Mul", g.const(module.scale), out))
+    loc = locations(g, part(0), module, np.float64)
 
     def width(i: int) -> str:
         soft = g.op("Add", g.softplus(part(i)), g.const(module.min_scale))
@@ -276,9 +289,7 @@ def point_outputs(g: Graph, est: Any, x32: str) -> dict[str, str]:
         "Squeeze", mlp(g, module.head, mlp(g, module.trunk, x32, "PointCalibrator"), ""), g.axes(1)
     )
     if getattr(module, "positive", False):
-        scaled = g.op("Mul", out, g.const(module.scale / module.loc, np.float32))
-        t = g.op("Mul", g.const(module.loc, np.float32), g.op("Exp", scaled))
-        t = g.op("Max", t, g.const(_TINY32, np.float32))
+        t = locations(g, out, module, np.float32)
     else:
         t = g.op(
             "Add",

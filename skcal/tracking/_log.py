@@ -245,6 +245,20 @@ def _undo(mlflow: Any, name: str | None, info: Any, *, ended: bool) -> None:
         pass
 
 
+def _exported(pipeline: Any, export: str) -> Path:
+    """The model exported to a temporary file (skcal.export)."""
+    import tempfile
+
+    from skcal.export import to_correctionlib, to_onnx
+
+    path = Path(tempfile.mkdtemp(prefix="skcal-export-")) / f"calibration.{export}"
+    if export == "onnx":
+        to_onnx(pipeline, path)
+    else:
+        to_correctionlib(pipeline, path := path.with_suffix(".json"))
+    return path
+
+
 #: The values each parameter of log_calibrator may take.
 _CONSTRAINTS: dict[str, list[Any]] = {
     "name": [str, None],
