@@ -16,7 +16,8 @@ Each calibrator is a :class:`skorch.NeuralNet` on skcal's table contract
 - a loss that becomes NaN or infinite, or an epoch's loss far above the best so far
   (:func:`~skcal.neural._loss.check_progress`), stops training with
   :class:`~skcal.neural.TrainingDivergedError` naming the epoch and the learning rate;
-- a fit needs at least :data:`MIN_JETS` jets; empty Dask partitions are skipped;
+- a fit needs at least :data:`~skcal.neural._jets.MIN_JETS` (10) jets; empty Dask
+  partitions are skipped;
 - the ranges of the inputs and responses seen in training are kept
   (``feature_range_``, ``response_range_``), and bound what ``predict`` returns
   (:mod:`skcal.neural._bounds`);
