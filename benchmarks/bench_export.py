@@ -103,7 +103,8 @@ def bench_chain(chain: Any, X: Any, rounds: int) -> dict[str, Any]:
         to_correctionlib(chain).model_dump_json(exclude_unset=True)
     )
     compound = ev.compound["calibration"]
-    columns = [X[i.name].to_numpy() for i in compound.inputs]
+    table = X.assign(calib_scale=1.0) if "calib_scale" not in X else X  # uncalibrated jets
+    columns = [table[i.name].to_numpy() for i in compound.inputs]
     out = compound.evaluate(*columns)
     diffs = {"response": float(np.max(np.abs(out / chain.predict(X).to_numpy() - 1)))}
     times = _rounds(

@@ -159,9 +159,9 @@ REGISTRY: dict[str, Benchmark] = {
     "export": Benchmark(
         "bench_export",
         {
-            "quick": ["--n-train", "100000", "--epochs", "2"],
-            "default": [],
-            "full": ["--n-train", "1000000", "--epochs", "10"],
+            "quick": "--n-train 100000 --epochs 2",
+            "default": "",
+            "full": "--n-train 1000000 --epochs 10",
         },
         "ONNX Runtime / correctionlib against predict",
     ),
