@@ -21,17 +21,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import write_results
+from _small_r import reco_columns
 
-TRUTH = [
-    "e_true",
-    "pt_true",
-    "eta_true",
-    "phi_true",
-    "m_true",
-    "oracle_response",
-    "flavour",
-    "weight",
-]
 FEATURES = ["e_reco", "pt_reco", "eta", "m_reco", "mu", "npv"]
 
 
@@ -186,7 +177,7 @@ def main(argv: list[str] | None = None) -> None:
             True,
         ),
     )
-    features = [c for c in train.columns if c not in TRUTH]
+    features = reco_columns(train)
     chain = standard_chain().fit(train[features], r)
     outside = test[features].copy()
     outside.loc[outside.index[:1000], "eta"] *= 2.0

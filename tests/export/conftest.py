@@ -9,19 +9,12 @@ import torch
 pytest.importorskip("onnxruntime")
 pytest.importorskip("correctionlib")
 
+from skcal import columns
 from skcal.datasets import make_jets
 
 FEATURES = ["e_reco", "pt_reco", "eta", "m_reco", "mu", "npv"]
-TRUTH = [
-    "e_true",
-    "pt_true",
-    "eta_true",
-    "phi_true",
-    "m_true",
-    "oracle_response",
-    "flavour",
-    "weight",
-]
+#: Every column that is not a model input: truth, oracle and labels.
+TRUTH = [*columns.TRUTH, *columns.ORACLE, *columns.LABELS]
 
 
 @pytest.fixture(autouse=True)
