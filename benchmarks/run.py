@@ -120,6 +120,11 @@ REGISTRY: dict[str, Benchmark] = {
         },
         "NI and the neural calibrators on small-R jets",
     ),
+    "closure": Benchmark(
+        "bench_closure",
+        {"quick": "--quick --seeds 0", "default": "", "full": "--n-train 2000000 --n-test 1000000"},
+        "closure of the default MDN and GDN, alone and with the residual NI, over 3 seeds",
+    ),
     "peers": Benchmark(
         "bench_peers",
         {

@@ -14,5 +14,6 @@ the uncalibrated jets, works in memory or over Dask partitions, and chains in a
 from skcal.inversion._gsc import GlobalSequentialCalibration
 from skcal.inversion._numerical import NumericalInversion
 from skcal.inversion._pileup import PileupOffset
+from skcal.inversion._residual import ResidualInversion
 
-__all__ = ["GlobalSequentialCalibration", "NumericalInversion", "PileupOffset"]
+__all__ = ["GlobalSequentialCalibration", "NumericalInversion", "PileupOffset", "ResidualInversion"]
