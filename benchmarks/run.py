@@ -122,7 +122,11 @@ REGISTRY: dict[str, Benchmark] = {
     ),
     "closure": Benchmark(
         "bench_closure",
-        {"quick": "--quick --seeds 0", "default": "", "full": "--n-train 2000000 --n-test 1000000"},
+        {
+            "quick": "--quick --seeds 0 --n-train 100000 --epochs 4",
+            "default": "",
+            "full": "--n-train 2000000 --n-test 1000000",
+        },
         "closure of the default MDN and GDN, alone and with the residual NI, over 3 seeds",
     ),
     "peers": Benchmark(

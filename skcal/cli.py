@@ -225,7 +225,7 @@ def _demo(args: argparse.Namespace) -> None:
         epochs=args.epochs,
         seed=args.seed,
     )
-    print("\nHeld-out closure and resolution (pT_true > 30 GeV bins):")
+    print("\nHeld-out closure and resolution (every (pT_true, |eta_true|) bin of the report):")
     print(result.summary.to_string())
     print(f"\nreport:        {result.report_html}")
     print(f"MLflow store:  {result.store_uri}   (mlflow ui --backend-store-uri {result.store_uri})")

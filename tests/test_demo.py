@@ -35,6 +35,8 @@ def test_demo_fits_reports_logs_registers_and_loads_back(
     try:
         runs = mlflow.search_runs(experiment_names=["skcal-demo"])
         assert len(runs) == 2 and runs["metrics.worst_closure"].notna().all()
-        assert load_calibrator("models:/skcal-demo-mdn@champion").steps[-1][0] == "mdncalibrator"
+        loaded = load_calibrator("models:/skcal-demo-mdn@champion")
+        assert loaded.calibrator_.steps[-1][0] == "mdncalibrator"
+        assert loaded.inversion_.cell_status_.size > 0  # the residual inversion came back too
     finally:
         mlflow.set_tracking_uri(None)
