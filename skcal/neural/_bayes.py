@@ -30,11 +30,12 @@ from skcal.neural._bayes_modules import BayesianDensityNetwork
 from skcal.neural._data import DaskStream
 from skcal.neural._ensemble import mixture_of
 from skcal.neural._estimators import _COMMON_DOC, MDNCalibrator
-from skcal.neural._prediction import _DEPRECATED, DensityPrediction
+from skcal.neural._modes import mixture_mode
+from skcal.neural._prediction import _CHUNK, _DEPRECATED, TRAINING_SPACES, DensityPrediction
 from skcal.neural._split import Fold
 from skcal.neural._uncertainty import validation_pull_width
 
-__all__ = ["BayesianMDNCalibrator", "count_jets"]
+__all__ = ["BayesianMDNCalibrator", "count_jets", "predictive_mode"]
 
 #: Held while a network's drawn weight sets are in place: Dask's threads predict the
 #: partitions of one (frozen) copy at once, and a draw is state of the shared module.
@@ -51,6 +52,27 @@ def count_jets(data: Any) -> int:
         lengths = dask.compute(*(dask.delayed(len)(block) for block in blocks))
         return int(sum(lengths))
     return len(data)
+
+
+def predictive_mode(pred: DensityPrediction, draw_modes: np.ndarray) -> np.ndarray:
+    """The mode of a posterior predictive density (the mixture of the drawn networks'
+    densities), found by Newton ascent from every drawn network's own mode.
+
+    The same maximum as :meth:`DensityPrediction.mode`, which starts from every
+    component of the mixture (``n_samples * n_components`` starts, each evaluating
+    every component), at a fraction of the cost: the drawn networks differ by
+    ``sigma_stat``, far less than their widths, so the maximum lies near their modes.
+    ``draw_modes`` has shape (n_samples, n_jets), in the space of the response.
+    """
+    jac = pred.mode_space == "response" and pred.training_space != "response"
+    slope = pred._jacobian_slope() if jac else 0.0
+    to_training = TRAINING_SPACES[pred.training_space][0]
+    t0 = to_training(torch.as_tensor(draw_modes, dtype=torch.float64)).T
+    out = []
+    for start in range(0, len(pred), _CHUNK):
+        dist = pred.build(pred.raw[start : start + _CHUNK])
+        out.append(mixture_mode(dist, slope, starts=t0[start : start + _CHUNK].contiguous()))
+    return pred._from_training(torch.cat(out)).cpu().numpy().astype(np.float64)
 
 
 class BayesianMDNCalibrator(MDNCalibrator):
@@ -282,7 +304,7 @@ class BayesianMDNCalibrator(MDNCalibrator):
         modes = np.stack([self._guarded(d.mode(), X) for d in draws])
         widths = np.stack([self._guarded(d.std(), X, "widths") for d in draws])
         stat, syst = scale * modes.std(axis=0, ddof=1), scale * widths.mean(axis=0)
-        return self._guarded(mixture_of(draws).mode(), X), stat, syst
+        return self._guarded(predictive_mode(mixture_of(draws), modes), X), stat, syst
 
     def _stat_syst(self, chunk: Any) -> tuple[np.ndarray, np.ndarray]:
         _, stat, syst = self._summaries(chunk)
@@ -290,7 +312,7 @@ class BayesianMDNCalibrator(MDNCalibrator):
 
     def _predict_chunk(self, chunk: Any, rows: Any, which: str) -> np.ndarray:
         if which == "mode":
-            return self._guarded(self.predict_dist(chunk).mode(), chunk)
+            return self._summaries(chunk)[0]
         _, stat, syst = self._summaries(chunk)
         return self._guarded(np.hypot(stat, syst), chunk, "widths")
 

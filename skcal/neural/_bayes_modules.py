@@ -239,7 +239,7 @@ class BayesianDensityNetwork(DensityNetwork):
         head = self.head
         if not isinstance(head, nn.Linear):  # pragma: no cover - DensityNetwork's head
             raise TypeError("the density head must be a torch.nn.Linear")
-        self.head = bayes(head)
+        self.head = bayes(head)  # type: ignore[assignment]  # a drop-in for the Linear head
 
     def bayes_layers(self) -> list[BayesLinear]:
         """The variational layers, input to output."""

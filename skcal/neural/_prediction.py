@@ -226,15 +226,14 @@ class DensityPrediction:
     def _moments_lognormal(self, dist: Distribution) -> tuple[torch.Tensor, torch.Tensor] | None:
         """Mean and variance of ``r`` in closed form where the density of the log space is a
         Normal or a mixture of Normals (log-normal components), else None."""
-        mixture = isinstance(dist, MixtureSameFamily)
-        comp = dist.component_distribution if mixture else dist
+        comp = dist.component_distribution if isinstance(dist, MixtureSameFamily) else dist
         if type(comp) is not Normal:
             return None
         c = 1.0 if self.training_space == "log" else math.log(10.0)
         s2 = (c * comp.scale) ** 2
         mean = torch.exp(c * comp.loc + 0.5 * s2)
         var = mean**2 * torch.expm1(s2)
-        if not mixture:
+        if not isinstance(dist, MixtureSameFamily):
             return mean, var
         w = dist.mixture_distribution.probs
         total = (w * mean).sum(-1)
