@@ -18,7 +18,8 @@ For a GDN, an MDN, a deep ensemble of MDNs and the Bayesian MDN (all trained on
   fitted and applied in the same process (one fit each per size: the fit ratios are
   single measurements, their spread is over the sizes).
 
-Each training size runs in its own process (``--jobs`` at a time), one torch thread each.
+Each training size runs in two processes (the BNN, GDN and an MDN; the ensemble and an
+MDN), ``--jobs`` at a time, one torch thread each.
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ def _models(args: argparse.Namespace, with_gdn: bool) -> dict[str, Any]:
         training_space="log",
         max_epochs=args.epochs,
         batch_size=args.batch_size,
-        module__hidden_sizes=(64, 64),
+        module__hidden_sizes=tuple(args.hidden),
     )
     seed = SEEDS["models"]
     models = {
@@ -113,8 +114,14 @@ def pull_rows(name: str, scaled: bool, pull: np.ndarray, pt_true: np.ndarray) ->
     return rows
 
 
-def run_size(n_train: int, args: argparse.Namespace, with_pulls: bool) -> dict[str, Any]:
-    """Fit every model on the first ``n_train`` training jets; their widths, pulls, times."""
+#: The models of each process of one training size: each beside a single MDN, the unit of cost.
+GROUPS = {"bnn": ("GDN", "MDN", "BNN"), "ensemble": ("MDN", "ensemble")}
+
+
+def run_size(
+    n_train: int, args: argparse.Namespace, with_pulls: bool, group: str
+) -> dict[str, Any]:
+    """Fit a group's models on the first ``n_train`` training jets; widths, pulls, times."""
     import torch
 
     torch.set_num_threads(args.threads)
@@ -129,37 +136,45 @@ def run_size(n_train: int, args: argparse.Namespace, with_pulls: bool) -> dict[s
     out: dict[str, Any] = {"n_train": n_train, "widths": [], "pulls": [], "cost": []}
     times: dict[str, dict[str, float]] = {}
     head = _head().fit(train[FEATURES], y)
+    from skcal.neural import MDNCalibrator
+
+    MDNCalibrator(max_epochs=1, random_state=0).fit(head.transform(val[FEATURES]), r_val)  # warm-up
     X_train, X_test, X_val = (head.transform(t[FEATURES]) for t in (train, test, val))
-    for name, cal in _models(args, with_gdn=with_pulls).items():
+    models = _models(args, with_gdn=with_pulls)
+    for name, cal in ((k, v) for k, v in models.items() if k in GROUPS[group]):
+        if name == "MDN" and group != "bnn" and with_pulls:
+            fit_pulls = False  # the MDN's pulls come from the other group's process
+        else:
+            fit_pulls = with_pulls
         fit_kw = {"X_val": X_val, "y_val": r_val} if name in SCALED else {}
         start = time.perf_counter()
         cal.fit(X_train, y, **fit_kw)
         fit_s = time.perf_counter() - start
         start = time.perf_counter()
-        u = cal.predict_uncertainty(X_test)
-        unc_s = time.perf_counter() - start
-        mode = cal.predict(X_test)
-        times[name] = {"fit_s": fit_s, "predict_uncertainty_s": unc_s}
+        mode, total = cal.predict(X_test, return_std=True)
+        predict_s = time.perf_counter() - start
+        u = cal.predict_uncertainty(X_test.iloc[: args.n_widths])
+        times[name] = {"fit_s": fit_s, "predict_s": predict_s}
         scale = float(getattr(cal, "sigma_scale_", 1.0))
         stat = u["sigma_stat"].to_numpy() / scale
         syst = u["sigma_syst"].to_numpy() / scale
+        head_mode = mode[: args.n_widths]
         out["widths"].append(
             {
                 "model": name,
                 "n_train": n_train,
                 "median_sigma_stat": float(np.median(stat)),
                 "median_sigma_syst": float(np.median(syst)),
-                "median_rel_sigma_stat": float(np.median(stat / mode)),
-                "median_rel_sigma_syst": float(np.median(syst / mode)),
+                "median_rel_sigma_stat": float(np.median(stat / head_mode)),
+                "median_rel_sigma_syst": float(np.median(syst / head_mode)),
                 "sigma_scale": scale,
                 "fit_s": round(fit_s, 1),
             }
         )
         print(f"n={n_train} {name}: fit {fit_s:.0f} s, {out['widths'][-1]}", flush=True)
-        if with_pulls:
-            total = np.hypot(stat, syst)
+        if fit_pulls:
             for scaled in (False, True) if name in SCALED else (False,):
-                sigma = total * (scale if scaled else 1.0)
+                sigma = total * (1.0 if scaled else 1.0 / scale)
                 pull = np.log(mode / r_test) / (sigma / mode)
                 out["pulls"] += pull_rows(name, scaled, pull, test["pt_true"].to_numpy())
     base = times["MDN"]
@@ -168,12 +183,11 @@ def run_size(n_train: int, args: argparse.Namespace, with_pulls: bool) -> dict[s
             {
                 "model": name,
                 "n_train": n_train,
+                "process": group,
                 "fit_s": round(t["fit_s"], 1),
                 "fit_vs_mdn": round(t["fit_s"] / base["fit_s"], 2),
-                "predict_uncertainty_s": round(t["predict_uncertainty_s"], 2),
-                "predict_uncertainty_vs_mdn": round(
-                    t["predict_uncertainty_s"] / base["predict_uncertainty_s"], 1
-                ),
+                "predict_s": round(t["predict_s"], 2),
+                "predict_vs_mdn": round(t["predict_s"] / base["predict_s"], 1),
             }
         )
     return out
@@ -207,21 +221,35 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 400_000, 1_600_000])
     parser.add_argument("--n-test", type=int, default=100_000)
     parser.add_argument("--n-val", type=int, default=50_000)
+    parser.add_argument(
+        "--n-widths", type=int, default=20_000, help="held-out jets of the median widths"
+    )
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--batch-size", type=int, default=4096)
     parser.add_argument("--members", type=int, default=5)
+    parser.add_argument("--hidden", type=int, nargs="+", default=[64, 64])
     parser.add_argument("--n-samples", type=int, default=10)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--jobs", type=int, default=1, help="training sizes run at once")
+    parser.add_argument("--jobs", type=int, default=1, help="processes at once (2 per size)")
     args = parser.parse_args(argv)
     sizes = sorted(args.sizes)
     start = time.perf_counter()
     ctx = mp.get_context("spawn")
     with cf.ProcessPoolExecutor(max_workers=args.jobs, mp_context=ctx) as pool:
-        futures = [pool.submit(run_size, n, args, n == sizes[-1]) for n in sizes]
+        futures = [
+            pool.submit(run_size, n, args, n == sizes[-1], group)
+            for n in reversed(sizes)
+            for group in GROUPS
+        ]
         results = [f.result() for f in futures]
     wall = time.perf_counter() - start
     widths = [w for r in results for w in r["widths"]]
+    seen = set()  # the MDN is fitted in both processes of a size: its widths once
+    widths = [
+        w
+        for w in widths
+        if (w["model"], w["n_train"]) not in seen and not seen.add((w["model"], w["n_train"]))
+    ]
     pulls = [p for r in results for p in r["pulls"]]
     cost = [c for r in results for c in r["cost"]]
     params = {
@@ -257,7 +285,7 @@ def main(argv: list[str] | None = None) -> None:
             )
     notes = (
         f"Pulls on {args.n_test} held-out jets, models trained on {sizes[-1]} jets "
-        f"({args.epochs} epochs, batch {args.batch_size}, 64x64 Mish trunk, K=3 for the "
+        f"({args.epochs} epochs, batch {args.batch_size}, {args.hidden} Mish trunk, K=3 for the "
         f"MDNs, {args.members} ensemble members, {args.n_samples} BNN weight draws); the "
         f"sigma_scaling factor fitted on {args.n_val} validation jets."
     )
@@ -279,7 +307,7 @@ def main(argv: list[str] | None = None) -> None:
         "uncertainty_cost",
         parameters=params,
         rows=cost,
-        title="Fit and predict_uncertainty time relative to a single MDN (same process)",
+        title="Fit and predict(return_std=True) time relative to a single MDN (same process)",
         notes="One fit per model and size; the MDN's times in the same process are the unit.",
     )
 

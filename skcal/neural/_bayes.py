@@ -81,6 +81,7 @@ class BayesianMDNCalibrator(MDNCalibrator):
         "prior_sigma": [Interval(Real, 0, None, closed="neither")],
         "init_sigma": [Interval(Real, 0, None, closed="neither")],
         "n_samples": [Interval(Integral, 2, None, closed="left")],
+        "posterior_lr_scale": [Interval(Real, 0, None, closed="neither")],
         "sigma_scaling": ["boolean"],
     }
 
@@ -119,6 +120,13 @@ class BayesianMDNCalibrator(MDNCalibrator):
     init_sigma : float, default=0.01
         The initial width of every weight's posterior (the means start as the MDN's
         initial weights).
+    posterior_lr_scale : float, default=30.0
+        The learning rate of the posterior widths (their ``rho``) relative to ``lr``.
+        A width must travel from ``init_sigma`` to its equilibrium, where the KL term's
+        pull (falling as ``1 / N_train``) balances the likelihood's; at the means'
+        learning rate it hardly moves in a few thousand steps, and ``sigma_stat``
+        would reflect ``init_sigma`` instead of the data. (A ``param_groups`` entry of
+        ``optimizer__param_groups`` with its own ``lr`` takes precedence.)
     n_samples : int, default=10
         Weight sets drawn at prediction (at least 2); the cost of a prediction grows
         with it, the noise of ``sigma_stat`` falls as ``1 / sqrt(2 (n_samples - 1))``.
@@ -171,6 +179,7 @@ class BayesianMDNCalibrator(MDNCalibrator):
         asymmetric: bool = False,
         prior_sigma: float = 1.0,
         init_sigma: float = 0.01,
+        posterior_lr_scale: float = 30.0,
         n_samples: int = 10,
         sigma_scaling: bool = False,
         training_space: str = "response",
@@ -211,6 +220,7 @@ class BayesianMDNCalibrator(MDNCalibrator):
         self._set_own(
             prior_sigma=prior_sigma,
             init_sigma=init_sigma,
+            posterior_lr_scale=posterior_lr_scale,
             n_samples=n_samples,
             sigma_scaling=sigma_scaling,
         )
@@ -223,6 +233,30 @@ class BayesianMDNCalibrator(MDNCalibrator):
         }
 
     # ------------------------------------------------------------- training
+    def get_params_for_optimizer(
+        self, prefix: str, named_parameters: Any
+    ) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        """skorch's optimizer groups, with the posterior widths at ``posterior_lr_scale``
+        times the learning rate (a group with its own ``lr`` is left as it is)."""
+        named = list(named_parameters)
+        args, kwargs = super().get_params_for_optimizer(prefix, named)
+        if prefix != "optimizer":
+            return args, kwargs
+        widths = {id(p) for name, p in named if name.endswith("_rho")}
+        groups: list[dict[str, Any]] = []
+        for group in args[0]:
+            if "lr" in group:
+                groups.append(group)
+                continue
+            rho = [p for p in group["params"] if id(p) in widths]
+            rest = [p for p in group["params"] if id(p) not in widths]
+            if rest:
+                groups.append({**group, "params": rest})
+            if rho:
+                lr = kwargs.get("lr", self.lr) * self.posterior_lr_scale
+                groups.append({**group, "params": rho, "lr": lr})
+        return (groups, *args[1:]), kwargs
+
     def get_loss(
         self, y_pred: Distribution, y_true: torch.Tensor, X: Any = None, training: bool = False
     ) -> torch.Tensor:

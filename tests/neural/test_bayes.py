@@ -104,6 +104,18 @@ def test_the_loss_adds_the_kl_scaled_to_the_training_size(bnn, jets) -> None:
     assert part.n_train_ == len(X) - round(0.2 * len(X))
 
 
+def test_the_posterior_widths_learn_faster_than_the_means(bnn) -> None:
+    groups = bnn.optimizer_.param_groups
+    rho = [g for g in groups if any(p is bnn.module_.head.bias_rho for p in g["params"])]
+    mu = [g for g in groups if any(p is bnn.module_.head.bias_mu for p in g["params"])]
+    assert rho[0]["lr"] == pytest.approx(30 * bnn.lr) and mu[0]["lr"] == bnn.lr
+    assert sum(len(g["params"]) for g in groups) == len(list(bnn.module_.parameters()))
+    own = _bnn(optimizer__param_groups=[("*_rho", {"lr": 0.5})]).fit(
+        pd.DataFrame(np.ones((20, 3)), columns=["a", "b", "c"]), np.ones(20)
+    )
+    assert sorted(g["lr"] for g in own.optimizer_.param_groups) == [own.lr, 0.5]
+
+
 def test_prediction_is_the_mode_of_the_posterior_predictive(bnn, jets) -> None:
     X = jets[0].iloc[:20]
     draws = bnn.predict_draws(X)
@@ -202,6 +214,7 @@ def test_sigma_scaling_brings_the_validation_pull_width_to_one(jets) -> None:
         (dict(prior_sigma=0.0), "prior_sigma"),
         (dict(init_sigma=-1.0), "init_sigma"),
         (dict(n_samples=1), "n_samples"),
+        (dict(posterior_lr_scale=0), "posterior_lr_scale"),
         (dict(sigma_scaling="yes"), "sigma_scaling"),
     ],
 )
