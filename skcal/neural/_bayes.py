@@ -75,6 +75,20 @@ def predictive_mode(pred: DensityPrediction, draw_modes: np.ndarray) -> np.ndarr
     return pred._from_training(torch.cat(out)).cpu().numpy().astype(np.float64)
 
 
+_ATTRIBUTES = """
+    Attributes
+    ----------
+    n_train_ : int
+        The number of training jets that scales the KL term (with Dask input, counted
+        in one pass over the partitions before training).
+    draw_seed_ : int
+        Seeds the weight sets drawn at prediction.
+    sigma_scale_ : float
+        The factor on every width (1.0 unless ``sigma_scaling``).
+
+"""
+
+
 class BayesianMDNCalibrator(MDNCalibrator):
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         **MDNCalibrator._parameter_constraints,
@@ -141,18 +155,8 @@ class BayesianMDNCalibrator(MDNCalibrator):
             "    module : torch module class, default=BayesianDensityNetwork\n"
             "        Must offer ``kl()`` and ``draw_weights(generator)``.\n"
             "    **kwargs\n",
-        )
+        ).replace("    Notes\n    -----\n", _ATTRIBUTES + "    Notes\n    -----\n")
         + """
-    Attributes
-    ----------
-    n_train_ : int
-        The number of training jets that scales the KL term (with Dask input, counted
-        in one pass over the partitions before training).
-    draw_seed_ : int
-        Seeds the weight sets drawn at prediction.
-    sigma_scale_ : float
-        The factor on every width (1.0 unless ``sigma_scaling``).
-
     Examples
     --------
     >>> import numpy as np
