@@ -165,6 +165,18 @@ REGISTRY: dict[str, Benchmark] = {
         },
         "NI fit and neural training time against sample size",
     ),
+    "uncertainty": Benchmark(
+        "bench_uncertainty",
+        {
+            "quick": (
+                "--sizes 25000 100000 400000 --n-test 50000 --n-val 50000 --epochs 10 "
+                "--members 5 --jobs 3"
+            ),
+            "default": "--jobs 3",
+            "full": "--sizes 100000 400000 1600000 6400000 --jobs 4",
+        },
+        "pull widths per pT bin (GDN, MDN, ensemble, BNN), sigma_stat against training size",
+    ),
     "export": Benchmark(
         "bench_export",
         {

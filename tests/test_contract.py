@@ -23,6 +23,7 @@ from skcal.datasets import make_jets
 from skcal.exceptions import NotFittedError
 from skcal.inversion import GlobalSequentialCalibration, NumericalInversion, PileupOffset
 from skcal.neural import (
+    BayesianMDNCalibrator,
     EnergyMassCalibrator,
     EnsembleCalibrator,
     GDNCalibrator,
@@ -59,6 +60,11 @@ CASES: dict[str, tuple[Callable[[], Any], list[str], str | None]] = {
         "energy",
     ),
     "PointCalibrator": (lambda: PointCalibrator(**NET), ["e_reco", "eta"], "energy"),
+    "BayesianMDNCalibrator": (
+        lambda: BayesianMDNCalibrator(n_components=2, n_samples=3, **NET),
+        ["e_reco", "eta"],
+        "energy",
+    ),
     # the inputs are unscaled (e_reco up to TeV): about one initial network in three
     # starts with an infinite loss there; random_state=2 draws two member seeds that do not
     "EnsembleCalibrator": (

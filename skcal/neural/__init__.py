@@ -10,6 +10,8 @@
   table 3 by default, :func:`paper_schedule`).
 - :class:`EnsembleCalibrator`: a deep ensemble of any of the first three; it adds the
   statistical uncertainty (the spread of its members) to the density's width.
+- :class:`BayesianMDNCalibrator`: an MDN with Gaussian posteriors on its weights
+  (Bayes by backprop); ``sigma_stat`` from weight sets drawn from the posterior.
 - :class:`ClosureMonitor`: a callback recording the validation closure each epoch.
 
 All train on numpy, pandas or Dask input (streamed), with sample weights, and predict
@@ -24,6 +26,8 @@ Every public name is imported from ``skcal.neural`` itself; the former modules
 3
 """
 
+from skcal.neural._bayes import BayesianMDNCalibrator
+from skcal.neural._bayes_modules import BayesianDensityNetwork, BayesLinear
 from skcal.neural._callbacks import ClosureMonitor
 from skcal.neural._energy_mass import EnergyMassCalibrator
 from skcal.neural._energy_mass_network import EnergyMassNetwork
@@ -40,6 +44,9 @@ from skcal.neural._schedule import PAPER_SCHEDULE, Stage, paper_schedule
 __all__ = [
     "MLP",
     "PAPER_SCHEDULE",
+    "BayesLinear",
+    "BayesianDensityNetwork",
+    "BayesianMDNCalibrator",
     "ClosureMonitor",
     "EnergyMassCalibrator",
     "EnergyMassNetwork",

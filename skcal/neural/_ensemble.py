@@ -20,7 +20,7 @@ from sklearn.utils import check_random_state
 from torch.distributions import Categorical, Distribution, MixtureSameFamily, Normal
 
 from skcal._params import HasMethods, StrictInterval
-from skcal._validation import as_response, check_calibrated, is_dask
+from skcal._validation import check_calibrated, is_dask
 from skcal.exceptions import DataError, ParameterError
 from skcal.neural._bounds import bound_responses
 from skcal.neural._ensemble_fit import MemberInputs, fit_members
@@ -28,7 +28,7 @@ from skcal.neural._estimators import GDNCalibrator, MDNCalibrator
 from skcal.neural._families import AsymmetricNormal, scale_of
 from skcal.neural._point import PointCalibrator
 from skcal.neural._prediction import DensityPrediction
-from skcal.neural._uncertainty import UncertaintyMixin
+from skcal.neural._uncertainty import UncertaintyMixin, validation_pull_width
 
 __all__ = ["EnsembleCalibrator"]
 
@@ -238,14 +238,7 @@ class EnsembleCalibrator(UncertaintyMixin, RegressorMixin, BaseEstimator):
 
     def _pull_width(self, X_val: Any, y_val: Any) -> float:
         """Half the central 68% interval of the validation pulls (``sigma_scaling``)."""
-        mode, sigma = self.predict(X_val, return_std=True)
-        if is_dask(mode):
-            import dask
-
-            mode, sigma, y_val = dask.compute(mode, sigma, y_val)
-        r = as_response(np.asarray(y_val, dtype=np.float64).ravel(), "y_val", n=len(mode))
-        q16, q84 = np.quantile((np.asarray(mode) - r) / np.asarray(sigma), [0.16, 0.84])
-        return float(0.5 * (q84 - q16))
+        return validation_pull_width(self, X_val, y_val)
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "members_")

@@ -202,7 +202,12 @@ class _MixtureTerms:
 
 
 def mixture_mode(
-    dist: Distribution, slope: float = 0.0, *, n_iter: int = 60, tol: float = 1e-7
+    dist: Distribution,
+    slope: float = 0.0,
+    *,
+    n_iter: int = 60,
+    tol: float = 1e-7,
+    starts: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """The mode of ``log p(x) + slope * x`` for Normal, AsymmetricNormal or a mixture
     of either (``slope`` is the log-Jacobian of a log target, see ``DensityPrediction``).
@@ -225,6 +230,9 @@ def mixture_mode(
         The most steps from each start.
     tol : float, default=1e-7
         Convergence, relative to the smallest component width.
+    starts : Tensor of shape (n_jets, n_starts), optional
+        Start the ascents from these points instead of from every component (for a
+        mixture of many near-identical densities, whose modes are known).
 
     Returns
     -------
@@ -253,10 +261,12 @@ def mixture_mode(
         log_w = torch.zeros_like(loc)
     low, high = scale_of(comp)
     low, high = low.reshape(loc.shape), high.reshape(loc.shape)
-    starts = [loc]
-    if slope != 0.0:  # each component's own maximum once tilted by the slope
-        starts.append(loc + slope * (low if slope < 0 else high) ** 2)
-    x0 = torch.cat(starts, dim=1).T.reshape(-1)  # start j of jet i at j * n + i
+    if starts is None:
+        points = [loc]
+        if slope != 0.0:  # each component's own maximum once tilted by the slope
+            points.append(loc + slope * (low if slope < 0 else high) ** 2)
+        starts = torch.cat(points, dim=1)
+    x0 = starts.to(loc.dtype).T.reshape(-1)  # start j of jet i at j * n + i
     n, k = loc.shape
     m = x0.shape[0] // n
     terms = _MixtureTerms(

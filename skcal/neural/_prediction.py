@@ -223,12 +223,32 @@ class DensityPrediction:
         var = torch.trapezoid(w * (r - mean) ** 2, t, dim=0) / norm
         return mean, var
 
+    def _moments_lognormal(self, dist: Distribution) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """Mean and variance of ``r`` in closed form where the density of the log space is a
+        Normal or a mixture of Normals (log-normal components), else None."""
+        comp = dist.component_distribution if isinstance(dist, MixtureSameFamily) else dist
+        if type(comp) is not Normal:
+            return None
+        c = 1.0 if self.training_space == "log" else math.log(10.0)
+        s2 = (c * comp.scale) ** 2
+        mean = torch.exp(c * comp.loc + 0.5 * s2)
+        var = mean**2 * torch.expm1(s2)
+        if not isinstance(dist, MixtureSameFamily):
+            return mean, var
+        w = dist.mixture_distribution.probs
+        total = (w * mean).sum(-1)
+        # the law of total variance: no cancellation between the two raw moments
+        return total, (w * (var + (mean - total[..., None]) ** 2)).sum(-1)
+
     def _moments(self) -> tuple[torch.Tensor, torch.Tensor]:
         means, variances = [], []
         for dist in self._chunks():
             if self.training_space == "response":
                 means.append(dist.mean)
                 variances.append(dist.variance)
+            elif (exact := self._moments_lognormal(dist)) is not None:
+                means.append(exact[0])
+                variances.append(exact[1])
             else:
                 m, v = self._moments_numeric(dist)
                 means.append(m)

@@ -23,9 +23,9 @@ import numpy as np
 import pandas as pd
 
 from skcal._contract import TableContract
-from skcal._validation import is_dask
+from skcal._validation import as_response, is_dask
 
-__all__ = ["UNCERTAINTY_COLUMNS", "UncertaintyMixin", "uncertainty_names"]
+__all__ = ["UNCERTAINTY_COLUMNS", "UncertaintyMixin", "uncertainty_names", "validation_pull_width"]
 
 #: The columns of ``predict_uncertainty`` for one response.
 UNCERTAINTY_COLUMNS: tuple[str, ...] = ("sigma_stat", "sigma_syst", "sigma_tot")
@@ -99,3 +99,16 @@ class UncertaintyMixin(TableContract):
             return self._map_chunks(X, "_uncertainty_chunk", names=names)
         index = X.index if isinstance(X, pd.DataFrame) else None
         return pd.DataFrame(self._uncertainty_chunk(X, None), columns=names, index=index)
+
+
+def validation_pull_width(model: Any, X_val: Any, y_val: Any) -> float:
+    """Half the central 68% interval of the pulls ``(R_pred - r) / sigma_tot`` of
+    validation jets: the factor of the post-hoc ``sigma_scaling`` (one for all jets)."""
+    mode, sigma = model.predict(X_val, return_std=True)
+    if is_dask(mode):
+        import dask
+
+        mode, sigma, y_val = dask.compute(mode, sigma, y_val)
+    r = as_response(np.asarray(y_val, dtype=np.float64).ravel(), "y_val", n=len(mode))
+    q16, q84 = np.quantile((np.asarray(mode) - r) / np.asarray(sigma), [0.16, 0.84])
+    return float(0.5 * (q84 - q16))

@@ -14,6 +14,7 @@ from skcal.datasets import make_jets
 from skcal.exceptions import CalibrationError, DataError
 from skcal.io import read_jets, write_root
 from skcal.neural import (
+    BayesianMDNCalibrator,
     GDNCalibrator,
     MDNCalibrator,
     PointCalibrator,
@@ -30,6 +31,7 @@ CALIBRATORS = {
     "mdn": lambda **kw: MDNCalibrator(**SMALL, **kw),
     "mdn-asym": lambda **kw: MDNCalibrator(asymmetric=True, **SMALL, **kw),
     "point": lambda **kw: PointCalibrator(**SMALL, **kw),
+    "bnn": lambda **kw: BayesianMDNCalibrator(n_samples=4, **SMALL, **kw),
 }
 
 
@@ -98,7 +100,7 @@ def test_a_jet_far_in_a_feature_tail_is_bounded_and_a_non_physical_one_refused(j
 
 
 @pytest.mark.parametrize("space", ["response", "log"])
-@pytest.mark.parametrize("name", ["gdn", "mdn", "point"])
+@pytest.mark.parametrize("name", ["gdn", "mdn", "point", "bnn"])
 def test_a_diverging_fit_is_an_error_naming_the_epoch_and_lr(jets, name, space):
     train, _, y = jets
     cal = CALIBRATORS[name](training_space=space)

@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skcal.neural import EnsembleCalibrator, GDNCalibrator, MDNCalibrator, PointCalibrator
+from skcal.neural import (
+    BayesianMDNCalibrator,
+    EnsembleCalibrator,
+    GDNCalibrator,
+    MDNCalibrator,
+    PointCalibrator,
+)
 
 SMALL = dict(max_epochs=2, batch_size=64, random_state=0, module__hidden_sizes=(8,))
 
@@ -16,6 +22,7 @@ ESTIMATORS = [
     GDNCalibrator(**SMALL),
     MDNCalibrator(n_components=2, **SMALL),
     PointCalibrator(**SMALL),
+    BayesianMDNCalibrator(n_components=2, n_samples=3, **SMALL),
     EnsembleCalibrator(GDNCalibrator(**SMALL), n_members=2, random_state=0),
 ]
 
