@@ -4,7 +4,8 @@ Replica ``k`` of the data (or of the simulation) multiplies the data's (the
 simulation's) weights by Poisson(1) weights per event and unfolds again from scratch.
 Its seed gives both the Poisson weights and every classifier's seed, so a replica is
 the same computation here and on a worker: with the same seeds, the parallel and the
-sequential replicas give the same weights. In-memory inputs are scattered to the
+sequential replicas give the same weights. On a worker, each replica runs with one
+OpenMP thread. In-memory inputs are scattered to the
 workers once (``broadcast=True``), not sent with every replica.
 """
 
@@ -35,6 +36,17 @@ def replica(inputs: UnfoldingInputs, settings: Settings, of: str, seed: int) -> 
     return np.asarray(pushes[-1])
 
 
+def replica_on_worker(
+    inputs: UnfoldingInputs, settings: Settings, of: str, seed: int
+) -> np.ndarray:
+    # The replicas are the parallelism there: one OpenMP thread per task, so that the
+    # worker processes do not oversubscribe the cores (the weights do not depend on it).
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        return replica(inputs, settings, of, seed)
+
+
 def run_replicas(
     inputs: UnfoldingInputs,
     settings: Settings,
@@ -46,5 +58,7 @@ def run_replicas(
     if client is None:
         return np.asarray([replica(inputs, settings, of, s) for s in seeds])
     [shared] = client.scatter([inputs], broadcast=True, hash=False)
-    futures = [client.submit(replica, shared, settings, of, int(s), pure=False) for s in seeds]
+    futures = [
+        client.submit(replica_on_worker, shared, settings, of, int(s), pure=False) for s in seeds
+    ]
     return np.asarray(client.gather(futures))

@@ -19,19 +19,19 @@ def one_thread():
 
 
 def fast_classifier() -> HistGradientBoostingClassifier:
-    return HistGradientBoostingClassifier(max_iter=30, learning_rate=0.2, early_stopping=False)
+    return HistGradientBoostingClassifier(max_iter=20, learning_rate=0.3, early_stopping=False)
 
 
 @pytest.fixture(scope="session")
 def toy() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    return make_gaussian_toy(4000, random_state=3)
+    return make_gaussian_toy(2500, random_state=3)
 
 
 @pytest.fixture(scope="session")
 def toy_with_misses_and_fakes() -> dict:
     """10% of the simulated truth missed at reco, 5% fakes; the data likewise."""
     rng = np.random.default_rng(4)
-    sim_reco, sim_truth, data_reco, data_truth = make_gaussian_toy(6000, random_state=4)
+    sim_reco, sim_truth, data_reco, data_truth = make_gaussian_toy(4000, random_state=4)
     missed = rng.random(len(sim_reco)) < 0.1
     sim_reco.loc[missed, "x"] = np.nan
     fakes = pd.DataFrame({"x": rng.normal(0.0, 1.5, 300)})

@@ -20,9 +20,9 @@ def mf() -> MultiFold:
 
 def test_mismatched_lengths(toy, mf) -> None:
     sim_reco, sim_truth, data_reco, _ = toy
-    with pytest.raises(DataError, match="sim_truth has 3999 rows but sim_reco has 4000"):
+    with pytest.raises(DataError, match="sim_truth has 2499 rows but sim_reco has 2500"):
         mf.fit(sim_reco, sim_truth.iloc[:-1], data_reco)
-    with pytest.raises(DataError, match="sim_weights has 10 entries where 4000"):
+    with pytest.raises(DataError, match="sim_weights has 10 entries where 2500"):
         mf.fit(sim_reco, sim_truth, data_reco, sim_weights=np.ones(10))
     with pytest.raises(DataError, match="reco_mask has shape"):
         mf.fit(sim_reco, sim_truth, data_reco, reco_mask=np.ones(3, dtype=bool))
@@ -66,7 +66,8 @@ def test_misses_without_a_label(toy, mf) -> None:
     sim_reco, sim_truth, data_reco, _ = toy
     missed = sim_reco.copy()
     missed.loc[5, "x"] = np.nan
-    with pytest.raises(DataError, match=r"sim_reco .*'x' has 1 NaN \(first at index 5\).*reco_mask"):
+    message = r"sim_reco .*'x' has 1 NaN \(first at index 5\).*reco_mask"
+    with pytest.raises(DataError, match=message):
         mf.fit(missed, sim_truth, data_reco)
     mask = np.ones(len(missed), dtype=bool)
     mask[5] = False
