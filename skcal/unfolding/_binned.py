@@ -29,7 +29,7 @@ Bins = Sequence[float] | np.ndarray | Sequence[Sequence[float] | np.ndarray]
 def _edges(bins: Bins, n_columns: int) -> list[np.ndarray]:
     arrays = [np.asarray(bins, dtype=np.float64)]
     if arrays[0].ndim != 1 or arrays[0].dtype == object:
-        arrays = [np.asarray(b, dtype=np.float64) for b in bins]  # type: ignore[union-attr]
+        arrays = [np.asarray(b, dtype=np.float64) for b in bins]
     if len(arrays) != n_columns:
         raise DataError(f"{len(arrays)} arrays of bin edges for {n_columns} column(s)")
     for i, e in enumerate(arrays):

@@ -81,12 +81,14 @@ class MultiFold(TableContract, BaseEstimator):
 
     Examples
     --------
+    >>> from sklearn.ensemble import HistGradientBoostingClassifier
     >>> from skcal.unfolding import MultiFold, make_gaussian_toy
-    >>> sim_reco, sim_truth, data_reco, data_truth = make_gaussian_toy(4000, random_state=0)
-    >>> mf = MultiFold(n_iterations=2, random_state=0).fit(sim_reco, sim_truth, data_reco)
+    >>> sim_reco, sim_truth, data_reco, data_truth = make_gaussian_toy(2000, random_state=0)
+    >>> trees = HistGradientBoostingClassifier(max_iter=10, learning_rate=0.3)
+    >>> mf = MultiFold(trees, n_iterations=2, random_state=0).fit(sim_reco, sim_truth, data_reco)
     >>> w = mf.unfolded_weights()
     >>> w.shape
-    (4000,)
+    (2000,)
     >>> mean = float((w * sim_truth["x"]).sum() / w.sum())
     >>> abs(mean - 0.2) < abs(float(sim_truth["x"].mean()) - 0.2)  # moved towards the data
     True
