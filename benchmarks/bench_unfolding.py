@@ -10,8 +10,9 @@ quadrature); the binned unfolded distribution's chi2/ndf against the data's trut
 the bootstrap covariance (data plus simulation replicas), beside IBU's in the same bins
 (with its own bootstrap covariance, as many replicas). With ``--omnifold-dir`` (the
 weights that ``benchmarks/_omnifold_side.py`` wrote from the same events, in an
-environment with the `omnifold` package), the package's chi2/ndf too, with MultiFold's
-covariance (one package run per toy: its replicas would take hours on CPU).
+environment with the `omnifold` package, from the events it saved there): MultiFold,
+IBU and the package on those events, all three with IBU's bootstrap covariance
+(``--package-replicas``; one package run per toy: its replicas would take hours on CPU).
 
     python benchmarks/bench_unfolding.py [--n-events 10000] [--replicas 20] [--quick]
         [--omnifold-dir DIR] [--workers 2]
