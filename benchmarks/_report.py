@@ -181,6 +181,9 @@ def _quality_checks(results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
                 else f"{r['value']:.4g} vs {r['versus']:.4g}"
             )
             rows.append(_given(r["check"], value, r["target"], r.get("verdict", r["pass"]), name))
+    for name in ("unfolding_checks", "unfolding_quick_checks"):
+        for r in results.get(name, {}).get("results", []):
+            rows.append(_given(r["check"], r["value"], r["target"], r["pass"], name))
     for name in ("large_r_summary", "large_r_summary_quick"):
         for r in results.get(name, {}).get("results", []):
             if "dnn_better_resolution" in r:

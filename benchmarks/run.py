@@ -186,6 +186,15 @@ REGISTRY: dict[str, Benchmark] = {
         },
         "ONNX Runtime / correctionlib against predict",
     ),
+    "unfolding": Benchmark(
+        "bench_unfolding",
+        {
+            "quick": "--quick --workers 2",
+            "default": "--workers 2",
+            "full": "--n-events 100000 --replicas 40 --bins 8 --workers 2",
+        },
+        "MultiFold against IBU on the Gaussian toy (1-D, 2-D), bootstrap chi2 and pulls",
+    ),
 }
 
 

@@ -31,7 +31,8 @@ ABS_PREFIX = "abs_"
 
 def _first_bad(values: np.ndarray, bad: np.ndarray) -> str:
     index = int(np.flatnonzero(bad)[0])
-    return f"{int(bad.sum())} value(s), the first {values[index]!r} at position {index}"
+    first = values[index].item() if isinstance(values[index], np.generic) else values[index]
+    return f"{int(bad.sum())} value(s), the first {first!r} at position {index}"
 
 
 def as_finite_vector(values: Any, name: str, *, n: int | None = None) -> np.ndarray:

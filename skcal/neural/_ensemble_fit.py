@@ -11,22 +11,17 @@ weights bit for bit).
   a :class:`MemberInputs`, which distributed does not look into, and each member
   streams the partitions itself on its worker (with the synchronous scheduler there,
   so that a member never waits for a worker thread that another member holds).
-- Bootstrap: Poisson(1) weights per jet (the limit of resampling with replacement),
-  times the sample weights. For Dask input they are drawn per partition from a seed
-  made of the member's seed and a checksum of the partition's values, so that they do
-  not depend on where or in which order the partitions are read.
+- Bootstrap: Poisson(1) weights per jet (:func:`skcal._chunks.bootstrap_weights`),
+  times the sample weights.
 """
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-
-from skcal._chunks import map_chunks
-from skcal._validation import as_float_table, as_weights, is_dask
+from skcal._chunks import bootstrap_weights
+from skcal._validation import is_dask
 
 __all__ = ["MemberInputs", "bootstrap_weights", "fit_member", "fit_members"]
 
@@ -46,31 +41,6 @@ class MemberInputs:
         """Whether any input is a Dask collection."""
         values = [self.X, self.y, self.sample_weight, *self.fit_params.values()]
         return any(is_dask(v) for v in values)
-
-
-def _poisson_chunk(chunk: Any, rows: Any, seed: int) -> np.ndarray:
-    values = np.ascontiguousarray(as_float_table(chunk))
-    rng = np.random.default_rng([seed, zlib.crc32(values.tobytes())])
-    return np.asarray(rng.poisson(1.0, values.shape[0]), dtype=np.float64)
-
-
-def bootstrap_weights(X: Any, sample_weight: Any, seed: int) -> Any:
-    """Poisson(1) weights per jet, seeded, times ``sample_weight`` (if given).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> w = bootstrap_weights(np.zeros((1000, 2)), None, seed=0)
-    >>> w.shape, round(float(w.mean()), 1), bool((w == 0).any())
-    ((1000,), 1.0, True)
-    """
-    if is_dask(X):
-        weights = map_chunks(X, _poisson_chunk, int(seed))
-        return weights if sample_weight is None else weights * sample_weight
-    n = len(X)
-    weights = np.asarray(np.random.default_rng(int(seed)).poisson(1.0, n), dtype=np.float64)
-    given = as_weights(sample_weight, n, "sample_weight")
-    return weights if given is None else weights * given
 
 
 def fit_member(member: Any, inputs: MemberInputs, boot_seed: int | None, remote: bool) -> Any:
