@@ -165,6 +165,15 @@ REGISTRY: dict[str, Benchmark] = {
         },
         "ONNX Runtime / correctionlib against predict",
     ),
+    "clusters": Benchmark(
+        "bench_clusters",
+        {
+            "quick": "--quick",
+            "default": "",
+            "full": "--full",
+        },
+        "topo-clusters: EM scale, LCW and DNN-HGM linearity, resolution and pulls per E_dep",
+    ),
 }
 
 

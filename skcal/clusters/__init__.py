@@ -16,6 +16,17 @@ response ``R = E_EM / E_dep``, so that ``E_calib = e_em / R``.
 20.0
 """
 
+from skcal.clusters._evaluate import DEFAULT_E_DEP_EDGES, EM_SCALE, cluster_performance
+from skcal.clusters._hgm import HGM_LOG_INPUTS, SEED_EPOCHS, SEED_MILESTONES, make_dnn_hgm
 from skcal.clusters._lcw import LocalHadronicCalibration
 
-__all__ = ["LocalHadronicCalibration"]
+__all__ = [
+    "DEFAULT_E_DEP_EDGES",
+    "EM_SCALE",
+    "HGM_LOG_INPUTS",
+    "SEED_EPOCHS",
+    "SEED_MILESTONES",
+    "LocalHadronicCalibration",
+    "cluster_performance",
+    "make_dnn_hgm",
+]

@@ -22,9 +22,9 @@ from skcal.clusters._tables import (
     new_histogram,
 )
 from skcal.datasets.clusters import EM_CODES
-from skcal.exceptions import DataError
+from skcal.exceptions import DataError, ParameterError
 from skcal.inversion._stage import STAGE_CONSTRAINTS, ColumnSpec, Frame, StageMixin, spec_name
-from skcal.response import ResponseHistogram
+from skcal.response import ResponseHistogram, check_edges
 
 __all__ = ["LocalHadronicCalibration"]
 
@@ -173,10 +173,10 @@ class LocalHadronicCalibration(StageMixin, RegressorMixin, BaseEstimator):
         given = dict(self.edges or {})
         unknown = set(given) - set(DEFAULT_EDGES)
         if unknown:
-            raise DataError(
+            raise ParameterError(
                 f"edges has unknown variables {sorted(unknown)}; known: {sorted(DEFAULT_EDGES)}"
             )
-        return {**DEFAULT_EDGES, **{k: np.asarray(v, dtype=np.float64) for k, v in given.items()}}
+        return {**DEFAULT_EDGES, **{k: check_edges(v, f"edges[{k!r}]") for k, v in given.items()}}
 
     def _variables(self, frame: Frame) -> dict[str, np.ndarray]:
         edges = self._edges()
