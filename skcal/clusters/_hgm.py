@@ -91,7 +91,8 @@ def make_dnn_hgm(
     Examples
     --------
     >>> from skcal.clusters import make_dnn_hgm
-    >>>     >>> from skcal.datasets import make_clusters
+    >>> from skcal.columns import CLUSTER_INPUTS
+    >>> from skcal.datasets import make_clusters
     >>> clusters = make_clusters(2000, random_state=0)
     >>> pipe = make_dnn_hgm(max_epochs=2, batch_size=512, random_state=0)
     >>> pipe[-1].training_space, pipe[-1].mode_space, pipe[-1].module__hidden_sizes
