@@ -140,9 +140,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="50k clusters, 3 epochs")
     parser.add_argument("--full", action="store_true", help="the seed: 8.7M, 5.3M, 150 epochs")
-    parser.add_argument("--n-train", type=int, default=200_000)
-    parser.add_argument("--n-test", type=int, default=100_000)
-    parser.add_argument("--epochs", type=int, default=16)
+    parser.add_argument("--n-train", type=int, default=100_000)
+    parser.add_argument("--n-test", type=int, default=50_000)
+    parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--batch-size", type=int, default=2048)
     parser.add_argument("--threads", type=int, default=2)
@@ -190,7 +190,8 @@ def main(argv: list[str] | None = None) -> int:
         "train_loss_by_epoch": [round(float(v), 5) for v in mdn.history[:, "train_loss"]],
         "timings": timings,
         "torch_threads": args.threads,
-        "command": "python benchmarks/bench_clusters.py " + " ".join(argv or []),
+        "command": "python benchmarks/bench_clusters.py "
+        + " ".join(sys.argv[1:] if argv is None else argv),
     }
     rows = [
         {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in r.items()}

@@ -169,7 +169,7 @@ REGISTRY: dict[str, Benchmark] = {
         "bench_clusters",
         {
             "quick": "--quick",
-            "default": "",
+            "default": "--n-train 100000 --n-test 50000 --epochs 6",
             "full": "--full",
         },
         "topo-clusters: EM scale, LCW and DNN-HGM linearity, resolution and pulls per E_dep",

@@ -72,6 +72,8 @@ def test_predict_needs_no_truth_and_transform_calibrates_e_em(
 def test_dask_fit_and_predict_equal_in_memory(
     lcw: LocalHadronicCalibration, train: pd.DataFrame, test_clusters: pd.DataFrame
 ) -> None:
+    assert list(lcw.feature_names_in_) == list(train.columns)
+    assert list(lcw.get_feature_names_out()) == list(train.columns)
     y = _response(train)
     parts = dd.from_pandas(train, npartitions=3)
     dask_fit = LocalHadronicCalibration().fit(parts, dd.from_pandas(y, npartitions=3))
