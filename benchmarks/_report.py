@@ -206,6 +206,13 @@ def _quality_checks(results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
                         name,
                     )
                 )
+    for name in ("clusters_checks", "clusters_checks_quick"):
+        for r in results.get(name, {}).get("results", []):
+            value = next(
+                (f"{r[k]:.4g}" for k in r if k.startswith("worst") and isinstance(r[k], float)),
+                "see clusters_checks",
+            )
+            rows.append(_given(r["check"], value, "as stated", r["pass"], name))
     return rows
 
 

@@ -195,6 +195,15 @@ REGISTRY: dict[str, Benchmark] = {
         },
         "MultiFold against IBU on the Gaussian toy (1-D, 2-D), bootstrap chi2 and pulls",
     ),
+    "clusters": Benchmark(
+        "bench_clusters",
+        {
+            "quick": "--quick",
+            "default": "--n-train 100000 --n-test 50000 --epochs 6",
+            "full": "--full",
+        },
+        "topo-clusters: EM scale, LCW and DNN-HGM linearity, resolution and pulls per E_dep",
+    ),
 }
 
 

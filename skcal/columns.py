@@ -59,6 +59,29 @@ LARGE_R_INPUTS: tuple[str, ...] = (
     "charged_m_frac",
 )
 
+#: Inputs of the topo-cluster calibration (:func:`skcal.datasets.make_clusters`): the
+#: features of the ATLAS DNN-HGM cluster calibration, in its order.
+CLUSTER_INPUTS: tuple[str, ...] = (
+    "e_em",  # E_clus^EM: the cluster's energy at the EM scale
+    "y_clus",  # the cluster's rapidity
+    "zeta_clus",  # significance E_clus^EM / sigma_noise
+    "t_clus",  # the cluster's time (ns)
+    "var_t_cell",  # energy-weighted variance of the cell times (ns^2)
+    "lambda_clus",  # depth of the centre of gravity along the shower axis (mm)
+    "c_clus",  # |c_clus|, distance of the centre of gravity from the nominal vertex (mm)
+    "f_emc",  # energy fraction in the EM calorimeters
+    "rho_cell",  # <rho_cell>, energy-weighted mean cell energy density (GeV / mm^3)
+    "m_long2",  # <m_long^2>, normalised longitudinal second moment
+    "m_lat2",  # <m_lat^2>, normalised lateral second moment
+    "ptd",  # p_T D, sqrt(sum pT_cell^2) / sum pT_cell
+    "f_iso",  # isolation: fraction of the boundary not shared with other clusters
+    "npv",  # reconstructed primary vertices
+    "mu",  # interactions per crossing
+)
+#: Truth of the topo-clusters: the deposited energy (the calibration's target), the
+#: particle (PDG code) and its rapidity. Never a model input.
+CLUSTER_TRUTH: tuple[str, ...] = ("e_dep", "particle", "y_true")
+
 #: Flavour codes of the ``flavour`` column.
 GLUON, CHARM, BOTTOM, UNKNOWN = 21, 4, 5, 0
 LIGHT: tuple[int, ...] = (1, 2, 3)
@@ -66,6 +89,8 @@ LIGHT: tuple[int, ...] = (1, 2, 3)
 __all__ = [
     "BOTTOM",
     "CHARM",
+    "CLUSTER_INPUTS",
+    "CLUSTER_TRUTH",
     "GLUON",
     "LABELS",
     "LARGE_R_INPUTS",

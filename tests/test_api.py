@@ -8,6 +8,7 @@ import warnings
 import pytest
 
 PUBLIC = (
+    "skcal.clusters",
     "skcal.columns",
     "skcal.config",
     "skcal.datasets",

@@ -1,4 +1,4 @@
-"""Jet samples: the synthetic generator with a known truth.
+"""Jet and topo-cluster samples: the synthetic generators with a known truth.
 
 Writing them to ROOT is :func:`skcal.io.write_root`.
 """
@@ -8,9 +8,10 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+from skcal.datasets.clusters import iter_clusters, make_clusters
 from skcal.datasets.synthetic import BLOCK_SIZE, iter_jets, make_jets
 
-__all__ = ["BLOCK_SIZE", "iter_jets", "make_jets"]
+__all__ = ["BLOCK_SIZE", "iter_clusters", "iter_jets", "make_clusters", "make_jets"]
 
 
 def __getattr__(name: str) -> Any:

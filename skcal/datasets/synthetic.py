@@ -101,11 +101,13 @@ large-R DNN calibration (MLST 5 (2024) 035051), and the talks in ``shared/seeds`
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 
 import numpy as np
 import pandas as pd
 
 from skcal import columns
+from skcal.datasets._blocks import BLOCK_SIZE, iter_blocks
 from skcal.datasets._detector import calorimeter, pileup_residuals, sample_event, smear
 from skcal.datasets._inputs import calorimeter_inputs, track_inputs
 from skcal.datasets._settings import KINDS, check_settings
@@ -120,10 +122,6 @@ from skcal.datasets._truth import (
 )
 
 __all__ = ["BLOCK_SIZE", "iter_jets", "make_jets"]
-
-
-#: Jets generated per seed; any chunking of the output gives the same jets.
-BLOCK_SIZE = 1 << 16
 
 
 def make_jets(
@@ -270,26 +268,13 @@ def _generate(
             "pt_range": pt_range,
         },
     )
-    chunk_size = n_jets if chunk_size is None else chunk_size
-    block, skip = divmod(int(start), BLOCK_SIZE)
-    pending: list[pd.DataFrame] = []
-    held = -skip
-    produced = 0
-    while produced < n_jets:
-        while held < min(chunk_size, n_jets - produced):
-            rng = np.random.default_rng(np.random.SeedSequence(entropy, spawn_key=(block,)))
-            pending.append(_generate_block(rng, BLOCK_SIZE, **config))
-            held += BLOCK_SIZE
-            block += 1
-        size = min(chunk_size, n_jets - produced)
-        buffer = pd.concat(pending, ignore_index=True) if len(pending) > 1 else pending[0]
-        buffer = buffer.iloc[skip:]
-        skip = 0
-        chunk = buffer.iloc[:size].reset_index(drop=True)
-        chunk.index += start + produced
-        yield chunk
-        pending, held = [buffer.iloc[size:]], held - size
-        produced += size
+    yield from iter_blocks(
+        partial(_generate_block, **config),
+        n_jets,
+        chunk_size=chunk_size,
+        start=start,
+        entropy=entropy,
+    )
 
 
 def _generate_block(

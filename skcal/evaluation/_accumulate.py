@@ -25,6 +25,7 @@ from skcal.evaluation._apply import (
     total_uncertainty,
 )
 from skcal.evaluation._bins import ReportBins
+from skcal.evaluation._pulls import pulls
 from skcal.evaluation._truth import FLAVOURS, ChunkTruth, chunk_truth
 from skcal.exceptions import DataError
 from skcal.response import ResponseHistogram
@@ -183,10 +184,7 @@ def _fill_model(
         total = total_uncertainty(model)
         width = prediction.std() if total is None else total(chunk)
         std = check_prediction(model, width, len(chunk), what="widths")
-        if getattr(prediction, "training_space", "response") == "response":
-            pull = (response - raw) / std
-        else:  # log space: the width of ln R to first order, sigma / R (log10: the same pull)
-            pull = np.log(response / raw) / (std / response)
+        pull = pulls(response, raw, std, getattr(prediction, "training_space", "response"))
         extras = {"pull": pull, "pull2": pull * pull}
         fill.prediction.pulls.fill(pull, common, w, extras=extras, checked=True)
         _fill_predicted_density(fill.prediction, prediction, response, truth, bins, rng)

@@ -19,6 +19,17 @@ import pandas as pd
 from skcal.response import ResponseHistogram, _modefit
 
 
+def pulls(
+    predicted: np.ndarray, response: np.ndarray, std: np.ndarray, training_space: str
+) -> np.ndarray:
+    """The pull of each jet: ``(R_pred - r) / sigma`` for a model trained on ``r``, or
+    in its log space ``(ln R_pred - ln r) / (sigma / R_pred)`` (the width of ``ln R``
+    to first order; ``log10`` gives the same pull, the topo-cluster seed's ``t^log``)."""
+    if training_space == "response":
+        return (predicted - response) / std
+    return np.log(predicted / response) / (std / predicted)
+
+
 def pull_table(hist: ResponseHistogram) -> pd.DataFrame:
     """Per cell: ``entries``, ``mean``, ``mean_err``, ``std`` and ``width68`` of the pulls.
 

@@ -68,8 +68,11 @@ def quantiles(sumw: np.ndarray, edges: np.ndarray, probs: np.ndarray) -> np.ndar
         if row[-1] <= 0:
             continue
         inside = (probs >= row[0]) & (probs <= row[-1])
-        # The CDF is flat across empty bins: take the first edge that reaches p.
-        keep = np.concatenate(([True], np.diff(row) > 0))
+        # The CDF is flat across empty bins: interpolate within the filled bins only, from
+        # the lower to the upper edge of each (not across the empty bins before one).
+        rises = np.diff(row) > 0
+        keep = np.concatenate(([True], rises)) | np.concatenate((rises, [False]))
+        keep[0] = keep[0] and not (row[1] == row[0] and keep[1])
         out[i, inside] = np.interp(probs[inside], row[keep], edges[keep])
     return out
 
