@@ -11,6 +11,7 @@ PUBLIC = (
     "skcal.columns",
     "skcal.config",
     "skcal.datasets",
+    "skcal.distributed",
     "skcal.evaluation",
     "skcal.exceptions",
     "skcal.export",
