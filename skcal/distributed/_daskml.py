@@ -55,7 +55,8 @@ def log_likelihood_score(estimator: Any, X: Any, y: Any) -> float:
             f"{type(final).__name__} has none: use a regression scorer such as "
             "'neg_median_absolute_error'"
         )
-    log_pdf = final.predict_dist(Xt).log_pdf(np.asarray(y, dtype=np.float64))
+    # a copy: dask-ml hands read-only blocks to the workers, which torch warns about
+    log_pdf = final.predict_dist(Xt).log_pdf(np.array(y, dtype=np.float64))
     score = float(np.mean(log_pdf))
     if not np.isfinite(score):
         raise DataError(
