@@ -1,20 +1,25 @@
 """Remote files: URLs that uproot opens through fsspec (``root://``, ``https://``, ``s3://``).
 
 A URL is passed to uproot as it is; this module only checks, before any file is opened,
-that its protocol can be read here (``root://`` needs fsspec-xrootd, the ``xrootd``
-extra; ``s3://`` needs s3fs), and expands a glob in a URL with the protocol's own
-listing (``root://host//store/sample/*.root``). A missing remote file or tree gives
+that its protocol can be read here (``root://`` needs the ``xrootd`` extra:
+fsspec-xrootd and the XRootD client; ``s3://`` needs s3fs), and expands a glob in a URL
+with the protocol's own listing (``root://host//store/sample/*.root``). ``root://``
+files are read with uproot's own XRootD source: through fsspec-xrootd 0.5, uproot 5.7
+fails to size a chunk in memory (``step_size="100 MB"``) because it passes numpy
+integers as offsets, which the XRootD client refuses. A missing remote file or tree gives
 the same :class:`~skcal.exceptions.ROOTFileError` as a local one.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from skcal.exceptions import MissingDependencyError, ROOTFileError
 
-__all__ = ["expand_url", "is_url"]
+__all__ = ["expand_url", "is_url", "open_options"]
 
 #: The fsspec protocols whose package is an extra of skcal.
-_EXTRAS = {"root": "xrootd"}
+_EXTRAS = {"root": "xrootd", "roots": "xrootd"}
 _GLOB_CHARS = set("*?[")
 
 
@@ -29,10 +34,23 @@ def is_url(path: str) -> bool:
     return "://" in path and not path.startswith("file://")
 
 
+def open_options(path: str) -> dict[str, Any]:
+    """The keyword arguments of ``uproot.open`` for ``path``: uproot's XRootD source for
+    ``root://`` (see the module's docstring), nothing for other paths."""
+    if not path.startswith(("root://", "roots://")):
+        return {}
+    _filesystem(path)
+    import uproot
+
+    return {"handler": uproot.source.xrootd.XRootDSource}
+
+
 def _filesystem(url: str) -> tuple[object, str]:
     import fsspec
 
     protocol = url.split("://", 1)[0]
+    if protocol in ("root", "roots"):
+        _xrootd_client(url)
     try:
         fsspec.get_filesystem_class(protocol)
     except ImportError as exc:
@@ -45,6 +63,16 @@ def _filesystem(url: str) -> tuple[object, str]:
     except ValueError as exc:
         raise ROOTFileError(f"{url!r}: unknown protocol {protocol!r} ({exc})") from exc
     return fsspec.core.url_to_fs(url)
+
+
+def _xrootd_client(url: str) -> None:
+    try:
+        import XRootD.client  # noqa: F401  (the client that uproot's XRootD source uses)
+    except ImportError as exc:
+        raise MissingDependencyError(
+            f"reading {url!r} needs the XRootD client, which is not installed ({exc}). "
+            "Install it with: pip install 'skcal[xrootd]'"
+        ) from exc
 
 
 def expand_url(url: str) -> list[str]:

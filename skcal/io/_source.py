@@ -14,7 +14,7 @@ from typing import Any
 import uproot
 
 from skcal.exceptions import ROOTFileError
-from skcal.io._remote import expand_url, is_url
+from skcal.io._remote import expand_url, is_url, open_options
 
 __all__ = [
     "Source",
@@ -113,7 +113,7 @@ def open_file(path: str) -> Iterator[Any]:
     """``uproot.open`` with errors that name the file; closed on exit."""
     try:
         # No array cache: chunks are read once, and a cache would only hold memory.
-        handle = uproot.open(path, array_cache=None)
+        handle = uproot.open(path, array_cache=None, **open_options(path))
     except FileNotFoundError as exc:
         raise ROOTFileError(f"file not found: {path!r}") from exc
     except Exception as exc:  # uproot raises many kinds on a damaged file
