@@ -25,6 +25,9 @@ scikit-learn's preprocessing) estimators, never evaluated as code.
         experiment: skcal
         register: jes-smallR     # registered model name
         alias: champion
+    cluster:                     # optional: where the Dask work runs (skcal.distributed)
+      kind: local                # or htcondor, slurm, pbs (dask-jobqueue); or address: ...
+      jobs: 2
 """
 
 from __future__ import annotations
