@@ -27,7 +27,7 @@ MDN = [
     {
         "MDNCalibrator": {
             "n_components": 2,
-            "max_epochs": 2,
+            "max_epochs": 1,
             "batch_size": 512,
             "module__hidden_sizes": [16],
             "random_state": 0,
