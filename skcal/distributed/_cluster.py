@@ -11,13 +11,16 @@ a configuration: an unknown key, a wrong type or a value the kind cannot take is
 from __future__ import annotations
 
 import contextlib
+import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from typing import Any
 
 from skcal._validation import suggest_name
-from skcal.exceptions import ConfigError
+from skcal.exceptions import ConfigError, SkcalError
+
+logger = logging.getLogger("skcal.distributed")
 
 __all__ = ["KINDS", "ClusterConfig", "make_cluster", "parse_cluster", "start_cluster"]
 
@@ -275,6 +278,16 @@ def make_cluster(cfg: ClusterConfig) -> Any:
     return getattr(jobqueue, str(KINDS[cfg.kind]))(**_jobqueue_kwargs(cfg))
 
 
+def _close(cluster: Any) -> None:
+    """Close a cluster (and cancel its jobs); a failure to close is logged, so that it
+    never hides the error that ended the block (dask-jobqueue cannot close a cluster
+    whose jobs failed to submit)."""
+    try:
+        cluster.close()
+    except Exception as exc:
+        logger.warning("closing the Dask cluster failed: %s: %s", type(exc).__name__, exc)
+
+
 @contextlib.contextmanager
 def start_cluster(cfg: ClusterConfig | None) -> Iterator[Any]:
     """Run the block on the cluster of ``cfg``; yield its ``distributed.Client`` (or None).
@@ -300,7 +313,8 @@ def start_cluster(cfg: ClusterConfig | None) -> Iterator[Any]:
         if cfg.address is not None:
             client = stack.enter_context(distributed.Client(cfg.address))
         else:
-            cluster = stack.enter_context(make_cluster(cfg))
+            cluster = make_cluster(cfg)
+            stack.callback(_close, cluster)
             if cfg.adaptive is not None:
                 low, high = cfg.adaptive.get("minimum", 0), cfg.adaptive["maximum"]
                 if cfg.kind == "local":
@@ -316,7 +330,7 @@ def start_cluster(cfg: ClusterConfig | None) -> Iterator[Any]:
             try:
                 client.wait_for_workers(1, timeout=cfg.worker_timeout)
             except TimeoutError as exc:
-                raise ConfigError(
+                raise SkcalError(
                     f"no Dask worker joined the cluster within cluster.worker_timeout = "
                     f"{cfg.worker_timeout} s ({client.dashboard_link}); check the batch "
                     "system's queue and the jobs' logs (cluster.log_directory)"

@@ -5,6 +5,7 @@ without a batch system (dask-jobqueue's ``job_script()``, nothing submitted)."""
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import dask
@@ -16,7 +17,7 @@ import pytest
 from skcal.config import parse_config
 from skcal.distributed import make_cluster, parse_cluster, start_cluster
 from skcal.distributed._cli import cluster_from_file
-from skcal.exceptions import ConfigError
+from skcal.exceptions import ConfigError, SkcalError
 
 BASE = {
     "data": {"source": "jets.root", "dask": True},
@@ -188,3 +189,13 @@ def test_the_pbs_job_script_requests_the_configured_resources() -> None:
     script = _job_script({"kind": "pbs", "cores": 8, "memory": "16 GiB", "walltime": "04:00:00"})
     assert "#PBS -l select=1:ncpus=8:mem=16GB" in script
     assert "#PBS -l walltime=04:00:00" in script
+
+
+def test_a_batch_cluster_whose_jobs_never_start_is_an_error_naming_the_timeout() -> None:
+    pytest.importorskip("dask_jobqueue")
+    if shutil.which("sbatch") is not None:
+        pytest.skip("a real SLURM is here: the job could start")
+    cfg = parse_cluster({"kind": "slurm", "memory": "1 GiB", "jobs": 1, "worker_timeout": 3})
+    with pytest.raises(SkcalError, match=r"no Dask worker joined .* cluster\.worker_timeout = 3"):
+        with start_cluster(cfg):
+            pytest.fail("the block ran without a worker")
