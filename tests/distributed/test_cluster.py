@@ -4,6 +4,7 @@ without a batch system (dask-jobqueue's ``job_script()``, nothing submitted)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from pathlib import Path
@@ -90,8 +91,8 @@ def test_a_local_cluster_runs_the_block_on_two_worker_processes_and_closes() -> 
         assert int(x.sum().compute()) == 499500
         assert client.status == "running"
     assert client.status == "closed"
-    with pytest.raises(ValueError, match="No clients found"):
-        distributed.default_client()
+    with contextlib.suppress(ValueError):  # no client, or another test's under pytest-xdist
+        assert distributed.default_client() is not client
 
 
 def test_an_address_connects_to_a_running_scheduler() -> None:
