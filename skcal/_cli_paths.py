@@ -15,13 +15,22 @@ from pathlib import Path
 from skcal._outputs import check_output_path
 from skcal.exceptions import ParameterError
 
-__all__ = ["calibrate_outputs", "simulate_outputs"]
+__all__ = ["calibrate_outputs", "simulate_outputs", "source_path"]
 
 _HINT = "pass --overwrite to replace it"
 
 
-def _same_file(a: Path, b: Path) -> bool:
-    """Whether two paths name one file (links and ``..`` included)."""
+def source_path(text: str) -> Path | str:
+    """An input of the command line: a local path, or a URL (``root://``, ``https://``) as is."""
+    from skcal.io._remote import is_url
+
+    return text if is_url(text) else Path(text)
+
+
+def _same_file(a: Path | str, b: Path | str) -> bool:
+    """Whether two paths name one file (links and ``..`` included); URLs by their text."""
+    if isinstance(a, str) or isinstance(b, str):
+        return a == b
     if a.resolve() == b.resolve():
         return True
     try:
@@ -31,16 +40,17 @@ def _same_file(a: Path, b: Path) -> bool:
 
 
 def calibrate_outputs(
-    inputs: Sequence[Path],
+    inputs: Sequence[Path | str],
     output_dir: Path,
     suffix: str,
     *,
     overwrite: bool,
     keep: Sequence[Path] = (),
-) -> dict[Path, Path]:
+) -> dict[Path | str, Path]:
     """Each input file of ``skcal calibrate`` -> its output, all checked together.
 
-    ``keep`` are other files that are read and so never written (the model file).
+    ``keep`` are other files that are read and so never written (the model file). An
+    input may be a URL (:func:`source_path`): its output is named after the URL's file.
 
     Raises
     ------
@@ -65,16 +75,17 @@ def calibrate_outputs(
     FileExistsError: .../a.root is the input ...; calibrate never overwrites its inputs...
     """
     for source in inputs:
-        if not source.is_file():
+        if isinstance(source, Path) and not source.is_file():
             raise FileNotFoundError(f"no input file {source}")
-    outputs: dict[Path, Path] = {}
+    outputs: dict[Path | str, Path] = {}
     for source in inputs:
         seen = next((s for s in outputs if _same_file(s, source)), None)
         if seen is not None:
             raise FileExistsError(
                 f"{source} is given twice (also as {seen}); each input is calibrated once"
             )
-        out = output_dir / f"{source.stem}{suffix}{source.suffix}"
+        name = Path(source.rsplit("/", 1)[-1]) if isinstance(source, str) else source
+        out = output_dir / f"{name.stem}{suffix}{name.suffix}"
         for other in [*inputs, *keep]:
             if _same_file(out, other):
                 raise FileExistsError(

@@ -26,6 +26,9 @@ EXTRAS: dict[str, str] = {
     "onnx": "export",
     "onnxruntime": "export",
     "correctionlib": "export",
+    "dask_ml": "daskml",
+    "dask_jobqueue": "jobqueue",
+    "fsspec_xrootd": "xrootd",
 }
 
 

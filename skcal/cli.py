@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from skcal._cli_export import add_export_command
-from skcal._cli_paths import calibrate_outputs, simulate_outputs
+from skcal._cli_paths import calibrate_outputs, simulate_outputs, source_path
 from skcal._outputs import check_output_path
+from skcal.distributed._cli import add_cluster_option, command_cluster, start_cluster
 from skcal.exceptions import SkcalError
 
 if TYPE_CHECKING:
@@ -104,14 +105,13 @@ def _fit(args: argparse.Namespace) -> None:
         check_output_path(
             model_path, overwrite=args.overwrite, hint="pass --overwrite to replace it"
         )
-    table, X, y, weights = _training_data(config)
-    pipeline = build_pipeline(config)
-    fit_params = {} if weights is None else {f"{pipeline.steps[-1][0]}__sample_weight": weights}
-    print(
-        f"fitting {' -> '.join(name for name, _ in pipeline.steps)} on {config.data.source}",
-        file=sys.stderr,
-    )
-    pipeline.fit(X, y, **fit_params)
+    with start_cluster(config.cluster):  # the Dask work of the read and the fit
+        table, X, y, weights = _training_data(config)
+        pipeline = build_pipeline(config)
+        fit_params = {} if weights is None else {f"{pipeline.steps[-1][0]}__sample_weight": weights}
+        steps = " -> ".join(name for name, _ in pipeline.steps)
+        print(f"fitting {steps} on {config.data.source}", file=sys.stderr)
+        pipeline.fit(X, y, **fit_params)
     if model_path is not None:
         print(f"model: {save_calibrator(pipeline, model_path, overwrite=args.overwrite)}")
     _log_to_mlflow(config, pipeline, table)
@@ -126,6 +126,8 @@ def _tune(args: argparse.Namespace) -> None:
     config = load_config(args.config)
     if config.tune is None:
         raise ConfigError(f"{args.config} has no tune section (tune.param_space, tune.metric, ...)")
+    if config.cluster is not None:
+        raise ConfigError("skcal tune runs on Ray (tune.address), not on the cluster: section")
     model_path = Path(config.output.model) if config.output.model else None
     if model_path is not None:
         check_output_path(
@@ -177,17 +179,17 @@ def _calibrate(args: argparse.Namespace) -> None:
         keep=[Path(args.model)] if Path(args.model).is_file() else [],
     )
     model = load_calibrator(args.model)
-    for source, out in tqdm(outputs.items(), desc="calibrate", unit="file", disable=args.quiet):
-        table = read_jets(source, tree=args.tree, step_size=args.step_size, dask=True)
-        calibrated = apply_calibration(model, table)
-        write_root(
-            (part.compute() for part in calibrated.to_delayed()),
-            out,
-            tree=args.tree or "jets",
-            format=args.format,
-            overwrite=args.overwrite,
-        )
-        print(out)
+    with start_cluster(command_cluster(args)):
+        for source, out in tqdm(outputs.items(), desc="calibrate", unit="file", disable=args.quiet):
+            table = read_jets(source, tree=args.tree, step_size=args.step_size, dask=True)
+            write_root(
+                (part.compute() for part in apply_calibration(model, table).to_delayed()),
+                out,
+                tree=args.tree or "jets",
+                format=args.format,
+                overwrite=args.overwrite,
+            )
+            print(out)
 
 
 def _evaluate(args: argparse.Namespace) -> None:
@@ -197,8 +199,9 @@ def _evaluate(args: argparse.Namespace) -> None:
 
     models = dict(_named_model(spec) for spec in args.model)
     models = {name: load_calibrator(reference) for name, reference in models.items()}
-    table = read_jets(args.data, tree=args.tree, step_size=args.step_size, dask=args.dask)
-    result = report(models, table, output_dir=args.output_dir)
+    with start_cluster(command_cluster(args)):
+        table = read_jets(args.data, tree=args.tree, step_size=args.step_size, dask=args.dask)
+        result = report(models, table, output_dir=args.output_dir)
     for name, summary in result.metrics["summary"].items():
         print(
             f"{name}: worst closure {summary['worst_closure']:.4f}, median resolution "
@@ -298,7 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     cal = commands.add_parser("calibrate", help="write calibrated copies of ROOT files of jets")
     cal.add_argument(
-        "inputs", type=Path, nargs="+", help="flat ROOT files of jets (as written by simulate)"
+        "inputs", type=source_path, nargs="+", help="flat ROOT files of jets, or their URLs"
     )
     cal.add_argument(
         "-m",
@@ -324,6 +327,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cal.add_argument("--overwrite", action="store_true", help="replace existing output files")
     cal.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    add_cluster_option(cal)
     cal.set_defaults(handler=_calibrate)
 
     tune = commands.add_parser(
@@ -355,6 +359,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument(
         "--dask", action="store_true", help="read the jets in chunks (one pass for every figure)"
     )
+    add_cluster_option(ev)
     ev.set_defaults(handler=_evaluate)
 
     demo = commands.add_parser(

@@ -25,6 +25,9 @@ scikit-learn's preprocessing) estimators, never evaluated as code.
         experiment: skcal
         register: jes-smallR     # registered model name
         alias: champion
+    cluster:                     # optional: where the Dask work runs (skcal.distributed)
+      kind: local                # or htcondor, slurm, pbs (dask-jobqueue); or address: ...
+      jobs: 2
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from skcal._config_steps import (
 )
 from skcal._config_tune import DOMAINS, search_space
 from skcal._validation import suggest_name
+from skcal.distributed._cluster import ClusterConfig, parse_cluster
 from skcal.exceptions import ConfigError
 
 __all__ = [
@@ -145,6 +149,7 @@ class Config:
     weights: str = "none"
     output: OutputConfig = field(default_factory=OutputConfig)
     tune: TuneConfig | None = None
+    cluster: ClusterConfig | None = None
 
     def __init__(
         self,
@@ -155,6 +160,7 @@ class Config:
         weights: str = "none",
         output: OutputConfig | None = None,
         tune: TuneConfig | None = None,
+        cluster: ClusterConfig | None = None,
         *,
         target: str | None = None,
     ) -> None:
@@ -174,7 +180,7 @@ class Config:
         if response not in RESPONSES:
             raise ConfigError(f"response must be one of {sorted(RESPONSES)}, got {response!r}")
         values = (data, features, pipeline, response, weights, output or OutputConfig(), tune)
-        for item, value in zip(fields(self), values, strict=True):
+        for item, value in zip(fields(self), (*values, cluster), strict=True):
             object.__setattr__(self, item.name, value)  # frozen: set once, here
 
     def response_columns(self) -> tuple[str, str]:
@@ -286,6 +292,9 @@ def parse_config(raw: Any) -> Config:
         model=expect("output.model", out.get("model"), str, type(None)), mlflow=mlflow_cfg
     )
     tune = _parse_tune(raw["tune"]) if raw.get("tune") is not None else None
+    cluster = parse_cluster(raw["cluster"]) if raw.get("cluster") is not None else None
+    if cluster is not None and not data_cfg.dask:
+        raise ConfigError("cluster needs data.dask: true (a table in memory is not distributed)")
     return Config(
         data=data_cfg,
         features=features,
@@ -294,6 +303,7 @@ def parse_config(raw: Any) -> Config:
         weights=weights,
         output=output,
         tune=tune,
+        cluster=cluster,
     )
 
 

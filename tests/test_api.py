@@ -12,6 +12,7 @@ PUBLIC = (
     "skcal.columns",
     "skcal.config",
     "skcal.datasets",
+    "skcal.distributed",
     "skcal.evaluation",
     "skcal.exceptions",
     "skcal.export",

@@ -14,6 +14,7 @@ from typing import Any
 import uproot
 
 from skcal.exceptions import ROOTFileError
+from skcal.io._remote import expand_url, is_url, open_options
 
 __all__ = [
     "Source",
@@ -48,14 +49,10 @@ def closest(name: str, candidates: Sequence[str], n: int = 3) -> str:
     return f"; closest: {', '.join(repr(m) for m in matches)}" if matches else ""
 
 
-def _is_url(path: str) -> bool:
-    return "://" in path and not path.startswith("file://")
-
-
 def _expand(item: PathLike) -> list[str]:
     path = os.path.expanduser(os.fspath(item))
-    if _is_url(path):
-        return [path]
+    if is_url(path):
+        return expand_url(path)
     if _GLOB_CHARS & set(path):
         found = sorted(glob.glob(path))
         if not found:
@@ -116,7 +113,7 @@ def open_file(path: str) -> Iterator[Any]:
     """``uproot.open`` with errors that name the file; closed on exit."""
     try:
         # No array cache: chunks are read once, and a cache would only hold memory.
-        handle = uproot.open(path, array_cache=None)
+        handle = uproot.open(path, array_cache=None, **open_options(path))
     except FileNotFoundError as exc:
         raise ROOTFileError(f"file not found: {path!r}") from exc
     except Exception as exc:  # uproot raises many kinds on a damaged file
