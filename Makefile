@@ -10,7 +10,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 TORCH_SPEC ?= torch==2.13.0
-EXTRAS ?= test,mlflow,optim,tune,export
+EXTRAS ?= test,mlflow,optim,tune,export,sim
 DEMO_DIR ?= demo-output
 PYTEST_ARGS ?= -n 2
 BENCH_ARGS ?=
@@ -71,16 +71,16 @@ docs: $(DEV_STAMP)
 	$(BIN)/mkdocs build --strict
 
 # Resolves pyproject.toml's dependencies with the extras of the set-up, the benchmarks'
-# (bench), the realistic simulation's (sim) and the maintainers' tools, for Python
-# $(LOCK_PYTHON), from the package sources that pip is configured with here (pip config:
-# find-links, extra-index-url). torch is resolved at the version of TORCH_SPEC, afresh each time (--upgrade-package torch: the local CPU
+# (bench) and the maintainers' tools, for Python $(LOCK_PYTHON), from the package sources that pip is
+# configured with here (pip config: find-links, extra-index-url). torch is resolved at
+# the version of TORCH_SPEC, afresh each time (--upgrade-package torch: the local CPU
 # build wins over PyPI's CUDA one, whose nvidia-* dependencies stay out of the lock), and
 # recorded without its local label (+cpu), so that a GPU build of that version fits too.
 lock: $(DEV_STAMP)
 	fl="$$($(PIP) config get global.find-links 2>/dev/null)"; \
 	ei="$$($(PIP) config get global.extra-index-url 2>/dev/null)"; \
 	printf '%s\n' "$(firstword $(TORCH_SPEC))" | $(BIN)/uv pip compile pyproject.toml - \
-	  $(foreach e,$(sort $(subst $(comma), ,$(EXTRAS)) bench sim),--extra $(e)) --extra dev \
+	  $(foreach e,$(sort $(subst $(comma), ,$(EXTRAS)) bench),--extra $(e)) --extra dev \
 	  --python-version $(LOCK_PYTHON) --index-strategy unsafe-best-match \
 	  $$(for u in $$fl; do printf -- '--find-links %s ' "$$u"; done) \
 	  $$(for u in $$ei; do printf -- '--extra-index-url %s ' "$$u"; done) \

@@ -9,6 +9,7 @@ tracks for track-to-jet association, the b and c hadrons and partons for flavour
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -137,12 +138,16 @@ def exclusive_kt(
     ak, fastjet = _modules()
     groups = ak.unflatten(ak.zip({"px": px, "py": py, "pz": pz, "E": e}), counts)
     sequence = fastjet.ClusterSequence(groups, fastjet.JetDefinition(fastjet.kt_algorithm, 1.0))
-    out: dict[str, np.ndarray] = {
-        "d12": np.asarray(sequence.exclusive_dmerge(njets=1), dtype=float),
-        "d23": np.asarray(sequence.exclusive_dmerge(njets=2), dtype=float),
-    }
-    for k in (2, 3):
-        sub = sequence.exclusive_jets(n_jets=k)
-        for name in ("px", "py", "pz", "E"):
-            out[f"sub{k}_{name}"] = np.asarray(ak.to_numpy(sub[name]), dtype=float)
+    with warnings.catch_warnings():
+        # fastjet's awkward interface warns about exclusive jets whatever the algorithm;
+        # this is the kt algorithm, for which they are well defined.
+        warnings.filterwarnings("ignore", message="dcut and exclusive jets", category=UserWarning)
+        out: dict[str, np.ndarray] = {
+            "d12": np.asarray(sequence.exclusive_dmerge(njets=1), dtype=float),
+            "d23": np.asarray(sequence.exclusive_dmerge(njets=2), dtype=float),
+        }
+        for k in (2, 3):
+            sub = sequence.exclusive_jets(n_jets=k)
+            for name in ("px", "py", "pz", "E"):
+                out[f"sub{k}_{name}"] = np.asarray(ak.to_numpy(sub[name]), dtype=float)
     return out
