@@ -63,7 +63,7 @@ def _speed(args: argparse.Namespace) -> list[dict[str, Any]]:
     start = time.perf_counter()
     library = make_library(settings, cache)
     library_s = time.perf_counter() - start
-    instances = [pythia_instance(settings, s, cache) for s in settings.slices]
+    instances = [pythia_instance(settings, s, cache)[0] for s in settings.slices]
     block = iter(range(10_000))
     n_jets: list[int] = []
 
@@ -315,11 +315,26 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--skip-quality", action="store_true")
+    parser.add_argument("--skip-physics", action="store_true", help="and the quality table")
     add_repeat_arguments(parser)
     args = parser.parse_args(argv)
     require("pythia8mc", "sim")
     require("fastjet", "sim")
 
+    params = vars(args) | {"seeds": SEEDS}
+    if not args.skip_speed:
+        rows = _speed(args)
+        print(rows, flush=True)
+        write_results(
+            "pythia_speed",
+            parameters=params,
+            rows=rows,
+            title="Pythia sample: throughput against bare Pythia generation",
+            notes="ratio: bare Pythia's time over skcal's for the same events (median "
+            f"of {args.repeats} alternating rounds after {args.warmups} warm-up).",
+        )
+    if args.skip_physics:
+        return
     sizes = {}
     for key, n, settings in (
         ("no_pileup", args.n_physics, NO_PILEUP),
@@ -328,7 +343,7 @@ def main(argv: list[str] | None = None) -> None:
         sizes[key] = cached(n, SEEDS[key], args.cache, **settings) if args.cached_only else n
     jets = sample(sizes["no_pileup"], SEEDS["no_pileup"], args.cache, **NO_PILEUP)
     pileup = sample(sizes["pileup"], SEEDS["pileup"], args.cache, **PILEUP)
-    params = vars(args) | {"seeds": SEEDS, "sizes": sizes}
+    params = params | {"sizes": sizes}
     checks, per_bin = _physics(jets, pileup)
     for row in checks:
         print(row, flush=True)
@@ -359,17 +374,6 @@ def main(argv: list[str] | None = None) -> None:
             "Pythia jets (mu 0-60)",
             notes=f"fitted on 70% of {sizes['pileup']} jets, evaluated on 30%; closure "
             "(mode) and resolution per pT_true bin over all |eta_true|.",
-        )
-    if not args.skip_speed:
-        rows = _speed(args)
-        print(rows, flush=True)
-        write_results(
-            "pythia_speed",
-            parameters=params,
-            rows=rows,
-            title="Pythia sample: throughput against bare Pythia generation",
-            notes="ratio: bare Pythia's time over skcal's for the same events (median "
-            f"of {args.repeats} alternating rounds after {args.warmups} warm-up).",
         )
 
 

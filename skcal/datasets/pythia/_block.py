@@ -32,10 +32,8 @@ def generate_block(
     """The jets of ``block``: EVENTS_PER_SLICE events of each slice, slice by slice."""
     tables = []
     for s, pt_hat in enumerate(settings.slices):
-        pythia = pythia_instance(settings, pt_hat, cache_dir)
-        hard, sources, sigma_pb = generate(
-            pythia, seed_of(settings.entropy, block, s), EVENTS_PER_SLICE
-        )
+        pythia, sigma_pb = pythia_instance(settings, pt_hat, cache_dir)
+        hard, sources = generate(pythia, seed_of(settings.entropy, block, s), EVENTS_PER_SLICE)
         rng = np.random.default_rng(np.random.SeedSequence(settings.entropy, spawn_key=(block, s)))
         table = events_to_jets(rng, settings, hard, sources, library)
         # Cross-section per generated event: restores the physical spectrum across slices.

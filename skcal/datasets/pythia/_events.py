@@ -94,7 +94,11 @@ class Particles:
         )
 
 
-_INSTANCES: dict[tuple[Any, ...], Any] = {}
+_INSTANCES: dict[tuple[Any, ...], tuple[Any, float]] = {}
+#: Events (with a fixed seed) from which each slice's cross-section is estimated, once
+#: per instance: the weights then depend on the settings only, not on the history of
+#: the instance (Pythia's own estimate accumulates over every event it generated).
+SIGMA_EVENTS, SIGMA_SEED = 100, 19
 
 
 def default_cache_dir() -> Path:
@@ -113,8 +117,9 @@ def _strings(settings: Settings | None, pt_hat: tuple[float, float] | None) -> l
 
 def pythia_instance(
     settings: Settings | None, pt_hat: tuple[float, float] | None, cache_dir: Path
-) -> Any:
-    """The initialised Pythia of one process and slice (minimum bias for ``settings=None``)."""
+) -> tuple[Any, float]:
+    """The initialised Pythia of one process and slice (minimum bias for ``settings=None``)
+    and the process's cross-section in pb (estimated from SIGMA_EVENTS events)."""
     strings = _strings(settings, pt_hat)
     key = (tuple(strings), str(cache_dir))
     if key in _INSTANCES:
@@ -140,8 +145,14 @@ def pythia_instance(
     for line in (*strings, *mpi):
         pythia.readString(line)
     _init(pythia, strings)
-    _INSTANCES[key] = pythia
-    return pythia
+    sigma_pb = 0.0
+    if settings is not None:
+        pythia.rndm.init(SIGMA_SEED)
+        for _ in range(SIGMA_EVENTS):
+            pythia.next()
+        sigma_pb = float(pythia.infoPython().sigmaGen()) * 1e9
+    _INSTANCES[key] = (pythia, sigma_pb)
+    return pythia, sigma_pb
 
 
 def _version() -> str:
@@ -157,11 +168,9 @@ def _init(pythia: Any, strings: list[str]) -> None:
         raise SkcalError(f"Pythia failed to initialise with the settings {strings}")
 
 
-def generate(pythia: Any, seed: int, n_events: int) -> tuple[Particles, Particles, float]:
-    """``n_events`` events: their final-state particles, their flavour sources (b and c
-    hadrons and the partons entering hadronisation) and the process's cross-section
-    estimate in pb.
-    """
+def generate(pythia: Any, seed: int, n_events: int) -> tuple[Particles, Particles]:
+    """``n_events`` events: their final-state particles and their flavour sources (b and c
+    hadrons and the partons entering hadronisation)."""
     ak = import_optional("awkward", purpose="make_pythia_jets")
     pythia.rndm.init(int(seed))
     batch = pythia.nextBatch(n_events)
@@ -186,8 +195,7 @@ def generate(pythia: Any, seed: int, n_events: int) -> tuple[Particles, Particle
     heavy = (apid > 100) & ((quark[0] >= 4) | (quark[1] >= 4)) & (apid < 10000)
     parton = ((apid <= 5) | (apid == 21)) & (np.abs(status) >= 71) & (np.abs(status) <= 79)
     sources = all_particles.select((heavy | parton) & (all_particles.pt > 5.0))
-    sigma_pb = float(pythia.infoPython().sigmaGen()) * 1e9
-    return final, sources, sigma_pb
+    return final, sources
 
 
 def seed_of(entropy: int, *key: int) -> int:

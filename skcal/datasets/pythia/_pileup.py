@@ -49,8 +49,8 @@ def make_library(settings: Settings, cache_dir: Path) -> Library | None:
     """The sample's minimum-bias library; None when ``mu_range`` is (0, 0)."""
     if settings.mu_range[1] == 0:
         return None
-    pythia = pythia_instance(None, None, cache_dir)
-    final, _, _ = generate(pythia, seed_of(settings.entropy, _LIBRARY_KEY), settings.pileup_library)
+    pythia, _ = pythia_instance(None, None, cache_dir)
+    final, _ = generate(pythia, seed_of(settings.entropy, _LIBRARY_KEY), settings.pileup_library)
     # Neutrinos and particles far beyond the calorimeter (|eta| > 5) never matter.
     eta = np.arcsinh(final.pz / np.maximum(final.pt, 1e-12))
     final = final.select(~np.isin(np.abs(final.pid), (12, 14, 16)) & (np.abs(eta) < ETA_KEPT))
