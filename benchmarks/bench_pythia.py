@@ -36,6 +36,42 @@ PT_EDGES = [20, 30, 40, 60, 100, 200, 400, 1000, 3000]
 QUALITY_PT = [20, 30, 50, 80, 120, 200, 400, 3000]
 NO_PILEUP = {"mu_range": (0.0, 0.0), "shower": "pythia", "kind": "small_r", "topology": "dijet"}
 PILEUP = {"mu_range": (0.0, 60.0), "shower": "pythia", "kind": "small_r", "topology": "dijet"}
+MIN_ENTRIES = 30.0
+#: Coarser bins than NI's and the GSC's defaults, for samples of thousands of jets.
+ABS_ETA = [0.0, 0.8, 1.5, 2.5, 3.2, 4.5]
+
+
+def _ni(**extra: Any) -> Any:
+    from skcal.inversion import NumericalInversion
+
+    return NumericalInversion(
+        condition={"abs_eta": ABS_ETA},
+        target_bins=np.geomspace(20, 5000, 16),
+        min_entries=MIN_ENTRIES,
+        **extra,
+    )
+
+
+def _gsc_stage() -> Any:
+    from skcal.inversion import GlobalSequentialCalibration
+
+    # Coarse variable bins too (three or four per variable).
+    bins = {
+        "charged_frac": [0.0, 0.2, 0.4, 0.6, 0.8, 1.2],
+        "tile0_frac": [0.0, 0.1, 0.2, 0.3, 1.0],
+        "em3_frac": [0.0, 0.008, 0.012, 0.016, 1.0],
+        "n_trk": [0, 3, 6, 10, 40],
+        "trk_width": [0.0, 0.05, 0.1, 0.15, 0.5],
+        "n_muon_segments": [0, 1, 5, 20, 1000],
+    }
+    return GlobalSequentialCalibration(
+        variable_bins=bins,
+        abs_eta_bins=ABS_ETA,
+        pt_bins=np.geomspace(20, 3000, 8),
+        min_entries=MIN_ENTRIES,
+    )
+
+
 SEEDS = {"no_pileup": 1, "pileup": 2, "speed": 5, "models": 0}
 
 
@@ -196,15 +232,11 @@ def _gsc(jets: pd.DataFrame) -> dict[str, Any]:
     from sklearn.pipeline import make_pipeline
 
     from skcal.evaluation import apply_calibration
-    from skcal.inversion import GlobalSequentialCalibration, NumericalInversion
 
     train, test = jets.iloc[::2], jets.iloc[1::2]
     y = (train["e_reco"] / train["e_true"]).to_numpy()
     resolutions = {}
-    for name, model in (
-        ("NI", NumericalInversion()),
-        ("NI + GSC", make_pipeline(NumericalInversion(), GlobalSequentialCalibration())),
-    ):
+    for name, model in (("NI", _ni()), ("NI + GSC", make_pipeline(_ni(), _gsc_stage()))):
         model.fit(train[_reco(train)], y)
         resolutions[name] = _resolution(apply_calibration(model, test), test, [50, 100, 200, 3000])
     ratio = float(np.mean(resolutions["NI + GSC"] / resolutions["NI"]))
@@ -259,7 +291,7 @@ def _resolution(calibrated: pd.DataFrame, test: pd.DataFrame, edges: list[float]
     return table["resolution"].to_numpy()
 
 
-def _quality(jets: pd.DataFrame, epochs: int) -> list[dict[str, Any]]:
+def _quality(jets: pd.DataFrame, epochs: int, pileup: bool) -> list[dict[str, Any]]:
     from bench_quality_small_r import models
 
     from skcal.evaluation import apply_calibration
@@ -268,11 +300,21 @@ def _quality(jets: pd.DataFrame, epochs: int) -> list[dict[str, Any]]:
     n_train = int(0.7 * len(jets))
     train, test = jets.iloc[:n_train], jets.iloc[n_train:]
     y = (train["e_reco"] / train["e_true"]).to_numpy()
-    chosen = ("NI", "pile-up + NI + GSC", "MDN (K=3, log r)")
+    from sklearn.pipeline import make_pipeline
+
+    from skcal.inversion import PileupOffset
+
+    # Without pile-up the chain has no offset stage (its fit needs mu, NPV and rho to vary).
+    chain = "pile-up + NI + GSC" if pileup else "NI + GSC"
+    chosen = ("NI", chain, "MDN (K=3, log r)")
+    stages = [PileupOffset()] if pileup else []
+    candidates = {
+        "NI": (_ni(), None),
+        chain: (make_pipeline(*stages, _ni(), _gsc_stage()), None),
+        chosen[2]: models(epochs, (64, 64), 512, 1e-3)[chosen[2]],
+    }
     table: dict[str, pd.DataFrame] = {}
-    for name, (model, features) in models(epochs, (64, 64), 512, 1e-3).items():
-        if name not in chosen:
-            continue
+    for name, (model, features) in candidates.items():
         model.fit(train[features or _reco(train)], y)
         cal = apply_calibration(model, test)
         table[name] = closure_table(
@@ -313,6 +355,12 @@ def main(argv: list[str] | None = None) -> None:
         help="use the cached jets of each sample (up to the sizes), generate none",
     )
     parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument(
+        "--quality-sample",
+        choices=["pileup", "no_pileup"],
+        default="pileup",
+        help="the sample of the quality table",
+    )
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--skip-quality", action="store_true")
     parser.add_argument("--skip-physics", action="store_true", help="and the quality table")
@@ -365,15 +413,16 @@ def main(argv: list[str] | None = None) -> None:
         title="Pythia sample: response, tracks and width per pT_true bin (no pile-up)",
     )
     if not args.skip_quality:
-        rows = _quality(pileup, args.epochs)
+        with_pileup = args.quality_sample == "pileup"
+        rows = _quality(pileup if with_pileup else jets, args.epochs, with_pileup)
         write_results(
             "pythia_quality",
             parameters=params,
             rows=rows,
             title="Realistic quality table: NI, the standard chain and the MDN on "
-            "Pythia jets (mu 0-60)",
-            notes=f"fitted on 70% of {sizes['pileup']} jets, evaluated on 30%; closure "
-            "(mode) and resolution per pT_true bin over all |eta_true|.",
+            f"Pythia jets ({'mu 0-60' if with_pileup else 'no pile-up'})",
+            notes=f"fitted on 70% of {sizes[args.quality_sample]} jets, evaluated on 30%; "
+            "closure (mode) and resolution per pT_true bin over all |eta_true|.",
         )
 
 
