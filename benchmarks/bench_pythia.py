@@ -416,7 +416,7 @@ def main(argv: list[str] | None = None) -> None:
         with_pileup = args.quality_sample == "pileup"
         rows = _quality(pileup if with_pileup else jets, args.epochs, with_pileup)
         write_results(
-            "pythia_quality",
+            "pythia_quality" + ("" if with_pileup else "_no_pileup"),
             parameters=params,
             rows=rows,
             title="Realistic quality table: NI, the standard chain and the MDN on "
