@@ -56,6 +56,8 @@ def test_a_missing_sim_extra_names_it(monkeypatch, module):
         make_pythia_jets(10, **FAST)
 
 
+# The generation tests take tens of seconds on two free cores (minutes under load): slow,
+# and still in the default run.
 @pytest.fixture(scope="module")
 def jets(tmp_path_factory):
     pytest.importorskip("pythia8mc")
@@ -64,6 +66,7 @@ def jets(tmp_path_factory):
     return make_pythia_jets(2000, cache_dir=cache, random_state=7, **FAST)
 
 
+@pytest.mark.slow
 def test_the_table_has_the_columns_and_dtypes_of_make_jets(jets):
     synthetic = make_jets(10, random_state=0)
     assert list(jets.columns) == list(synthetic.columns)
@@ -71,6 +74,7 @@ def test_the_table_has_the_columns_and_dtypes_of_make_jets(jets):
     assert len(jets) == 2000
 
 
+@pytest.mark.slow
 def test_the_jets_are_physical(jets):
     numeric = jets.select_dtypes("number").to_numpy(dtype=float)
     assert np.isfinite(numeric).all()
@@ -94,6 +98,7 @@ def test_the_jets_are_physical(jets):
     assert (jets.loc[jets["eta"].abs() > 3.0, "n_trk"] == 0).all()
 
 
+@pytest.mark.slow
 def test_the_response_rises_with_pt_and_pile_up_adds_energy(jets):
     response = jets["pt_reco"] / jets["pt_true"]
     low = response[jets["pt_true"].between(20, 40)].median()
@@ -105,6 +110,7 @@ def test_the_response_rises_with_pt_and_pile_up_adds_energy(jets):
     assert response[soft & (jets["mu"] > 7)].median() > response[soft & (jets["mu"] < 3)].median()
 
 
+@pytest.mark.slow
 def test_the_sample_is_the_same_for_the_same_seed_and_any_n_jobs(tmp_path_factory):
     pytest.importorskip("pythia8mc")
     cache = tmp_path_factory.getbasetemp() / "pythia-cache"
@@ -119,6 +125,7 @@ def test_the_sample_is_the_same_for_the_same_seed_and_any_n_jobs(tmp_path_factor
     assert not other["e_true"].equals(prefix["e_true"])
 
 
+@pytest.mark.slow
 def test_large_r_jets_have_the_large_r_columns(tmp_path_factory):
     pytest.importorskip("pythia8mc")
     cache = tmp_path_factory.getbasetemp() / "pythia-cache"
@@ -140,6 +147,7 @@ def test_large_r_jets_have_the_large_r_columns(tmp_path_factory):
     assert top["tau32"].between(0, 1).all() and (top["split12"] > 0).all()
 
 
+@pytest.mark.slow
 def test_the_sample_writes_to_root(jets, tmp_path):
     from skcal.io import write_root
 
@@ -150,6 +158,7 @@ def test_the_sample_writes_to_root(jets, tmp_path):
         np.testing.assert_allclose(tree["e_reco"].array(library="np"), jets["e_reco"])
 
 
+@pytest.mark.slow
 def test_the_vincia_shower_gives_another_sample(tmp_path_factory):
     pytest.importorskip("pythia8mc")
     cache = tmp_path_factory.getbasetemp() / "pythia-cache"
