@@ -34,7 +34,7 @@ def _physics(jets: pd.DataFrame, pileup: pd.DataFrame) -> tuple[list[dict[str, A
     bins = _bins(jets, PT_EDGES)
     per_bin = pd.DataFrame(
         {
-            "response (|eta|<1.2)": r[central].groupby(bins[central], observed=False).median(),
+            "response (abs eta < 1.2)": r[central].groupby(bins[central], observed=False).median(),
             "gluon": r[central & gluon].groupby(bins[central & gluon], observed=False).median(),
             "light": r[central & light].groupby(bins[central & light], observed=False).median(),
             "n_trk gluon": jets["n_trk"][tracked & gluon]
@@ -55,7 +55,7 @@ def _physics(jets: pd.DataFrame, pileup: pd.DataFrame) -> tuple[list[dict[str, A
     counts_g = bins[central & gluon].value_counts(sort=False)
     counts_l = bins[central & light].value_counts(sort=False)
     ok = (counts_g >= 30) & (counts_l >= 30)
-    resp = per_bin["response (|eta|<1.2)"][per_bin["jets"] >= 30]
+    resp = per_bin["response (abs eta < 1.2)"][per_bin["jets"] >= 30]
     rows = [
         _check(
             "response rises with pT: last bin / first bin",
