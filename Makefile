@@ -10,7 +10,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 TORCH_SPEC ?= torch==2.13.0
-EXTRAS ?= test,mlflow,optim,tune,export,daskml,jobqueue,xrootd
+EXTRAS ?= test,mlflow,optim,tune,export,daskml,jobqueue,xrootd,sim
 DEMO_DIR ?= demo-output
 PYTEST_ARGS ?= -n 2
 BENCH_ARGS ?=

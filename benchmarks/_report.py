@@ -154,6 +154,8 @@ def _speed_checks(results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
             check = r["measure"].replace("inference: ", "inference ") + " / bare forward"
             target = "none (mode search on top of the forward)"
         rows.append(_speed(check, r, target, "neural"))
+    for r in (p := _find(results, "pythia_speed")) and p["results"] or []:
+        rows.append(_speed("Pythia sample / bare Pythia generation", r, ">= 0.5", "pythia_speed"))
     for r in (p := _find(results, "synthetic")) and p["results"] or []:
         rows.append(_speed(f"generator ({r['kind']}) / bare numpy normals", r, "none", "synthetic"))
     for r in (p := _find(results, "scaling")) and p["results"] or []:

@@ -204,6 +204,18 @@ REGISTRY: dict[str, Benchmark] = {
         },
         "topo-clusters: EM scale, LCW and DNN-HGM linearity, resolution and pulls per E_dep",
     ),
+    "pythia": Benchmark(
+        "bench_pythia",
+        {
+            "quick": (
+                "--n-physics 4000 --n-pileup 4000 --epochs 5 --pileup-library 200 "
+                "--cache {work}/pythia"
+            ),
+            "default": "--cache {work}/pythia",
+            "full": "--n-physics 100000 --n-pileup 400000 --epochs 30 --cache {work}/pythia",
+        },
+        "Pythia sample: throughput against bare Pythia, physics checks, realistic quality",
+    ),
 }
 
 

@@ -31,6 +31,9 @@ def _simulate(args: argparse.Namespace) -> None:
     # the split and every path, checked before the first file is written
     outputs = simulate_outputs(args.output, args.n_jets, args.files, overwrite=args.overwrite)
     per_file, extra = divmod(args.n_jets, len(outputs))
+    if args.generator == "pythia":
+        _simulate_pythia(args, outputs, per_file, extra)
+        return
     start = 0
     with tqdm(
         total=args.n_jets, unit="jet", unit_scale=True, desc="simulate", disable=args.quiet
@@ -55,6 +58,32 @@ def _simulate(args: argparse.Namespace) -> None:
                 overwrite=args.overwrite,
             )
             start += n
+    for path in outputs:
+        print(path)
+
+
+def _simulate_pythia(
+    args: argparse.Namespace, outputs: list[Path], per_file: int, extra: int
+) -> None:
+    """``skcal simulate --generator pythia``: one Pythia sample, split over the files."""
+    from skcal.datasets import make_pythia_jets
+    from skcal.io import write_root
+
+    jets = make_pythia_jets(
+        args.n_jets,
+        kind=args.kind,
+        topology=args.topology,
+        mu_range=tuple(args.mu_range),
+        shower=args.shower,
+        n_jobs=args.jobs,
+        random_state=args.seed,
+    )
+    start = 0
+    for i, path in enumerate(outputs):
+        n = per_file + (i < extra)
+        part = jets.iloc[start : start + n]
+        write_root(part, path, tree=args.tree, format=args.format, overwrite=args.overwrite)
+        start += n
     for path in outputs:
         print(path)
 
@@ -277,6 +306,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sim.add_argument(
         "--files", type=_positive_int, default=1, help="split the jets over this many files"
+    )
+    sim.add_argument(
+        "--generator",
+        choices=["synthetic", "pythia"],
+        default="synthetic",
+        help="the synthetic generator, or Pythia 8 events with FastJet and a parametric "
+        "detector (needs the sim extra; --spectrum and --chunk-size do not apply)",
+    )
+    sim.add_argument(
+        "--shower", choices=["pythia", "vincia"], default="pythia", help="Pythia's shower model"
+    )
+    sim.add_argument(
+        "--jobs", type=_positive_int, default=1, help="worker processes (--generator pythia)"
     )
     sim.add_argument("--kind", choices=["small_r", "large_r"], default="small_r")
     sim.add_argument("--topology", choices=["dijet", "w", "z", "top", "higgs"], default="dijet")

@@ -1,4 +1,5 @@
-"""Jet and topo-cluster samples: the synthetic generators with a known truth.
+"""Jet and topo-cluster samples: the synthetic generators with a known truth, and
+realistic jets from Pythia 8 events (:func:`make_pythia_jets`, the ``sim`` extra).
 
 Writing them to ROOT is :func:`skcal.io.write_root`.
 """
@@ -9,9 +10,17 @@ import warnings
 from typing import Any
 
 from skcal.datasets.clusters import iter_clusters, make_clusters
+from skcal.datasets.pythia import make_pythia_jets
 from skcal.datasets.synthetic import BLOCK_SIZE, iter_jets, make_jets
 
-__all__ = ["BLOCK_SIZE", "iter_clusters", "iter_jets", "make_clusters", "make_jets"]
+__all__ = [
+    "BLOCK_SIZE",
+    "iter_clusters",
+    "iter_jets",
+    "make_clusters",
+    "make_jets",
+    "make_pythia_jets",
+]
 
 
 def __getattr__(name: str) -> Any:
