@@ -13,12 +13,8 @@ import skcal
 from skcal.exceptions import ExportError
 from skcal.export._onnx_builder import OPSET, Graph, onnx_module
 from skcal.export._onnx_graph import preprocessing_step
-from skcal.export._onnx_heads import (
-    MODE_ITERATIONS,
-    density_outputs,
-    energy_mass_outputs,
-    point_outputs,
-)
+from skcal.export._onnx_heads import density_outputs, energy_mass_outputs, point_outputs
+from skcal.export._onnx_mode import MODE_ITERATIONS
 from skcal.neural import EnergyMassCalibrator, GDNCalibrator, MDNCalibrator, PointCalibrator
 
 __all__ = ["build_onnx", "input_unit", "pipeline_steps"]

@@ -8,7 +8,7 @@ starts (every component's mode and, with a Jacobian, each component's tilted max
 the same safeguarded steps (Newton's where the log-density is concave, a mean-shift
 step elsewhere, at most the local width, halved until the density does not fall), the
 same per-start convergence (steps below ``1e-7`` of the smallest width) and the same
-limit of :data:`MODE_ITERATIONS` steps; the loop ends when every start has converged.
+limit of :data:`MODE_ITERATIONS` steps (:mod:`skcal.export._onnx_mode`).
 The width is the standard deviation of the response: from the moments of the
 components in the response space, and from their closed-form moments of ``exp(b t)``
 in a log space (``predict`` integrates numerically; the two agree to about 1e-9).
@@ -21,17 +21,13 @@ from typing import Any
 
 import numpy as np
 
-from skcal.export._onnx_builder import Graph, onnx_module
+from skcal.export._onnx_builder import Graph
 from skcal.export._onnx_graph import mlp
+from skcal.export._onnx_mode import mixture_mode
 from skcal.neural._modules import POSITIVE_SHARPNESS
 
-__all__ = ["MODE_ITERATIONS", "density_outputs", "energy_mass_outputs", "point_outputs"]
+__all__ = ["density_outputs", "energy_mass_outputs", "point_outputs"]
 
-#: The most ascent steps from each start (``mixture_mode``'s ``n_iter``).
-MODE_ITERATIONS = 60
-#: Convergence of a start, relative to the smallest component width.
-MODE_TOL = 1e-7
-_LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 _TINY64 = float(np.finfo(np.float64).tiny)
 _TINY32 = float(np.finfo(np.float32).tiny)
 
@@ -85,104 +81,6 @@ def _components(g: Graph, module: Any, raw: str) -> tuple[_Mixture, str | None]:
     logits = g.op("Unsqueeze", g.columns(raw, k * per, k * per + k), g.axes(1))
     log_w = g.op("LogSoftmax", logits, axis=-1)
     return _Mixture(loc, low, high, log_w, not asym), logits
-
-
-def _terms(g: Graph, mix: _Mixture, offset: str, x: str, slope: float) -> tuple[str, ...]:
-    """``_MixtureTerms.__call__`` at points ``x`` (n, M): log-density, gradient,
-    curvature, mean-shift point and local width, each (n, M)."""
-    diff = g.op("Sub", g.op("Unsqueeze", x, g.axes(2)), mix.loc)
-    if mix.symmetric:
-        s = mix.low
-    else:
-        s = g.op("Where", g.op("Less", diff, g.const(0.0)), mix.low, mix.high)
-    inv_var = g.op("Div", g.const(1.0), g.op("Mul", s, s))
-    a = g.op("Mul", g.op("Neg", diff), inv_var)
-    terms = g.op("Add", offset, g.op("Mul", g.op("Mul", g.const(0.5), diff), a))
-    top = g.reduce("ReduceMax", terms, 2, keepdims=True)
-    total_exp = g.reduce("ReduceSum", g.op("Exp", g.op("Sub", terms, top)), 2, keepdims=True)
-    lse = g.op("Add", g.op("Log", total_exp), top)
-    gamma = g.op("Exp", g.op("Sub", terms, lse))
-    grad = g.reduce("ReduceSum", g.op("Mul", gamma, a), 2)
-    curv_k = g.op("Mul", gamma, g.op("Sub", g.op("Mul", a, a), inv_var))
-    curv = g.op("Sub", g.reduce("ReduceSum", curv_k, 2), g.op("Mul", grad, grad))
-    prec = g.op("Mul", gamma, inv_var)
-    total = g.reduce("ReduceSum", prec, 2)
-    weighted = g.reduce("ReduceSum", g.op("Mul", prec, mix.loc), 2)
-    shift = g.op("Div", g.op("Add", weighted, g.const(slope)), total)
-    lp = g.op("Add", g.op("Squeeze", lse, g.axes(2)), g.op("Mul", g.const(slope), x))
-    width = g.op("Div", g.const(1.0), g.op("Sqrt", total))
-    return lp, g.op("Add", grad, g.const(slope)), curv, shift, width
-
-
-def _direction(g: Graph, x: str, grad: str, curv: str, shift: str, width: str) -> str:
-    concave = g.op("Less", curv, g.const(0.0))
-    newton = g.op("Div", g.op("Neg", grad), g.op("Where", concave, curv, g.const(-1.0)))
-    step = g.op("Where", concave, newton, g.op("Sub", shift, x))
-    return g.clamp(step, g.op("Neg", width), width)
-
-
-def _ascend(g: Graph, mix: _Mixture, slope: float) -> str:
-    """The mode in the training space (n,) by the safeguarded ascent of ``mixture_mode``."""
-    onnx = onnx_module()
-    tp = onnx.TensorProto
-    offset = g.op(
-        "Sub",
-        g.op("Sub", mix.log_w, g.const(_LOG_SQRT_2PI)),
-        g.op("Log", g.op("Mul", g.const(0.5), g.op("Add", mix.low, mix.high))),
-    )
-    loc2 = g.op("Squeeze", mix.loc, g.axes(1))  # (n, K)
-    starts = [loc2]
-    if slope != 0.0:  # each component's own maximum once tilted by the slope
-        width = mix.low if slope < 0 else mix.high
-        w2 = g.op("Squeeze", width, g.axes(1))
-        starts.append(g.op("Add", loc2, g.op("Mul", g.const(slope), g.op("Mul", w2, w2))))
-    x0 = starts[0] if len(starts) == 1 else g.op("Concat", *starts, axis=1)  # (n, M)
-    smallest = g.reduce("ReduceMin", g.op("Min", mix.low, mix.high), 2)  # (n, 1)
-    tol = g.op("Mul", g.const(MODE_TOL), smallest)
-    lp0, *terms0 = _terms(g, mix, offset, x0, slope)
-    step0 = _direction(g, x0, *terms0)
-    active0 = g.op(
-        "ConstantOfShape", g.op("Shape", x0), value=onnx.helper.make_tensor("t", tp.BOOL, [1], [1])
-    )
-
-    body = Graph(parent=g, prefix="loop_")
-    x, lp, step, active = "loop_x", "loop_lp", "loop_step", "loop_active"
-    moving = body.op("And", active, body.op("Greater", body.op("Abs", step), tol))
-    cand = body.op("Add", x, step)
-    lp_c, *terms = _terms(body, mix, offset, cand, slope)
-    ok = body.op("And", body.op("GreaterOrEqual", lp_c, lp), moving)
-    x_new = body.op("Where", ok, cand, x)
-    lp_new = body.op("Where", ok, lp_c, lp)
-    halved = body.op("Where", moving, body.op("Mul", body.const(0.5), step), step)
-    step_new = body.op("Where", ok, _direction(body, cand, *terms), halved)
-    any_moving = body.op(
-        "Greater",
-        body.op("ReduceMax", body.op("Cast", moving, to=tp.INT32), keepdims=0),
-        body.const(0, np.int32),
-    )
-    body_outputs = [any_moving, x_new, lp_new, step_new, moving]
-    body.nodes += [onnx.helper.make_node("Identity", [v], [v + "_out"]) for v in body_outputs]
-    info = onnx.helper.make_tensor_value_info
-    graph = onnx.helper.make_graph(
-        body.nodes,
-        "mode_ascent",
-        [info("loop_iter", tp.INT64, []), info("loop_cond", tp.BOOL, [])]
-        + [info(v, t, None) for v, t in ((x, tp.DOUBLE), (lp, tp.DOUBLE), (step, tp.DOUBLE))]
-        + [info(active, tp.BOOL, None)],
-        [info(any_moving + "_out", tp.BOOL, [])]
-        + [
-            info(v + "_out", t, None)
-            for v, t in zip(body_outputs[1:], (tp.DOUBLE,) * 3 + (tp.BOOL,))
-        ],
-    )
-    x_end, lp_end, _, _ = g.ops(
-        "Loop",
-        [g.const(MODE_ITERATIONS, np.int64), g.const(True, bool), x0, lp0, step0, active0],
-        4,
-        body=graph,
-    )
-    best = g.op("ArgMax", lp_end, axis=1, keepdims=1)  # the first of equal maxima, as torch
-    return g.op("Squeeze", g.op("GatherElements", x_end, best, axis=1), g.axes(1))
 
 
 def _from_training(g: Graph, t: str, space: str) -> str:
@@ -273,7 +171,10 @@ def density_outputs(g: Graph, est: Any, x32: str) -> dict[str, str]:
     if int(module.n_components) == 1 and not jac:
         mode = g.op("Squeeze", mix.loc, g.axes(1, 2))
     else:
-        mode = _ascend(g, mix, _SLOPES[space] if jac else 0.0)
+        slope = _SLOPES[space] if jac else 0.0
+        mode = mixture_mode(
+            g, int(module.n_components), mix.loc, mix.low, mix.high, mix.log_w, mix.symmetric, slope
+        )
         if not jac:  # between the component modes (as DensityPrediction.mode)
             loc2 = g.op("Squeeze", mix.loc, g.axes(1))
             lowest, highest = (g.reduce(op, loc2, 1) for op in ("ReduceMin", "ReduceMax"))
