@@ -8,7 +8,7 @@ starts (every component's mode and, with a Jacobian, each component's tilted max
 the same safeguarded steps (Newton's where the log-density is concave, a mean-shift
 step elsewhere, at most the local width, halved until the density does not fall), the
 same per-start convergence (steps below ``1e-7`` of the smallest width) and the same
-limit of :data:`MODE_ITERATIONS` steps (:mod:`skcal.export._onnx_mode`).
+limit of 60 steps (:mod:`skcal.export._onnx_mode`).
 The width is the standard deviation of the response: from the moments of the
 components in the response space, and from their closed-form moments of ``exp(b t)``
 in a log space (``predict`` integrates numerically; the two agree to about 1e-9).
@@ -26,7 +26,15 @@ from skcal.export._onnx_graph import mlp
 from skcal.export._onnx_mode import mixture_mode
 from skcal.neural._modules import POSITIVE_SHARPNESS
 
-__all__ = ["density_outputs", "energy_mass_outputs", "point_outputs"]
+__all__ = [
+    "Mixture",
+    "bounded",
+    "density_parts",
+    "mixture_response",
+    "density_outputs",
+    "energy_mass_outputs",
+    "point_outputs",
+]
 
 _TINY64 = float(np.finfo(np.float64).tiny)
 _TINY32 = float(np.finfo(np.float32).tiny)
@@ -52,14 +60,14 @@ _SLOPES = {"response": 0.0, "log": -1.0, "log10": -math.log(10.0)}
 _BASES = {"log": 1.0, "log10": math.log(10.0)}
 
 
-class _Mixture:
+class Mixture:
     """Per jet and component (shape (n, 1, K)): location, widths, log-weight."""
 
     def __init__(self, loc: str, low: str, high: str, log_w: str, symmetric: bool) -> None:
         self.loc, self.low, self.high, self.log_w, self.symmetric = loc, low, high, log_w, symmetric
 
 
-def _components(g: Graph, module: Any, raw: str) -> tuple[_Mixture, str | None]:
+def _components(g: Graph, module: Any, raw: str) -> tuple[Mixture, str | None]:
     """The components of a DensityNetwork's raw float64 outputs (n, n_raw); the logits."""
     k, asym = int(module.n_components), bool(module.asymmetric)
     per = 3 if asym else 2
@@ -77,10 +85,10 @@ def _components(g: Graph, module: Any, raw: str) -> tuple[_Mixture, str | None]:
     low = width(1)
     high = width(2) if asym else low
     if k == 1:
-        return _Mixture(loc, low, high, g.op("Mul", loc, g.const(0.0)), not asym), None
+        return Mixture(loc, low, high, g.op("Mul", loc, g.const(0.0)), not asym), None
     logits = g.op("Unsqueeze", g.columns(raw, k * per, k * per + k), g.axes(1))
     log_w = g.op("LogSoftmax", logits, axis=-1)
-    return _Mixture(loc, low, high, log_w, not asym), logits
+    return Mixture(loc, low, high, log_w, not asym), logits
 
 
 def _from_training(g: Graph, t: str, space: str) -> str:
@@ -91,7 +99,7 @@ def _from_training(g: Graph, t: str, space: str) -> str:
     return t
 
 
-def _component_moments(g: Graph, mix: _Mixture) -> tuple[str, str]:
+def _component_moments(g: Graph, mix: Mixture) -> tuple[str, str]:
     """Mean and variance of each component (n, 1, K) in its own space."""
     if mix.symmetric:
         return mix.loc, g.op("Mul", mix.low, mix.low)
@@ -103,7 +111,7 @@ def _component_moments(g: Graph, mix: _Mixture) -> tuple[str, str]:
     return mean, g.op("Sub", second, g.op("Mul", g.const(2.0 / math.pi), g.op("Mul", diff, diff)))
 
 
-def _exp_moment(g: Graph, mix: _Mixture, b: float) -> str:
+def _exp_moment(g: Graph, mix: Mixture, b: float) -> str:
     """``E[exp(b t)]`` of each component (n, 1, K)."""
     bmu = g.op("Mul", g.const(b), mix.loc)
 
@@ -124,7 +132,7 @@ def _exp_moment(g: Graph, mix: _Mixture, b: float) -> str:
     return g.op("Div", g.op("Mul", g.const(2.0), g.op("Add", below, above)), g.op("Add", s1, s2))
 
 
-def _sigma(g: Graph, mix: _Mixture, logits: str | None, space: str) -> str:
+def _sigma(g: Graph, mix: Mixture, logits: str | None, space: str) -> str:
     """The standard deviation of the response (n,)."""
     probs = None if logits is None else g.op("Softmax", logits, axis=-1)
 
@@ -147,7 +155,7 @@ def _sigma(g: Graph, mix: _Mixture, logits: str | None, space: str) -> str:
     return g.op("Sqrt", var)
 
 
-def _bounded(g: Graph, est: Any, r: str, column: int | None = None) -> str:
+def bounded(g: Graph, est: Any, r: str, column: int | None = None) -> str:
     """The responses bounded to ``response_range_`` (skcal.neural._bounds), if recorded."""
     bounds = getattr(est, "response_range_", None)
     if bounds is None:
@@ -160,27 +168,37 @@ def _bounded(g: Graph, est: Any, r: str, column: int | None = None) -> str:
     return g.clamp(r, g.const(low), g.const(high))
 
 
-def density_outputs(g: Graph, est: Any, x32: str) -> dict[str, str]:
-    """``response`` (the mode) and ``sigma`` of a GDN or MDN calibrator, float64 (n,)."""
-    module = est.module_
-    raw32 = mlp(g, module.head, mlp(g, module.trunk, x32, type(est).__name__), type(est).__name__)
-    raw = g.op("Cast", raw32, to=11)
-    mix, logits = _components(g, module, raw)
-    space, mode_space = est.training_space_, est.mode_space_
+def mixture_response(g: Graph, mix: Mixture, k: int, space: str, mode_space: str) -> str:
+    """The mode of a mixture of ``k`` components in the response (or training) space, (n,),
+    as ``DensityPrediction.mode`` finds it."""
     jac = mode_space == "response" and space != "response"
-    if int(module.n_components) == 1 and not jac:
+    if k == 1 and not jac:
         mode = g.op("Squeeze", mix.loc, g.axes(1, 2))
     else:
         slope = _SLOPES[space] if jac else 0.0
-        mode = mixture_mode(
-            g, int(module.n_components), mix.loc, mix.low, mix.high, mix.log_w, mix.symmetric, slope
-        )
+        mode = mixture_mode(g, k, mix.loc, mix.low, mix.high, mix.log_w, mix.symmetric, slope)
         if not jac:  # between the component modes (as DensityPrediction.mode)
             loc2 = g.op("Squeeze", mix.loc, g.axes(1))
             lowest, highest = (g.reduce(op, loc2, 1) for op in ("ReduceMin", "ReduceMax"))
             mode = g.clamp(mode, lowest, highest)
-    response = _bounded(g, est, _from_training(g, mode, space))
-    return {"response": response, "sigma": _sigma(g, mix, logits, space)}
+    return _from_training(g, mode, space)
+
+
+def density_parts(g: Graph, est: Any, x32: str) -> tuple[Mixture, dict[str, str]]:
+    """The mixture of a GDN or MDN calibrator and its ``response`` (the mode, bounded
+    as ``predict`` bounds it) and ``sigma``, float64 (n,)."""
+    module = est.module_
+    raw32 = mlp(g, module.head, mlp(g, module.trunk, x32, type(est).__name__), type(est).__name__)
+    raw = g.op("Cast", raw32, to=11)
+    mix, logits = _components(g, module, raw)
+    space = est.training_space_
+    mode = mixture_response(g, mix, int(module.n_components), space, est.mode_space_)
+    return mix, {"response": bounded(g, est, mode), "sigma": _sigma(g, mix, logits, space)}
+
+
+def density_outputs(g: Graph, est: Any, x32: str) -> dict[str, str]:
+    """``response`` (the mode) and ``sigma`` of a GDN or MDN calibrator, float64 (n,)."""
+    return density_parts(g, est, x32)[1]
 
 
 def point_outputs(g: Graph, est: Any, x32: str) -> dict[str, str]:
@@ -198,7 +216,7 @@ def point_outputs(g: Graph, est: Any, x32: str) -> dict[str, str]:
             g.op("Mul", g.const(module.scale, np.float32), out),
         )
     t64 = g.op("Cast", t, to=11)
-    return {"response": _bounded(g, est, _from_training(g, t64, est.training_space_))}
+    return {"response": bounded(g, est, _from_training(g, t64, est.training_space_))}
 
 
 def energy_mass_outputs(g: Graph, est: Any, x32: str) -> dict[str, str]:
@@ -237,12 +255,12 @@ def energy_mass_outputs(g: Graph, est: Any, x32: str) -> dict[str, str]:
         soft = g.op("Add", g.softplus(g.columns(raw, 1, 3)), g.const(net.min_scale, f32))
         widths = g.op("Cast", g.op("Mul", g.const(unit, f32), soft), to=11)
         s1, s2 = g.columns(widths, 0, 1), g.columns(widths, 1, 2)
-        responses.append(_bounded(g, est, g.op("Cast", mode32, to=11), column=k))
+        responses.append(bounded(g, est, g.op("Cast", mode32, to=11), column=k))
         if est.loss_variants_[name] == "gaussian":
             s = g.op("Mul", g.const(0.5), g.op("Add", s1, s2))
             var = g.op("Mul", s, s)
         else:
-            mix = _Mixture(g.const(0.0), s1, s2, "", symmetric=False)
+            mix = Mixture(g.const(0.0), s1, s2, "", symmetric=False)
             var = _component_moments(g, mix)[1]
         sigmas.append(g.op("Sqrt", var))
     return {
