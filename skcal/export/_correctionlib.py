@@ -309,9 +309,10 @@ def _refuse_networks(steps: list[tuple[str, Any]]) -> None:
     for name, step in steps:
         if type(step).__module__.startswith("skcal.neural"):
             raise ExportError(
-                f"step {name!r} ({type(step).__name__}) is a neural network, which correctionlib "
-                "cannot express: a CorrectionSet holds binned, categorical and formula "
-                "corrections, with no matrix products, activations or mode search; export "
+                f"step {name!r} ({type(step).__name__}) cannot be exported to correctionlib: "
+                "it is a neural network, which correctionlib cannot express (a "
+                "CorrectionSet holds binned, categorical and formula "
+                "corrections, with no matrix products, activations or mode search); export "
                 "the pipeline to ONNX with to_onnx (skcal export -o calib.onnx) instead"
             )
 

@@ -14,9 +14,9 @@ Written for ONNX Runtime's speed:
   components along the leading axis (shape (K, rows)), so that the sums over the
   components are additions of contiguous rows;
 - the loop carries only the rows still moving: each step drops the converged ones
-  (``NonZero`` and ``Gather``) and writes the moving ones back into the full result
-  (``ScatterElements``), so that the work follows ``predict``'s, which computes only
-  the rows still moving, instead of every row until the slowest has converged;
+  (``NonZero`` and ``Gather``) and appends them to a sequence, written into the full
+  result once after the loop, so that the work follows ``predict``'s, which computes
+  only the rows still moving, instead of every row until the slowest has converged;
 - every per-component constant (``1 / (2 s^2)``, the log weight minus the log
   normalisation) is computed once, outside the loop, and one step costs 14 operations
   on (K, rows) tensors: the log-density, gradient, curvature and mean-shift step all
@@ -95,15 +95,28 @@ def _step(g: Graph, rows: _Rows, x: str, slope: float) -> tuple[str, str]:
     return lp, g.clamp(step, g.op("Neg", width), width)
 
 
+def _record(g: Graph, rows: str, idx: str, x: str, lp: str) -> str:
+    """``(row index, x, log-density)`` of the positions ``rows`` of the moving set, (3, D)."""
+    parts = [g.op("Cast", g.op("Gather", idx, rows), to=11)]
+    parts += [g.op("Gather", v, rows) for v in (x, lp)]
+    return g.op("Concat", *(g.op("Unsqueeze", v, g.axes(0)) for v in parts), axis=0)
+
+
+def _positions(g: Graph, mask: str) -> str:
+    return g.op("Squeeze", g.op("NonZero", mask), g.axes(0))
+
+
 def _body(g: Graph, rows: _Rows, tol: str, slope: float) -> Any:
-    """One step of the still-moving rows, as the ``Loop`` body."""
+    """One step of the still-moving rows, as the ``Loop`` body; the rows that stop are
+    appended to a sequence (no full-size tensor is written inside the loop)."""
     onnx = onnx_module()
     tp = onnx.TensorProto
     body = Graph(parent=g, prefix="loop_")
-    idx, x, lp, step = "loop_idx", "loop_x", "loop_lp", "loop_step"
-    x_all, lp_all = "loop_x_all", "loop_lp_all"
+    idx, x, lp, step, done = "loop_idx", "loop_x", "loop_lp", "loop_step", "loop_done"
     moving = body.op("Greater", body.op("Abs", step), body.op("Gather", tol, idx))
-    keep = body.op("Squeeze", body.op("NonZero", moving), body.axes(0))
+    keep = _positions(body, moving)
+    stopped = _record(body, _positions(body, body.op("Not", moving)), idx, x, lp)
+    done2 = body.op("SequenceInsert", done, stopped)
     idx2, x2, lp2, step2 = (body.op("Gather", v, keep) for v in (idx, x, lp, step))
     cand = body.op("Add", x2, step2)
     lp_c, step_c = _step(body, rows.take(body, idx2), cand, slope)
@@ -111,20 +124,21 @@ def _body(g: Graph, rows: _Rows, tol: str, slope: float) -> Any:
     x3 = body.op("Where", ok, cand, x2)
     lp3 = body.op("Where", ok, lp_c, lp2)
     step3 = body.op("Where", ok, step_c, body.op("Mul", step2, body.const(0.5)))
-    x_all2 = body.op("ScatterElements", x_all, idx2, x3, axis=0)
-    lp_all2 = body.op("ScatterElements", lp_all, idx2, lp3, axis=0)
     more = body.op("Greater", body.op("Size", idx2), body.const(0, np.int64))
-    outputs = [more, idx2, x3, lp3, step3, x_all2, lp_all2]
+    outputs = [more, idx2, x3, lp3, step3, done2]
     body.nodes += [onnx.helper.make_node("Identity", [v], [v + "_out"]) for v in outputs]
     info = onnx.helper.make_tensor_value_info
-    types = [tp.INT64, tp.DOUBLE, tp.DOUBLE, tp.DOUBLE, tp.DOUBLE, tp.DOUBLE]
+    seq = onnx.helper.make_tensor_sequence_value_info
+    types = [tp.INT64, tp.DOUBLE, tp.DOUBLE, tp.DOUBLE]
     return onnx.helper.make_graph(
         body.nodes,
         "mode_ascent",
         [info("loop_iter", tp.INT64, []), info("loop_cond", tp.BOOL, [])]
-        + [info(v, t, None) for v, t in zip((idx, x, lp, step, x_all, lp_all), types)],
+        + [info(v, t, None) for v, t in zip((idx, x, lp, step), types)]
+        + [seq(done, tp.DOUBLE, None)],
         [info(more + "_out", tp.BOOL, [])]
-        + [info(v + "_out", t, None) for v, t in zip(outputs[1:], types)],
+        + [info(v + "_out", t, None) for v, t in zip(outputs[1:5], types)]
+        + [seq(done2 + "_out", tp.DOUBLE, None)],
     )
 
 
@@ -172,11 +186,20 @@ def mixture_mode(
         g.op("Squeeze", g.op("Shape", x0), g.axes(0)),
         g.const(1, np.int64),
     )
-    _, _, _, _, x_end, lp_end = g.ops(
+    done0 = g.op("SequenceEmpty", dtype=onnx_module().TensorProto.DOUBLE)
+    idx_end, x_end, lp_end, _, done = g.ops(
         "Loop",
-        [g.const(MODE_ITERATIONS, np.int64), g.const(True, bool), idx0, x0, lp0, step0, x0, lp0],
-        6,
+        [g.const(MODE_ITERATIONS, np.int64), g.const(True, bool), idx0, x0, lp0, step0, done0],
+        5,
         body=_body(g, rows, tol, slope),
+    )
+    every = g.op("Range", g.const(0, np.int64), g.op("Size", idx_end), g.const(1, np.int64))
+    done = g.op("SequenceInsert", done, _record(g, every, idx_end, x_end, lp_end))
+    table = g.op("ConcatFromSequence", done, axis=1)  # every row once: index, x, lp
+    where = g.op("Cast", g.op("Gather", table, g.const(0, np.int64), axis=0), to=7)
+    x_end, lp_end = (
+        g.op("ScatterElements", x0, where, g.op("Gather", table, g.const(i, np.int64), axis=0))
+        for i in (1, 2)
     )
     jets = g.op("Shape", loc_k, start=1, end=2)
     by_start = g.op("Concat", g.const([n_starts], np.int64), jets, axis=0)

@@ -101,7 +101,9 @@ def test_correctionlib_refuses_networks(jets):
     pipe = make_pipeline(*skcal_prep(), GDNCalibrator(**SMALL)).set_output(transform="pandas")
     pipe.fit(train[FEATURES], r)
     with pytest.raises(
-        ExportError, match=r"'gdncalibrator' \(GDNCalibrator\) is a neural network.*to_onnx"
+        ExportError,
+        match=r"'gdncalibrator' \(GDNCalibrator\) cannot be exported to correctionlib: it is a "
+        r"neural network.*to_onnx",
     ):
         to_correctionlib(pipe)
     ens = EnsembleCalibrator(GDNCalibrator(**SMALL), n_members=2, random_state=0)
