@@ -3,7 +3,8 @@
 On the same held-out jets on CPU: the largest relative difference of the exported
 model's response (and sigma) from ``predict``, and the throughput of each (jets per
 second; the median of alternating rounds, with the min and max), for the demo's MDN
-pipeline, a GDN pipeline and the energy-mass network (ONNX), and the standard chain
+pipeline, a deep ensemble of such MDNs (one graph: the members and their combination),
+a GDN pipeline and the energy-mass network (ONNX), and the standard chain
 (correctionlib). Both sides get the same number of threads.
 """
 
@@ -116,6 +117,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--n-test", type=int, default=100_000)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--n-train-em", type=int, default=30_000)
+    parser.add_argument("--ensemble-members", type=int, default=3, help="0: no ensemble row")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
@@ -125,7 +127,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from skcal.datasets import make_jets
     from skcal.demo import mdn_pipeline, standard_chain
-    from skcal.neural import EnergyMassCalibrator, GDNCalibrator
+    from skcal.neural import EnergyMassCalibrator, EnsembleCalibrator, GDNCalibrator
     from skcal.preprocessing import EtaAnnotation, LogTransformer, SymmetricScaler
 
     train, test = make_jets(args.n_train, random_state=1), make_jets(args.n_test, random_state=2)
@@ -143,6 +145,25 @@ def main(argv: list[str] | None = None) -> None:
             True,
         ),
     )
+    if args.ensemble_members:
+        ensemble = mdn_pipeline(args.epochs, 0)
+        mdn_step = ensemble.steps[-1][1]
+        ensemble.steps[-1] = (
+            "ensemblecalibrator",
+            EnsembleCalibrator(mdn_step, n_members=args.ensemble_members, random_state=0),
+        )
+        ensemble.fit(train[FEATURES], r)
+        _add(
+            rows,
+            bench_onnx(
+                f"ensemble of {args.ensemble_members} demo MDNs",
+                ensemble,
+                test[FEATURES],
+                args.rounds,
+                args.threads,
+                True,
+            ),
+        )
     gdn = (
         make_pipeline(
             LogTransformer(columns=["e_reco", "pt_reco", "m_reco"]),

@@ -1,9 +1,10 @@
 """Deploying a calibration without skcal: ONNX for the networks, correctionlib for the chain.
 
 - :func:`to_onnx`: a fitted neural pipeline (skcal's transformers or scikit-learn's
-  StandardScaler, then a GDN, MDN, point or energy-mass calibrator) as one ONNX graph,
-  raw jet features in (float32, one input per column, named as ``feature_names_in_``),
-  the response out (and ``sigma`` for density calibrators); ONNX Runtime runs it.
+  StandardScaler, then a GDN, MDN, point or energy-mass calibrator, or a deep ensemble
+  of GDN, MDN or point members) as one ONNX graph, raw jet features in (float32, one
+  input per column, named as ``feature_names_in_``), the response out (and ``sigma``
+  for density calibrators and ensembles); ONNX Runtime runs it.
 - :func:`to_correctionlib`: the standard chain (PileupOffset, NumericalInversion,
   GlobalSequentialCalibration) as a correctionlib CorrectionSet whose compound
   correction ``calibration`` returns the chain's ``predict``.
@@ -32,8 +33,8 @@ def to_onnx(model: Any, path: str | Path | None = None) -> Any:
     model : Pipeline or neural calibrator
         Fitted. Supported steps: ``LogTransformer``, ``EtaAnnotation``,
         ``SymmetricScaler``, scikit-learn's ``StandardScaler`` (and ``"passthrough"``),
-        then a ``GDNCalibrator``, ``MDNCalibrator``, ``PointCalibrator`` or
-        ``EnergyMassCalibrator``.
+        then a ``GDNCalibrator``, ``MDNCalibrator``, ``PointCalibrator``,
+        ``EnergyMassCalibrator`` or ``EnsembleCalibrator`` (of any of the first three).
     path : str or Path, optional
         Where to write the model (``.onnx``).
 
@@ -44,7 +45,11 @@ def to_onnx(model: Any, path: str | Path | None = None) -> Any:
         step's ``feature_names_in_``. Outputs (float32): ``response`` (the mode; the
         calibrator's ``predict``, bounded to ``response_range_`` as ``predict`` bounds
         it) and, for density calibrators, ``sigma`` (``return_std``); shape
-        ``(n_jets, 2)`` (energy, mass) for the energy-mass network. Metadata
+        ``(n_jets, 2)`` (energy, mass) for the energy-mass network. An ensemble's
+        graph runs every member and combines them as its ``predict`` does:
+        ``response`` (the mode of the equal-weight mixture of the members' densities;
+        the mean of point members), ``sigma`` (``sigma_tot``), ``sigma_stat`` and
+        ``sigma_syst`` (``predict_uncertainty``). Metadata
         (``metadata_props``): the skcal version, the inputs and their units, the
         training space, ``feature_range`` and ``response_range`` (JSON).
 
@@ -96,8 +101,9 @@ def to_correctionlib(model: Any, path: str | Path | None = None, name: str = "ca
     Raises
     ------
     ExportError
-        A step that is not a stage of the chain, a column given by position, or stages
-        that scale different momentum columns.
+        A step that is not a stage of the chain (a neural calibrator: correctionlib
+        cannot express a network, the error says to use :func:`to_onnx`), a column
+        given by position, or stages that scale different momentum columns.
 
     Examples
     --------

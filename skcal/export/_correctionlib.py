@@ -304,11 +304,25 @@ def _check_updates(stack: list[StageCorrection]) -> list[str]:
     return updated
 
 
+def _refuse_networks(steps: list[tuple[str, Any]]) -> None:
+    """A neural calibrator has no correctionlib form: say so, and where it does go."""
+    for name, step in steps:
+        if type(step).__module__.startswith("skcal.neural"):
+            raise ExportError(
+                f"step {name!r} ({type(step).__name__}) cannot be exported to correctionlib: "
+                "it is a neural network, which correctionlib cannot express (a "
+                "CorrectionSet holds binned, categorical and formula "
+                "corrections, with no matrix products, activations or mode search); export "
+                "the pipeline to ONNX with to_onnx (skcal export -o calib.onnx) instead"
+            )
+
+
 def build_correctionset(steps: list[tuple[str, Any]], name: str = "calibration") -> Any:
     """The validated ``correctionlib.schemav2.CorrectionSet`` of a fitted chain."""
     schema = import_optional("correctionlib.schemav2", purpose="skcal.export.to_correctionlib")
     if not steps:
         raise ExportError("the pipeline has no steps to export")
+    _refuse_networks(steps)
     table = [str(c) for c in getattr(steps[0][1], "feature_names_in_", [])]
     columns = _Columns(table)
     stack: list[StageCorrection] = []

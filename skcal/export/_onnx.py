@@ -12,20 +12,24 @@ from sklearn.utils.validation import check_is_fitted
 import skcal
 from skcal.exceptions import ExportError
 from skcal.export._onnx_builder import OPSET, Graph, onnx_module
+from skcal.export._onnx_ensemble import ensemble_outputs
 from skcal.export._onnx_graph import preprocessing_step
-from skcal.export._onnx_heads import (
-    MODE_ITERATIONS,
-    density_outputs,
-    energy_mass_outputs,
-    point_outputs,
+from skcal.export._onnx_heads import density_outputs, energy_mass_outputs, point_outputs
+from skcal.export._onnx_mode import MODE_ITERATIONS
+from skcal.neural import (
+    EnergyMassCalibrator,
+    EnsembleCalibrator,
+    GDNCalibrator,
+    MDNCalibrator,
+    PointCalibrator,
 )
-from skcal.neural import EnergyMassCalibrator, GDNCalibrator, MDNCalibrator, PointCalibrator
 
 __all__ = ["build_onnx", "input_unit", "pipeline_steps"]
 
 #: The IR version written (ONNX Runtime 1.15 and later read it).
 IR_VERSION = 9
 _HEADS = (
+    (EnsembleCalibrator, ensemble_outputs),
     (EnergyMassCalibrator, energy_mass_outputs),
     ((GDNCalibrator, MDNCalibrator), density_outputs),
     (PointCalibrator, point_outputs),
@@ -60,7 +64,9 @@ def _head(est: Any) -> Any:
     for kinds, head in _HEADS:
         if isinstance(est, kinds):
             return head
-    names = "GDNCalibrator, MDNCalibrator, PointCalibrator, EnergyMassCalibrator"
+    names = (
+        "GDNCalibrator, MDNCalibrator, PointCalibrator, EnergyMassCalibrator, EnsembleCalibrator"
+    )
     raise ExportError(
         f"the last step ({type(est).__name__}) cannot be exported to ONNX: to_onnx exports "
         f"skcal's neural calibrators ({names}); the standard chain goes to correctionlib "
@@ -70,7 +76,12 @@ def _head(est: Any) -> Any:
 
 def _metadata(steps: list[tuple[str, Any]], names: list[str], outputs: list[str]) -> dict[str, str]:
     est = steps[-1][1]
-    feature_range = getattr(est, "feature_range_", None)
+    members = list(getattr(est, "members_", []))
+    one = members[0] if members else est  # an ensemble's members share these
+    feature_range = getattr(one, "feature_range_", None)
+    if members and feature_range is not None:  # the range seen by any member
+        ranges = np.stack([np.asarray(m.feature_range_) for m in members])
+        feature_range = np.stack([ranges[:, 0].min(axis=0), ranges[:, 1].max(axis=0)])
     response_range = getattr(est, "response_range_", None)
     meta: dict[str, Any] = {
         "skcal_version": skcal.__version__,
@@ -81,13 +92,16 @@ def _metadata(steps: list[tuple[str, Any]], names: list[str], outputs: list[str]
         "input_units": {n: input_unit(n) for n in names},
         "input_dtype": "float32, one tensor of shape (n_jets,) per input",
         "outputs": outputs,
-        "training_space": getattr(est, "training_space_", "response"),
-        "mode_space": getattr(est, "mode_space_", "response"),
+        "training_space": getattr(one, "training_space_", "response"),
+        "mode_space": getattr(one, "mode_space_", "response"),
         "mode_iterations": MODE_ITERATIONS,
         "calibrator_inputs": _names_in(est),
         "feature_range": None if feature_range is None else np.asarray(feature_range).tolist(),
         "response_range": None if response_range is None else np.asarray(response_range).tolist(),
     }
+    if members:
+        meta["members"] = [type(m).__name__ for m in members]
+        meta["sigma_scale"] = float(getattr(est, "sigma_scale_", 1.0))
     return {k: v if isinstance(v, str) else json.dumps(v) for k, v in meta.items()}
 
 

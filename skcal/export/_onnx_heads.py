@@ -8,7 +8,7 @@ starts (every component's mode and, with a Jacobian, each component's tilted max
 the same safeguarded steps (Newton's where the log-density is concave, a mean-shift
 step elsewhere, at most the local width, halved until the density does not fall), the
 same per-start convergence (steps below ``1e-7`` of the smallest width) and the same
-limit of :data:`MODE_ITERATIONS` steps; the loop ends when every start has converged.
+limit of 60 steps (:mod:`skcal.export._onnx_mode`).
 The width is the standard deviation of the response: from the moments of the
 components in the response space, and from their closed-form moments of ``exp(b t)``
 in a log space (``predict`` integrates numerically; the two agree to about 1e-9).
@@ -21,17 +21,21 @@ from typing import Any
 
 import numpy as np
 
-from skcal.export._onnx_builder import Graph, onnx_module
+from skcal.export._onnx_builder import Graph
 from skcal.export._onnx_graph import mlp
+from skcal.export._onnx_mode import mixture_mode
 from skcal.neural._modules import POSITIVE_SHARPNESS
 
-__all__ = ["MODE_ITERATIONS", "density_outputs", "energy_mass_outputs", "point_outputs"]
+__all__ = [
+    "Mixture",
+    "bounded",
+    "density_parts",
+    "mixture_response",
+    "density_outputs",
+    "energy_mass_outputs",
+    "point_outputs",
+]
 
-#: The most ascent steps from each start (``mixture_mode``'s ``n_iter``).
-MODE_ITERATIONS = 60
-#: Convergence of a start, relative to the smallest component width.
-MODE_TOL = 1e-7
-_LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 _TINY64 = float(np.finfo(np.float64).tiny)
 _TINY32 = float(np.finfo(np.float32).tiny)
 
@@ -56,14 +60,14 @@ _SLOPES = {"response": 0.0, "log": -1.0, "log10": -math.log(10.0)}
 _BASES = {"log": 1.0, "log10": math.log(10.0)}
 
 
-class _Mixture:
+class Mixture:
     """Per jet and component (shape (n, 1, K)): location, widths, log-weight."""
 
     def __init__(self, loc: str, low: str, high: str, log_w: str, symmetric: bool) -> None:
         self.loc, self.low, self.high, self.log_w, self.symmetric = loc, low, high, log_w, symmetric
 
 
-def _components(g: Graph, module: Any, raw: str) -> tuple[_Mixture, str | None]:
+def _components(g: Graph, module: Any, raw: str) -> tuple[Mixture, str | None]:
     """The components of a DensityNetwork's raw float64 outputs (n, n_raw); the logits."""
     k, asym = int(module.n_components), bool(module.asymmetric)
     per = 3 if asym else 2
@@ -81,108 +85,10 @@ def _components(g: Graph, module: Any, raw: str) -> tuple[_Mixture, str | None]:
     low = width(1)
     high = width(2) if asym else low
     if k == 1:
-        return _Mixture(loc, low, high, g.op("Mul", loc, g.const(0.0)), not asym), None
+        return Mixture(loc, low, high, g.op("Mul", loc, g.const(0.0)), not asym), None
     logits = g.op("Unsqueeze", g.columns(raw, k * per, k * per + k), g.axes(1))
     log_w = g.op("LogSoftmax", logits, axis=-1)
-    return _Mixture(loc, low, high, log_w, not asym), logits
-
-
-def _terms(g: Graph, mix: _Mixture, offset: str, x: str, slope: float) -> tuple[str, ...]:
-    """``_MixtureTerms.__call__`` at points ``x`` (n, M): log-density, gradient,
-    curvature, mean-shift point and local width, each (n, M)."""
-    diff = g.op("Sub", g.op("Unsqueeze", x, g.axes(2)), mix.loc)
-    if mix.symmetric:
-        s = mix.low
-    else:
-        s = g.op("Where", g.op("Less", diff, g.const(0.0)), mix.low, mix.high)
-    inv_var = g.op("Div", g.const(1.0), g.op("Mul", s, s))
-    a = g.op("Mul", g.op("Neg", diff), inv_var)
-    terms = g.op("Add", offset, g.op("Mul", g.op("Mul", g.const(0.5), diff), a))
-    top = g.reduce("ReduceMax", terms, 2, keepdims=True)
-    total_exp = g.reduce("ReduceSum", g.op("Exp", g.op("Sub", terms, top)), 2, keepdims=True)
-    lse = g.op("Add", g.op("Log", total_exp), top)
-    gamma = g.op("Exp", g.op("Sub", terms, lse))
-    grad = g.reduce("ReduceSum", g.op("Mul", gamma, a), 2)
-    curv_k = g.op("Mul", gamma, g.op("Sub", g.op("Mul", a, a), inv_var))
-    curv = g.op("Sub", g.reduce("ReduceSum", curv_k, 2), g.op("Mul", grad, grad))
-    prec = g.op("Mul", gamma, inv_var)
-    total = g.reduce("ReduceSum", prec, 2)
-    weighted = g.reduce("ReduceSum", g.op("Mul", prec, mix.loc), 2)
-    shift = g.op("Div", g.op("Add", weighted, g.const(slope)), total)
-    lp = g.op("Add", g.op("Squeeze", lse, g.axes(2)), g.op("Mul", g.const(slope), x))
-    width = g.op("Div", g.const(1.0), g.op("Sqrt", total))
-    return lp, g.op("Add", grad, g.const(slope)), curv, shift, width
-
-
-def _direction(g: Graph, x: str, grad: str, curv: str, shift: str, width: str) -> str:
-    concave = g.op("Less", curv, g.const(0.0))
-    newton = g.op("Div", g.op("Neg", grad), g.op("Where", concave, curv, g.const(-1.0)))
-    step = g.op("Where", concave, newton, g.op("Sub", shift, x))
-    return g.clamp(step, g.op("Neg", width), width)
-
-
-def _ascend(g: Graph, mix: _Mixture, slope: float) -> str:
-    """The mode in the training space (n,) by the safeguarded ascent of ``mixture_mode``."""
-    onnx = onnx_module()
-    tp = onnx.TensorProto
-    offset = g.op(
-        "Sub",
-        g.op("Sub", mix.log_w, g.const(_LOG_SQRT_2PI)),
-        g.op("Log", g.op("Mul", g.const(0.5), g.op("Add", mix.low, mix.high))),
-    )
-    loc2 = g.op("Squeeze", mix.loc, g.axes(1))  # (n, K)
-    starts = [loc2]
-    if slope != 0.0:  # each component's own maximum once tilted by the slope
-        width = mix.low if slope < 0 else mix.high
-        w2 = g.op("Squeeze", width, g.axes(1))
-        starts.append(g.op("Add", loc2, g.op("Mul", g.const(slope), g.op("Mul", w2, w2))))
-    x0 = starts[0] if len(starts) == 1 else g.op("Concat", *starts, axis=1)  # (n, M)
-    smallest = g.reduce("ReduceMin", g.op("Min", mix.low, mix.high), 2)  # (n, 1)
-    tol = g.op("Mul", g.const(MODE_TOL), smallest)
-    lp0, *terms0 = _terms(g, mix, offset, x0, slope)
-    step0 = _direction(g, x0, *terms0)
-    active0 = g.op(
-        "ConstantOfShape", g.op("Shape", x0), value=onnx.helper.make_tensor("t", tp.BOOL, [1], [1])
-    )
-
-    body = Graph(parent=g, prefix="loop_")
-    x, lp, step, active = "loop_x", "loop_lp", "loop_step", "loop_active"
-    moving = body.op("And", active, body.op("Greater", body.op("Abs", step), tol))
-    cand = body.op("Add", x, step)
-    lp_c, *terms = _terms(body, mix, offset, cand, slope)
-    ok = body.op("And", body.op("GreaterOrEqual", lp_c, lp), moving)
-    x_new = body.op("Where", ok, cand, x)
-    lp_new = body.op("Where", ok, lp_c, lp)
-    halved = body.op("Where", moving, body.op("Mul", body.const(0.5), step), step)
-    step_new = body.op("Where", ok, _direction(body, cand, *terms), halved)
-    any_moving = body.op(
-        "Greater",
-        body.op("ReduceMax", body.op("Cast", moving, to=tp.INT32), keepdims=0),
-        body.const(0, np.int32),
-    )
-    body_outputs = [any_moving, x_new, lp_new, step_new, moving]
-    body.nodes += [onnx.helper.make_node("Identity", [v], [v + "_out"]) for v in body_outputs]
-    info = onnx.helper.make_tensor_value_info
-    graph = onnx.helper.make_graph(
-        body.nodes,
-        "mode_ascent",
-        [info("loop_iter", tp.INT64, []), info("loop_cond", tp.BOOL, [])]
-        + [info(v, t, None) for v, t in ((x, tp.DOUBLE), (lp, tp.DOUBLE), (step, tp.DOUBLE))]
-        + [info(active, tp.BOOL, None)],
-        [info(any_moving + "_out", tp.BOOL, [])]
-        + [
-            info(v + "_out", t, None)
-            for v, t in zip(body_outputs[1:], (tp.DOUBLE,) * 3 + (tp.BOOL,))
-        ],
-    )
-    x_end, lp_end, _, _ = g.ops(
-        "Loop",
-        [g.const(MODE_ITERATIONS, np.int64), g.const(True, bool), x0, lp0, step0, active0],
-        4,
-        body=graph,
-    )
-    best = g.op("ArgMax", lp_end, axis=1, keepdims=1)  # the first of equal maxima, as torch
-    return g.op("Squeeze", g.op("GatherElements", x_end, best, axis=1), g.axes(1))
+    return Mixture(loc, low, high, log_w, not asym), logits
 
 
 def _from_training(g: Graph, t: str, space: str) -> str:
@@ -193,7 +99,7 @@ def _from_training(g: Graph, t: str, space: str) -> str:
     return t
 
 
-def _component_moments(g: Graph, mix: _Mixture) -> tuple[str, str]:
+def _component_moments(g: Graph, mix: Mixture) -> tuple[str, str]:
     """Mean and variance of each component (n, 1, K) in its own space."""
     if mix.symmetric:
         return mix.loc, g.op("Mul", mix.low, mix.low)
@@ -205,7 +111,7 @@ def _component_moments(g: Graph, mix: _Mixture) -> tuple[str, str]:
     return mean, g.op("Sub", second, g.op("Mul", g.const(2.0 / math.pi), g.op("Mul", diff, diff)))
 
 
-def _exp_moment(g: Graph, mix: _Mixture, b: float) -> str:
+def _exp_moment(g: Graph, mix: Mixture, b: float) -> str:
     """``E[exp(b t)]`` of each component (n, 1, K)."""
     bmu = g.op("Mul", g.const(b), mix.loc)
 
@@ -226,7 +132,7 @@ def _exp_moment(g: Graph, mix: _Mixture, b: float) -> str:
     return g.op("Div", g.op("Mul", g.const(2.0), g.op("Add", below, above)), g.op("Add", s1, s2))
 
 
-def _sigma(g: Graph, mix: _Mixture, logits: str | None, space: str) -> str:
+def _sigma(g: Graph, mix: Mixture, logits: str | None, space: str) -> str:
     """The standard deviation of the response (n,)."""
     probs = None if logits is None else g.op("Softmax", logits, axis=-1)
 
@@ -249,7 +155,7 @@ def _sigma(g: Graph, mix: _Mixture, logits: str | None, space: str) -> str:
     return g.op("Sqrt", var)
 
 
-def _bounded(g: Graph, est: Any, r: str, column: int | None = None) -> str:
+def bounded(g: Graph, est: Any, r: str, column: int | None = None) -> str:
     """The responses bounded to ``response_range_`` (skcal.neural._bounds), if recorded."""
     bounds = getattr(est, "response_range_", None)
     if bounds is None:
@@ -262,24 +168,37 @@ def _bounded(g: Graph, est: Any, r: str, column: int | None = None) -> str:
     return g.clamp(r, g.const(low), g.const(high))
 
 
-def density_outputs(g: Graph, est: Any, x32: str) -> dict[str, str]:
-    """``response`` (the mode) and ``sigma`` of a GDN or MDN calibrator, float64 (n,)."""
-    module = est.module_
-    raw32 = mlp(g, module.head, mlp(g, module.trunk, x32, type(est).__name__), type(est).__name__)
-    raw = g.op("Cast", raw32, to=11)
-    mix, logits = _components(g, module, raw)
-    space, mode_space = est.training_space_, est.mode_space_
+def mixture_response(g: Graph, mix: Mixture, k: int, space: str, mode_space: str) -> str:
+    """The mode of a mixture of ``k`` components in the response (or training) space, (n,),
+    as ``DensityPrediction.mode`` finds it."""
     jac = mode_space == "response" and space != "response"
-    if int(module.n_components) == 1 and not jac:
+    if k == 1 and not jac:
         mode = g.op("Squeeze", mix.loc, g.axes(1, 2))
     else:
-        mode = _ascend(g, mix, _SLOPES[space] if jac else 0.0)
+        slope = _SLOPES[space] if jac else 0.0
+        mode = mixture_mode(g, k, mix.loc, mix.low, mix.high, mix.log_w, mix.symmetric, slope)
         if not jac:  # between the component modes (as DensityPrediction.mode)
             loc2 = g.op("Squeeze", mix.loc, g.axes(1))
             lowest, highest = (g.reduce(op, loc2, 1) for op in ("ReduceMin", "ReduceMax"))
             mode = g.clamp(mode, lowest, highest)
-    response = _bounded(g, est, _from_training(g, mode, space))
-    return {"response": response, "sigma": _sigma(g, mix, logits, space)}
+    return _from_training(g, mode, space)
+
+
+def density_parts(g: Graph, est: Any, x32: str) -> tuple[Mixture, dict[str, str]]:
+    """The mixture of a GDN or MDN calibrator and its ``response`` (the mode, bounded
+    as ``predict`` bounds it) and ``sigma``, float64 (n,)."""
+    module = est.module_
+    raw32 = mlp(g, module.head, mlp(g, module.trunk, x32, type(est).__name__), type(est).__name__)
+    raw = g.op("Cast", raw32, to=11)
+    mix, logits = _components(g, module, raw)
+    space = est.training_space_
+    mode = mixture_response(g, mix, int(module.n_components), space, est.mode_space_)
+    return mix, {"response": bounded(g, est, mode), "sigma": _sigma(g, mix, logits, space)}
+
+
+def density_outputs(g: Graph, est: Any, x32: str) -> dict[str, str]:
+    """``response`` (the mode) and ``sigma`` of a GDN or MDN calibrator, float64 (n,)."""
+    return density_parts(g, est, x32)[1]
 
 
 def point_outputs(g: Graph, est: Any, x32: str) -> dict[str, str]:
@@ -297,7 +216,7 @@ def point_outputs(g: Graph, est: Any, x32: str) -> dict[str, str]:
             g.op("Mul", g.const(module.scale, np.float32), out),
         )
     t64 = g.op("Cast", t, to=11)
-    return {"response": _bounded(g, est, _from_training(g, t64, est.training_space_))}
+    return {"response": bounded(g, est, _from_training(g, t64, est.training_space_))}
 
 
 def energy_mass_outputs(g: Graph, est: Any, x32: str) -> dict[str, str]:
@@ -336,12 +255,12 @@ def energy_mass_outputs(g: Graph, est: Any, x32: str) -> dict[str, str]:
         soft = g.op("Add", g.softplus(g.columns(raw, 1, 3)), g.const(net.min_scale, f32))
         widths = g.op("Cast", g.op("Mul", g.const(unit, f32), soft), to=11)
         s1, s2 = g.columns(widths, 0, 1), g.columns(widths, 1, 2)
-        responses.append(_bounded(g, est, g.op("Cast", mode32, to=11), column=k))
+        responses.append(bounded(g, est, g.op("Cast", mode32, to=11), column=k))
         if est.loss_variants_[name] == "gaussian":
             s = g.op("Mul", g.const(0.5), g.op("Add", s1, s2))
             var = g.op("Mul", s, s)
         else:
-            mix = _Mixture(g.const(0.0), s1, s2, "", symmetric=False)
+            mix = Mixture(g.const(0.0), s1, s2, "", symmetric=False)
             var = _component_moments(g, mix)[1]
         sigmas.append(g.op("Sqrt", var))
     return {
