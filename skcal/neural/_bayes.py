@@ -24,7 +24,6 @@ import torch
 from torch.distributions import Distribution
 
 from skcal._params import Interval
-from skcal._validation import is_dask
 from skcal.exceptions import DataError
 from skcal.neural._bayes_modules import BayesianDensityNetwork
 from skcal.neural._data import DaskStream
@@ -33,7 +32,7 @@ from skcal.neural._estimators import _COMMON_DOC, MDNCalibrator
 from skcal.neural._modes import mixture_mode
 from skcal.neural._prediction import _CHUNK, _DEPRECATED, TRAINING_SPACES, DensityPrediction
 from skcal.neural._split import Fold
-from skcal.neural._uncertainty import validation_pull_width
+from skcal.neural._uncertainty import predict_with_spread, validation_pull_width
 
 __all__ = ["BayesianMDNCalibrator", "count_jets", "predictive_mode"]
 
@@ -368,11 +367,4 @@ class BayesianMDNCalibrator(MDNCalibrator):
         mode : ndarray of shape (n_jets,); a Dask Series (DataFrame in) or Array (Array in)
         sigma_tot : same, only if ``return_std``
         """
-        self._check_fitted()
-        if is_dask(X):
-            mode = self._map_chunks(X, "_predict_chunk", "mode")
-            return (mode, self._map_chunks(X, "_predict_chunk", "std")) if return_std else mode
-        if not return_std:
-            return self._predict_chunk(X, None, "mode")
-        mode, stat, syst = self._summaries(X)
-        return mode, self._guarded(np.hypot(stat, syst), X, "widths")
+        return predict_with_spread(self, X, return_std)

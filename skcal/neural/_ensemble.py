@@ -28,7 +28,7 @@ from skcal.neural._estimators import GDNCalibrator, MDNCalibrator
 from skcal.neural._families import AsymmetricNormal, scale_of
 from skcal.neural._point import PointCalibrator
 from skcal.neural._prediction import DensityPrediction
-from skcal.neural._uncertainty import UncertaintyMixin, validation_pull_width
+from skcal.neural._uncertainty import UncertaintyMixin, predict_with_spread, validation_pull_width
 
 __all__ = ["EnsembleCalibrator"]
 
@@ -312,14 +312,7 @@ class EnsembleCalibrator(UncertaintyMixin, RegressorMixin, BaseEstimator):
         mode : ndarray of shape (n_jets,); a Dask Series (DataFrame in) or Array (Array in)
         sigma_tot : same, only if ``return_std``
         """
-        self._check_fitted()
-        if is_dask(X):
-            mode = self._map_chunks(X, "_predict_chunk", "mode")
-            return (mode, self._map_chunks(X, "_predict_chunk", "std")) if return_std else mode
-        if not return_std:
-            return self._predict_chunk(X, None, "mode")
-        mode, stat, syst = self._summaries(X)
-        return mode, self._guarded(np.hypot(stat, syst), X, "widths")
+        return predict_with_spread(self, X, return_std)
 
     def sample(self, X: Any, n: int, random_state: int | None = None) -> np.ndarray:
         """``n`` responses drawn from each jet's averaged density, shape (n_jets, n)."""

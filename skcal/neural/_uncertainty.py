@@ -25,7 +25,13 @@ import pandas as pd
 from skcal._contract import TableContract
 from skcal._validation import as_response, is_dask
 
-__all__ = ["UNCERTAINTY_COLUMNS", "UncertaintyMixin", "uncertainty_names", "validation_pull_width"]
+__all__ = [
+    "UNCERTAINTY_COLUMNS",
+    "UncertaintyMixin",
+    "predict_with_spread",
+    "uncertainty_names",
+    "validation_pull_width",
+]
 
 #: The columns of ``predict_uncertainty`` for one response.
 UNCERTAINTY_COLUMNS: tuple[str, ...] = ("sigma_stat", "sigma_syst", "sigma_tot")
@@ -99,6 +105,20 @@ class UncertaintyMixin(TableContract):
             return self._map_chunks(X, "_uncertainty_chunk", names=names)
         index = X.index if isinstance(X, pd.DataFrame) else None
         return pd.DataFrame(self._uncertainty_chunk(X, None), columns=names, index=index)
+
+
+def predict_with_spread(model: Any, X: Any, return_std: bool) -> Any:
+    """``predict`` of a model whose prediction combines several networks (an ensemble's
+    members, a Bayesian network's drawn weight sets): its ``_summaries(X)`` gives the
+    mode, ``sigma_stat`` and ``sigma_syst``, its ``_predict_chunk`` one of them per chunk."""
+    model._check_fitted()
+    if is_dask(X):
+        mode = model._map_chunks(X, "_predict_chunk", "mode")
+        return (mode, model._map_chunks(X, "_predict_chunk", "std")) if return_std else mode
+    if not return_std:
+        return model._predict_chunk(X, None, "mode")
+    mode, stat, syst = model._summaries(X)
+    return mode, model._guarded(np.hypot(stat, syst), X, "widths")
 
 
 def validation_pull_width(model: Any, X_val: Any, y_val: Any) -> float:

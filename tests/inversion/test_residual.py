@@ -108,3 +108,17 @@ def test_bad_input_names_the_problem(toy_maker, mean_regressor):
         ResidualInversion("a calibrator").fit(jets, y)
     with pytest.raises(NotFittedError):
         ResidualInversion(mean_regressor).predict(jets)
+
+
+def test_export_refuses_it_with_a_clear_error(toy_maker, mean_regressor, reco_columns):
+    pytest.importorskip("onnx")
+    pytest.importorskip("correctionlib")
+    from skcal.exceptions import ExportError
+    from skcal.export import to_correctionlib, to_onnx
+
+    jets, y = toy_maker(20_000, seed=18)
+    model = ResidualInversion(mean_regressor, COARSE).fit(jets[reco_columns], y)
+    with pytest.raises(ExportError, match="ResidualInversion"):
+        to_onnx(model)
+    with pytest.raises(ExportError, match="ResidualInversion"):
+        to_correctionlib(model)
