@@ -161,7 +161,7 @@ class ResidualInversion(TableContract, RegressorMixin, BaseEstimator):
             response, sigma = response
         else:
             sigma = None
-        if not is_dask(X) and not isinstance(response, pd.Series):
+        if not is_dask(X):  # on the jets' own index, whatever the calibrator returned
             response = pd.Series(np.asarray(response, dtype=np.float64), index=X.index)
         return response, sigma
 
