@@ -155,14 +155,15 @@ class ResidualInversion(TableContract, RegressorMixin, BaseEstimator):
     def _inversion(self) -> NumericalInversion:
         return NumericalInversion() if self.inversion is None else self.inversion
 
-    def _response(self, X: Any, **kwargs: Any) -> Any:
-        response = self.calibrator_.predict(self._columns(X), **kwargs)
+    def _response(self, columns: Any, **kwargs: Any) -> Any:
+        """The calibrator's response (and width) on the columns it reads."""
+        response = self.calibrator_.predict(columns, **kwargs)
         if isinstance(response, tuple):
             response, sigma = response
         else:
             sigma = None
-        if not is_dask(X):  # on the jets' own index, whatever the calibrator returned
-            response = pd.Series(np.asarray(response, dtype=np.float64), index=X.index)
+        if not is_dask(columns):  # on the jets' own index, whatever the calibrator returned
+            response = pd.Series(np.asarray(response, dtype=np.float64), index=columns.index)
         return response, sigma
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None, **fit_params: Any) -> Any:
@@ -190,7 +191,7 @@ class ResidualInversion(TableContract, RegressorMixin, BaseEstimator):
         self.calibrator_ = clone(self.calibrator).fit(columns, y, **fit_params)
         if not is_dask(X):
             y = np.asarray(y, dtype=np.float64)
-        response, _ = self._response(X)
+        response, _ = self._response(columns)
         inversion = clone(self._inversion())
         self.inversion_ = inversion.fit(self._stage(X, response), y, sample_weight)
         self.n_features_in_ = int(X.shape[1])
@@ -216,8 +217,8 @@ class ResidualInversion(TableContract, RegressorMixin, BaseEstimator):
             Only with ``return_std``.
         """
         self._check_fitted()
-        self._columns(X)
-        response, sigma = self._response(X, **({"return_std": True} if return_std else {}))
+        kwargs = {"return_std": True} if return_std else {}
+        response, sigma = self._response(self._columns(X), **kwargs)
         total = self.inversion_.predict(self._stage(X, response))
         if not return_std:
             return total
