@@ -27,8 +27,9 @@ def _name(seed: int, index: int, settings: dict[str, Any]) -> str:
     return f"pythia-{hashlib.sha1(key.encode()).hexdigest()[:12]}-{index:05d}.pkl"
 
 
-def sample(n: int, seed: int, cache: Path, **settings: Any) -> pd.DataFrame:
-    """``n`` jets (the first pieces of the sample of ``seed`` and ``settings``)."""
+def sample(n: int, seed: int, cache: Path, n_jobs: int = 1, **settings: Any) -> pd.DataFrame:
+    """``n`` jets (the first pieces of the sample of ``seed`` and ``settings``), each piece
+    generated in ``n_jobs`` processes (the same jets for any ``n_jobs``)."""
     from skcal.datasets.pythia import make_pythia_jets
 
     cache.mkdir(parents=True, exist_ok=True)
@@ -39,7 +40,9 @@ def sample(n: int, seed: int, cache: Path, **settings: Any) -> pd.DataFrame:
             pieces.append(pd.read_pickle(path))
             continue
         start = time.perf_counter()
-        piece = make_pythia_jets(PIECE, random_state=seed * 10_000 + index, **settings)
+        piece = make_pythia_jets(
+            PIECE, random_state=seed * 10_000 + index, n_jobs=n_jobs, **settings
+        )
         piece.to_pickle(path)
         print(f"piece {index}: {PIECE} jets in {time.perf_counter() - start:.0f} s", flush=True)
         pieces.append(piece)

@@ -178,22 +178,29 @@ def summarise(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="200k/100k jets, 8 epochs")
-    parser.add_argument("--n-train", type=int, default=1_000_000)
-    parser.add_argument("--n-test", type=int, default=400_000)
+    parser.add_argument(
+        "--quick", action="store_true", help="200k/100k jets, 8 epochs, unless given"
+    )
+    parser.add_argument("--n-train", type=int, default=None, help="default 1M")
+    parser.add_argument("--n-test", type=int, default=None, help="default 400k")
     parser.add_argument("--epochs", type=int, default=None, help="default: the calibrators'")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--train-seed", type=int, default=1077, help="held-out: this + 1")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--name", default=None, help="results' base name (default closure_quick or closure)"
+    )
     args = parser.parse_args(argv)
+    sizes = QUICK_SIZES if args.quick else {"n_train": 1_000_000, "n_test": 400_000}
+    args.n_train = args.n_train or sizes["n_train"]
+    args.n_test = args.n_test or sizes["n_test"]
     if args.quick:
-        args.n_train, args.n_test = QUICK_SIZES["n_train"], QUICK_SIZES["n_test"]
         args.epochs = args.epochs or 8
     import torch
 
     torch.set_num_threads(args.threads)
     rows = measure(args)
-    name = "closure_quick" if args.quick else "closure"
+    name = args.name or ("closure_quick" if args.quick else "closure")
     parameters = vars(args) | {"features": FEATURES, "targets": TARGETS}
     flat = [
         {

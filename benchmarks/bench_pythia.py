@@ -20,6 +20,7 @@ the realistic quality table (the standard chain against the MDN).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -106,6 +107,9 @@ def _speed(args: argparse.Namespace) -> list[dict[str, Any]]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cache", type=Path, default=Path("pythia-cache"))
+    parser.add_argument(
+        "--jobs", type=int, default=os.cpu_count() or 1, help="processes that generate a piece"
+    )
     parser.add_argument("--ratio-slices", type=float, nargs="+", default=[20, 60, 160, 400])
     parser.add_argument("--ratio-mu", type=float, nargs=2, default=[0.0, 60.0])
     parser.add_argument("--pileup-library", type=int, default=1000)
@@ -152,8 +156,8 @@ def main(argv: list[str] | None = None) -> None:
         ("pileup", args.n_pileup, PILEUP),
     ):
         sizes[key] = cached(n, SEEDS[key], args.cache, **settings) if args.cached_only else n
-    jets = sample(sizes["no_pileup"], SEEDS["no_pileup"], args.cache, **NO_PILEUP)
-    pileup = sample(sizes["pileup"], SEEDS["pileup"], args.cache, **PILEUP)
+    jets = sample(sizes["no_pileup"], SEEDS["no_pileup"], args.cache, args.jobs, **NO_PILEUP)
+    pileup = sample(sizes["pileup"], SEEDS["pileup"], args.cache, args.jobs, **PILEUP)
     params = params | {"sizes": sizes}
     checks, per_bin = _physics(jets, pileup)
     for row in checks:
@@ -180,7 +184,9 @@ def main(argv: list[str] | None = None) -> None:
         if args.cached_only
         else args.n_vincia
     )
-    vincia = sample(n_vincia, SEEDS["vincia"], args.cache, **VINCIA) if n_vincia else None
+    vincia = None
+    if n_vincia:
+        vincia = sample(n_vincia, SEEDS["vincia"], args.cache, args.jobs, **VINCIA)
     generator, flavour = _closures(jets, vincia, args.epochs)
     notes = (
         f"fitted on half of the {sizes['no_pileup']} no-pile-up jets (default shower); "

@@ -123,7 +123,7 @@ REGISTRY: dict[str, Benchmark] = {
     "closure": Benchmark(
         "bench_closure",
         {
-            "quick": "--quick --seeds 0 --n-train 100000 --epochs 4",
+            "quick": "--quick --seeds 0 1 2 --n-train 100000 --n-test 50000 --epochs 3",
             "default": "",
             "full": "--n-train 2000000 --n-test 1000000",
         },
@@ -169,8 +169,7 @@ REGISTRY: dict[str, Benchmark] = {
         "bench_uncertainty",
         {
             "quick": (
-                "--sizes 25000 100000 400000 --n-test 50000 --n-val 50000 --epochs 10 "
-                "--members 5 --jobs 3"
+                "--sizes 20000 80000 --n-test 20000 --n-val 20000 --epochs 3 --members 3 --jobs 2"
             ),
             "default": "--jobs 3",
             "full": "--sizes 100000 400000 1600000 6400000 --jobs 4",
@@ -180,7 +179,7 @@ REGISTRY: dict[str, Benchmark] = {
     "export": Benchmark(
         "bench_export",
         {
-            "quick": "--n-train 100000 --epochs 2",
+            "quick": "--n-train 50000 --epochs 2 --n-test 10000",
             "default": "",
             "full": "--n-train 1000000 --epochs 10",
         },
@@ -208,8 +207,8 @@ REGISTRY: dict[str, Benchmark] = {
         "bench_pythia",
         {
             "quick": (
-                "--n-physics 4000 --n-pileup 4000 --epochs 5 --pileup-library 200 "
-                "--cache {work}/pythia"
+                "--n-physics 4000 --n-pileup 4000 --n-vincia 0 --epochs 5 "
+                "--pileup-library 200 --cache {work}/pythia"
             ),
             "default": "--cache {work}/pythia",
             "full": "--n-physics 100000 --n-pileup 400000 --epochs 30 --cache {work}/pythia",

@@ -14,6 +14,12 @@ the uncalibrated jets, works in memory or over Dask partitions, and chains in a
 from skcal.inversion._gsc import GlobalSequentialCalibration
 from skcal.inversion._numerical import NumericalInversion
 from skcal.inversion._pileup import PileupOffset
-from skcal.inversion._residual import ResidualInversion
+from skcal.inversion._residual import ResidualInversion, residual_condition
 
-__all__ = ["GlobalSequentialCalibration", "NumericalInversion", "PileupOffset", "ResidualInversion"]
+__all__ = [
+    "GlobalSequentialCalibration",
+    "NumericalInversion",
+    "PileupOffset",
+    "ResidualInversion",
+    "residual_condition",
+]

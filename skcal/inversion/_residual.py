@@ -6,8 +6,8 @@ on the training sample's truth spectrum (the prior), and the closure is defined 
 truth fixed (``docs/design.md`` section 2). Numerical inversion closes in bins of truth
 by construction. :class:`ResidualInversion` chains the two: it fits the calibrator,
 applies it to the training jets, and fits a numerical inversion to what remains, in
-bins of the true energy and the reco |eta|, as the last stage of the standard chain
-does after the pile-up offset.
+bins of the true energy and cells of the reco |eta| and mu, as the last stage of the
+standard chain does after the pile-up offset.
 
 Why a wrapper and not a step inside the network: the inversion needs the energy of
 each jet in physical units (to form ``E_true = E_reco / y`` and bin it), and a neural
@@ -17,6 +17,7 @@ wrapper sees the jet table itself.
 
 from __future__ import annotations
 
+import math
 from typing import Any, ClassVar
 
 import numpy as np
@@ -30,7 +31,51 @@ from skcal.exceptions import DataError
 from skcal.inversion._numerical import NumericalInversion
 from skcal.inversion._stage import check_momentum
 
-__all__ = ["ResidualInversion"]
+__all__ = ["ResidualInversion", "residual_condition"]
+
+#: The |eta| cells of the default inversion: 0.3 wide to 2.4, 0.2 wide in the forward
+#: region, where the response changes fastest.
+# fmt: off
+RESIDUAL_ETA_EDGES: tuple[float, ...] = (
+    0.0, 0.3, 0.6, 0.9, 1.2, 1.5, 1.8, 2.1, 2.4, 2.6, 2.8, 3.0, 3.2, 3.4, 3.6, 3.8, 4.0, 4.2, 4.5,
+)
+# fmt: on
+#: The widths tried for the mu cells over [0, 200], finest first (200: one cell).
+MU_CELL_WIDTHS: tuple[float, ...] = (25.0, 50.0, 100.0, 200.0)
+#: The training jets that each default (|eta|, mu) cell must have on average.
+MIN_JETS_PER_CELL = 2500
+
+
+def residual_condition(n_jets: int, mu_range: tuple[float, float] | None) -> dict[str, Any]:
+    """The default inversion's cells: |eta|, and mu as finely as the sample allows.
+
+    The mu cells take off the pile-up dependence that a network leaves at low pT, where
+    the resolution, and with it the distance between the mode given the reco jet and the
+    mode at fixed truth, grows with pile-up (``benchmarks/results/pileup*.md``). Their
+    width is the finest of :data:`MU_CELL_WIDTHS` that leaves :data:`MIN_JETS_PER_CELL`
+    jets per cell on average over the cells that the training jets' mu range covers
+    (cells starved of jets make the inversion worse than |eta| alone); mu beyond 200
+    falls in the last cell. Without a ``mu`` column (``mu_range`` None), |eta| alone.
+
+    Examples
+    --------
+    >>> from skcal.inversion import residual_condition
+    >>> residual_condition(1_000_000, (0.0, 200.0))["mu"]
+    (0.0, 25.0, 50.0, 75.0, 100.0, 125.0, 150.0, 175.0, 200.0)
+    >>> list(residual_condition(50_000, (0.0, 200.0)))
+    ['abs_eta']
+    """
+    condition: dict[str, Any] = {"abs_eta": RESIDUAL_ETA_EDGES}
+    if mu_range is None:
+        return condition
+    low, high = min(mu_range[0], 200.0), min(mu_range[1], 200.0)
+    n_eta = len(RESIDUAL_ETA_EDGES) - 1
+    for width in MU_CELL_WIDTHS[:-1]:
+        covered = max(math.ceil(high / width) - math.floor(low / width), 1)
+        if n_jets >= MIN_JETS_PER_CELL * n_eta * covered:
+            condition["mu"] = tuple(float(e) for e in np.arange(0.0, 200.0 + width / 2, width))
+            break
+    return condition
 
 
 class ResidualInversion(TableContract, RegressorMixin, BaseEstimator):
@@ -39,15 +84,16 @@ class ResidualInversion(TableContract, RegressorMixin, BaseEstimator):
     ``fit(X, y)`` fits ``calibrator`` on the jet table ``X`` (or on its ``features``
     columns) and the response ``y = E_reco / E_true``, calibrates the same jets with
     it, and fits ``inversion`` on the calibrated jets: the response modes of the
-    calibrated energy in bins of true energy and reco |eta|, fitted and inverted as
-    :class:`NumericalInversion` always does. ``predict(X)`` applies both and returns
+    calibrated energy in bins of true energy and cells of reco |eta| and mu, fitted and
+    inverted as :class:`NumericalInversion` always does. ``predict(X)`` applies both and returns
     the response of the uncalibrated jet, so that ``E_reco / predict(X)`` is the
     calibrated energy.
 
     The inversion corrects what the calibrator's prior leaves (a few per cent at the
     low edge of the training spectrum, a per cent of negative bias where the spectrum
-    falls steeply); its correction is a smooth function of the calibrated energy and
-    |eta|, so it keeps the calibrator's resolution.
+    falls steeply, several per cent at 20-30 GeV at high pile-up); its correction is a
+    smooth function of the calibrated energy in each cell, so it keeps the calibrator's
+    resolution.
 
     Parameters
     ----------
@@ -57,10 +103,12 @@ class ResidualInversion(TableContract, RegressorMixin, BaseEstimator):
         ``make_pipeline(EtaAnnotation(), SymmetricScaler(), MDNCalibrator())``.
         Cloned in ``fit``.
     inversion : NumericalInversion, optional
-        The residual stage (cloned in ``fit``); default ``NumericalInversion()``, in
-        bins of (E_true, reco |eta|). Its ``momentum`` columns are the ones scaled by
-        the calibrator's correction before it is fitted, and its ``scale_column``
-        records that correction.
+        The residual stage (cloned in ``fit``); default: bins of E_true in cells of
+        reco |eta| and, where ``X`` has a ``mu`` column, of mu, as finely as the
+        training sample allows (:func:`residual_condition`; ``inversion_.condition``
+        shows the cells chosen). Its ``momentum`` columns are the ones scaled by the
+        calibrator's correction before it is fitted, and its ``scale_column`` records
+        that correction.
     features : list of str, optional
         The columns of ``X`` that the calibrator reads (default: all of them). The
         inversion reads its own columns (``e_reco``, ``eta``) from ``X``.
@@ -85,8 +133,9 @@ class ResidualInversion(TableContract, RegressorMixin, BaseEstimator):
     (for a pipeline: ``mdncalibrator__sample_weight=...``).
 
     Minimum sample size: the calibrator's, and for the inversion at least
-    ``min_points`` (3) |eta| bins' worth of ``min_entries`` (100) jets in one cell;
-    other cells borrow the nearest fitted curve (``inversion_.cell_status_``).
+    ``min_points`` (3) E_true bins' worth of ``min_entries`` (100) jets in one cell;
+    other cells (for example the mu cells above the training sample's mu range) borrow
+    the nearest fitted curve (``inversion_.cell_status_``).
 
     Examples
     --------
@@ -136,9 +185,9 @@ class ResidualInversion(TableContract, RegressorMixin, BaseEstimator):
             raise DataError(f"features: column(s) {missing} are not in X: {list(X.columns)}")
         return X[list(self.features)]
 
-    def _stage(self, X: Any, response: Any) -> Any:
-        """The jet table calibrated by ``response``: the inversion's input."""
-        inversion = self.inversion_ if hasattr(self, "inversion_") else self._inversion()
+    @staticmethod
+    def _stage(X: Any, response: Any, inversion: NumericalInversion) -> Any:
+        """The jet table calibrated by ``response``: the input of ``inversion``."""
         factor = 1.0 / response
         columns: dict[str, Any] = {}
         for spec in check_momentum(inversion.momentum):
@@ -152,8 +201,22 @@ class ResidualInversion(TableContract, RegressorMixin, BaseEstimator):
             columns[inversion.scale_column] = scale * factor
         return X.assign(**columns)
 
-    def _inversion(self) -> NumericalInversion:
-        return NumericalInversion() if self.inversion is None else self.inversion
+    def _inversion(self, X: Any) -> NumericalInversion:
+        """The given inversion, or the default one with cells for the training jets ``X``."""
+        if self.inversion is not None:
+            return self.inversion
+        mu_range = None
+        if "mu" in X.columns:
+            stats = (X["mu"].min(), X["mu"].max(), X["mu"].count())
+            if is_dask(X):
+                import dask
+
+                stats = dask.compute(*stats)
+            mu_range = (float(stats[0]), float(stats[1]))
+        n_jets = int(stats[2]) if mu_range is not None else len(X)
+        return NumericalInversion(
+            condition=residual_condition(n_jets, mu_range), clip_condition=True
+        )
 
     def _response(self, columns: Any, **kwargs: Any) -> Any:
         """The calibrator's response (and width) on the columns it reads."""
@@ -192,8 +255,8 @@ class ResidualInversion(TableContract, RegressorMixin, BaseEstimator):
         if not is_dask(X):
             y = np.asarray(y, dtype=np.float64)
         response, _ = self._response(columns)
-        inversion = clone(self._inversion())
-        self.inversion_ = inversion.fit(self._stage(X, response), y, sample_weight)
+        inversion = clone(self._inversion(X))
+        self.inversion_ = inversion.fit(self._stage(X, response, inversion), y, sample_weight)
         self.n_features_in_ = int(X.shape[1])
         self.feature_names_in_ = np.asarray(X.columns, dtype=object)
         return self
@@ -219,7 +282,7 @@ class ResidualInversion(TableContract, RegressorMixin, BaseEstimator):
         self._check_fitted()
         kwargs = {"return_std": True} if return_std else {}
         response, sigma = self._response(self._columns(X), **kwargs)
-        total = self.inversion_.predict(self._stage(X, response))
+        total = self.inversion_.predict(self._stage(X, response, self.inversion_))
         if not return_std:
             return total
         if not is_dask(X):

@@ -11,7 +11,7 @@ from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.pipeline import make_pipeline
 
 from skcal.exceptions import DataError, NotFittedError, ParameterError
-from skcal.inversion import NumericalInversion, ResidualInversion
+from skcal.inversion import NumericalInversion, ResidualInversion, residual_condition
 from skcal.response import closure_table
 
 COARSE = NumericalInversion(condition={"abs_eta": [0.0, 1.0, 2.0, 3.0]})
@@ -122,3 +122,52 @@ def test_export_refuses_it_with_a_clear_error(toy_maker, mean_regressor, reco_co
         to_onnx(model)
     with pytest.raises(ExportError, match="ResidualInversion"):
         to_correctionlib(model)
+
+
+def _mu_decile_shift(model, jets):
+    """Top-minus-bottom mu-decile mode of E_calib / E_true at 20-60 GeV, |eta_true| < 2.5."""
+    r = (jets.e_reco / np.asarray(model.predict(jets)) / jets.e_true).to_numpy()
+    low, high = np.quantile(jets.mu, [0.1, 0.9])
+    decile = np.where(jets.mu <= low, 0.0, np.where(jets.mu >= high, 2.0, 1.0))
+    table = closure_table(
+        r,
+        data=jets.assign(abs_eta_true=jets.eta_true.abs(), decile=decile),
+        bins={"pt_true": [20, 60], "abs_eta_true": [0.0, 2.5], "decile": [-0.5, 0.5, 1.5, 2.5]},
+        n_bootstrap=0,
+    )
+    return float(table["mode"].iloc[2] - table["mode"].iloc[0])
+
+
+def test_the_default_cells_take_off_the_pile_up_dependence_left_by_the_calibrator():
+    from skcal.datasets import make_jets
+
+    jets = make_jets(500_000, mu_range=(0.0, 200.0), random_state=21)
+    test = make_jets(100_000, mu_range=(0.0, 200.0), random_state=22)
+    y = jets.e_reco / jets.e_true
+    features = ["e_reco", "pt_reco", "eta", "mu", "npv", "rho", "area"]
+    calibrator = HistGradientBoostingRegressor(loss="squared_error", max_iter=40, random_state=0)
+    by_eta = ResidualInversion(calibrator, NumericalInversion(), features=features).fit(jets, y)
+    default = ResidualInversion(calibrator, features=features).fit(jets, y)
+    assert default.inversion_.condition["mu"] == tuple(np.arange(0.0, 201.0, 25.0))
+    before, after = _mu_decile_shift(by_eta, test), _mu_decile_shift(default, test)
+    print(before, after)
+    assert abs(before) > 0.02
+    assert abs(after) < 0.4 * abs(before)
+
+
+@pytest.mark.parametrize(
+    ("n_jets", "mu_range", "mu_edges"),
+    [
+        (1_000_000, (0.0, 200.0), tuple(np.arange(0.0, 201.0, 25.0))),
+        (300_000, (0.0, 200.0), (0.0, 50.0, 100.0, 150.0, 200.0)),
+        (150_000, (0.0, 200.0), (0.0, 100.0, 200.0)),
+        (50_000, (0.0, 200.0), None),  # too few for any mu cells: |eta| alone
+        (100_000, (10.0, 70.0), (0.0, 50.0, 100.0, 150.0, 200.0)),  # two cells covered
+        (300_000, (300.0, 400.0), tuple(np.arange(0.0, 201.0, 25.0))),  # all in the last
+        (50_000, None, None),  # no mu column
+    ],
+)
+def test_the_default_mu_cells_are_as_fine_as_the_sample_allows(n_jets, mu_range, mu_edges):
+    condition = residual_condition(n_jets, mu_range)
+    assert len(condition["abs_eta"]) == 19
+    assert condition.get("mu") == mu_edges
