@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from queue import Empty
 from typing import Any
 
 RESULTS_ENV = "SKCAL_BENCH_RESULTS"
@@ -124,7 +125,16 @@ def measure_in_subprocess(func: Callable[..., Any], *args: Any) -> dict[str, Any
     queue = ctx.Queue()
     proc = ctx.Process(target=_child, args=(queue, func, args))
     proc.start()
-    out = queue.get()
+    while True:  # a child that dies before it returns (killed, out of memory) is an error
+        try:
+            out = queue.get(timeout=1.0)
+            break
+        except Empty:
+            if not proc.is_alive():
+                raise RuntimeError(
+                    f"benchmark child {func.__name__} died with exit code {proc.exitcode} "
+                    "before returning its result"
+                ) from None
     proc.join()
     if proc.exitcode != 0:
         raise RuntimeError(f"benchmark child {func.__name__} exited with {proc.exitcode}")

@@ -85,7 +85,7 @@ REGISTRY: dict[str, Benchmark] = {
         "bench_inversion",
         {
             "quick": (
-                "--n-train 200000 --n-test 200000 --n-throughput 500000 --n-dask 2000000 "
+                "--n-train 200000 --n-test 200000 --n-throughput 500000 --n-dask 4000000 "
                 "--n-files 4 --step-size 125000 --data-dir {work}/inversion"
             ),
             "default": "--data-dir {work}/inversion",
@@ -152,7 +152,11 @@ REGISTRY: dict[str, Benchmark] = {
     ),
     "pileup": Benchmark(
         "bench_pileup",
-        {"default": "--calibrations pu-ni chain", "full": ""},
+        {
+            "quick": "--n-train 200000 --n-test 200000 --calibrations chain --n-bootstrap 20",
+            "default": "--calibrations pu-ni chain",
+            "full": "",
+        },
         "response against NPV and mu at mu flat in [0, 200], chain and networks",
     ),
     "scaling": Benchmark(

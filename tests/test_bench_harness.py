@@ -254,3 +254,15 @@ def test_peers_without_lightgbm_is_skipped_by_the_runner(tmp_path: Path) -> None
         "| `peers` benchmark |  |  |  |  | skipped | peers |"
         in (results / "RESULTS.md").read_text()
     )
+
+
+def test_a_child_that_dies_before_it_returns_is_an_error_not_a_hang(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import importlib
+    import os
+
+    monkeypatch.syspath_prepend(str(BENCHMARKS))  # the spawned child imports it by name
+    real = importlib.import_module("_harness")
+    with pytest.raises(RuntimeError, match="died with exit code 3"):
+        real.measure_in_subprocess(os._exit, 3)

@@ -28,26 +28,21 @@ from skcal._contract import TableContract
 from skcal._params import HasMethods
 from skcal._validation import is_dask
 from skcal.exceptions import DataError
+from skcal.inversion._ni_params import DEFAULT_CONDITION
 from skcal.inversion._numerical import NumericalInversion
 from skcal.inversion._stage import check_momentum
 
 __all__ = ["ResidualInversion", "residual_condition"]
 
-#: The |eta| cells of the default inversion: 0.3 wide to 2.4, 0.2 wide in the forward
-#: region, where the response changes fastest.
-# fmt: off
-RESIDUAL_ETA_EDGES: tuple[float, ...] = (
-    0.0, 0.3, 0.6, 0.9, 1.2, 1.5, 1.8, 2.1, 2.4, 2.6, 2.8, 3.0, 3.2, 3.4, 3.6, 3.8, 4.0, 4.2, 4.5,
-)
-# fmt: on
 #: The widths tried for the mu cells over [0, 200], finest first (200: one cell).
 MU_CELL_WIDTHS: tuple[float, ...] = (25.0, 50.0, 100.0, 200.0)
 #: The training jets that each default (|eta|, mu) cell must have on average.
-MIN_JETS_PER_CELL = 2500
+MIN_JETS_PER_CELL = 5000
 
 
 def residual_condition(n_jets: int, mu_range: tuple[float, float] | None) -> dict[str, Any]:
-    """The default inversion's cells: |eta|, and mu as finely as the sample allows.
+    """The default inversion's cells: |eta| (NumericalInversion's 0.1-wide bins), and mu
+    as finely as the sample allows.
 
     The mu cells take off the pile-up dependence that a network leaves at low pT, where
     the resolution, and with it the distance between the mode given the reco jet and the
@@ -55,24 +50,25 @@ def residual_condition(n_jets: int, mu_range: tuple[float, float] | None) -> dic
     width is the finest of :data:`MU_CELL_WIDTHS` that leaves :data:`MIN_JETS_PER_CELL`
     jets per cell on average over the cells that the training jets' mu range covers
     (cells starved of jets make the inversion worse than |eta| alone); mu beyond 200
-    falls in the last cell. Without a ``mu`` column (``mu_range`` None), |eta| alone.
+    falls in the last cell. |eta| alone without a ``mu`` column (``mu_range`` None), or
+    where no width gives two cells with enough jets each.
 
     Examples
     --------
     >>> from skcal.inversion import residual_condition
     >>> residual_condition(1_000_000, (0.0, 200.0))["mu"]
-    (0.0, 25.0, 50.0, 75.0, 100.0, 125.0, 150.0, 175.0, 200.0)
-    >>> list(residual_condition(50_000, (0.0, 200.0)))
+    (0.0, 50.0, 100.0, 150.0, 200.0)
+    >>> list(residual_condition(400_000, (10.0, 70.0)))
     ['abs_eta']
     """
-    condition: dict[str, Any] = {"abs_eta": RESIDUAL_ETA_EDGES}
+    condition: dict[str, Any] = dict(DEFAULT_CONDITION)
     if mu_range is None:
         return condition
     low, high = min(mu_range[0], 200.0), min(mu_range[1], 200.0)
-    n_eta = len(RESIDUAL_ETA_EDGES) - 1
+    n_eta = len(DEFAULT_CONDITION["abs_eta"]) - 1
     for width in MU_CELL_WIDTHS[:-1]:
         covered = max(math.ceil(high / width) - math.floor(low / width), 1)
-        if n_jets >= MIN_JETS_PER_CELL * n_eta * covered:
+        if covered > 1 and n_jets >= MIN_JETS_PER_CELL * n_eta * covered:
             condition["mu"] = tuple(float(e) for e in np.arange(0.0, 200.0 + width / 2, width))
             break
     return condition
