@@ -1,4 +1,4 @@
-"""The suite's report: each figure against its target, RESULTS.md and the README's block.
+"""The suite's report: each figure against its target, and RESULTS.md.
 
 Read from the result JSON of one results folder (``<name>.json`` of each benchmark and
 ``suite.json`` of the runner). A speed ratio's verdict comes from its min-max range
@@ -17,8 +17,6 @@ from typing import Any
 
 from _harness import markdown_table, result_markdown, verdict
 
-README = Path(__file__).resolve().parent.parent / "README.md"
-README_MARKERS = ("<!-- benchmarks:quick:start -->", "<!-- benchmarks:quick:end -->")
 MAX_ROWS = 25  # longer tables are cut in RESULTS.md; the full table is in <name>.md
 SKIPPED = "skipped"
 CHECK_COLUMNS = ("check", "value", "min", "max", "target", "result")
@@ -50,7 +48,7 @@ def owner(stem: str, names: Sequence[str]) -> str | None:
     return next((name for name in names if stem.startswith(name)), None)
 
 
-def _find(results: dict[str, dict[str, Any]], *names: str) -> dict[str, Any] | None:
+def find_result(results: dict[str, dict[str, Any]], *names: str) -> dict[str, Any] | None:
     return next((results[name] for name in names if name in results), None)
 
 
@@ -131,12 +129,12 @@ def _dask_memory_checks(results: list[dict[str, Any]], fit: str, source: str) ->
 
 def _speed_checks(results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     rows = []
-    if (p := _find(results, "reader")) is not None:
+    if (p := find_result(results, "reader")) is not None:
         row = next(
             r for r in p["results"] if str(r["measure"]).startswith("in-memory read, jets/s")
         )
         rows.append(_speed("reader / bare uproot (throughput)", row, ">= 0.8", "reader"))
-    if (p := _find(results, "inversion_throughput")) is not None:
+    if (p := find_result(results, "inversion_throughput")) is not None:
         rows.append(
             _speed(
                 "NI histogramming / bare numpy.histogramdd",
@@ -145,7 +143,7 @@ def _speed_checks(results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
                 "inversion_throughput",
             )
         )
-    for r in (p := _find(results, "neural")) and p["results"] or []:
+    for r in (p := find_result(results, "neural")) and p["results"] or []:
         if r["measure"].startswith("training"):
             check, target = "neural training / bare torch loop", ">= 0.9 (issue 6, batch 4096)"
         elif "forward only" in r["measure"]:
@@ -154,11 +152,11 @@ def _speed_checks(results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
             check = r["measure"].replace("inference: ", "inference ") + " / bare forward"
             target = "none (mode search on top of the forward)"
         rows.append(_speed(check, r, target, "neural"))
-    for r in (p := _find(results, "pythia_speed")) and p["results"] or []:
+    for r in (p := find_result(results, "pythia_speed")) and p["results"] or []:
         rows.append(_speed("Pythia sample / bare Pythia generation", r, ">= 0.5", "pythia_speed"))
-    for r in (p := _find(results, "synthetic")) and p["results"] or []:
+    for r in (p := find_result(results, "synthetic")) and p["results"] or []:
         rows.append(_speed(f"generator ({r['kind']}) / bare numpy normals", r, "none", "synthetic"))
-    for r in (p := _find(results, "scaling")) and p["results"] or []:
+    for r in (p := find_result(results, "scaling")) and p["results"] or []:
         if str(r["calibrator"]).endswith("linear fit"):
             rows.append(
                 _ranged(
@@ -229,7 +227,7 @@ def targets(
     skip = skip or {}
     rows = _speed_checks(results)
     for source, fit in (("inversion_dask_root", "Dask NI fit"), ("neural_dask", "Dask MDN fit")):
-        if (p := _find(results, source)) is not None:
+        if (p := find_result(results, source)) is not None:
             rows += _dask_memory_checks(p["results"], fit, source)
     rows += _quality_checks(results)
     for row in rows:
@@ -252,7 +250,7 @@ def headline(
 ) -> list[dict[str, Any]]:
     """Per calibrator on the small-R quality sample:
     training time, closure, resolution over the oracle floor."""
-    peers = _find(results, "peers", "peers_quick")
+    peers = find_result(results, "peers", "peers_quick")
     if peers is None:
         return []
     keys = (
@@ -267,53 +265,6 @@ def headline(
     if "peers" in (skip or {}):
         rows = [{k: (v if k == "calibration" else SKIPPED) for k, v in row.items()} for row in rows]
     return rows
-
-
-def readme_block(results_dir: Path) -> str:
-    """The README's benchmark table: the headline and the targets of the run in ``results_dir``."""
-    results = load(results_dir)
-    suite = load_suite(results_dir)
-    if suite is None:
-        raise FileNotFoundError(f"{results_dir / 'suite.json'} not found: run the suite first")
-    skip = skipped(suite)
-    peers = _find(results, "peers", "peers_quick")
-    sample = (
-        ""
-        if peers is None or "peers" in skip
-        else (
-            f" Quality on {peers['parameters']['n_test']:,} held-out small-R jets "
-            f"(trained on {peers['parameters']['n_train']:,})."
-        )
-    )
-    checks = [{k: c[k] for k in CHECK_COLUMNS} for c in targets(results, skip)]
-    return "\n".join(
-        [
-            f"Latest `{suite['size']}` run: {suite['finished'][:10]}, "
-            f"{suite['wall_s'] / 60:.1f} min on "
-            f"{suite['machine']['cpus']} CPUs.{sample} "
-            "Closure is |mode - 1| in the worst and the median "
-            "(pT_true, |eta_true|) bin above 30 GeV; "
-            "resolution over the oracle floor per pT_true bin. "
-            "Each speed ratio is the median of alternating rounds after a warm-up, with its "
-            "min and max; its verdict is pass or fail only when the whole min-max range "
-            "lies on one side of the target, else unclear.",
-            "",
-            markdown_table(headline(results, skip)),
-            markdown_table(checks) + skipped_note(skip),
-        ]
-    )
-
-
-def update_readme(results_dir: Path, readme: Path = README) -> None:
-    """Replace the README's block between ``README_MARKERS`` with :func:`readme_block`."""
-    text = readme.read_text()
-    missing = [marker for marker in README_MARKERS if marker not in text]
-    if missing:
-        raise ValueError(f"{readme} has no {' and no '.join(missing)}: nothing to replace")
-    start, end = (text.index(marker) for marker in README_MARKERS)
-    readme.write_text(
-        text[: start + len(README_MARKERS[0])] + "\n" + readme_block(results_dir) + text[end:]
-    )
 
 
 def _fmt_machine(m: dict[str, Any]) -> str:

@@ -40,7 +40,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import _report  # noqa: E402
 from _harness import RESULTS_ENV, SKIPPED_EXIT, SKIPPED_PREFIX, machine  # noqa: E402
-from _report import README, README_MARKERS, readme_block, targets, update_readme  # noqa: E402, F401
+from _readme import README, README_MARKERS, readme_block, update_readme  # noqa: E402, F401
+from _report import targets  # noqa: E402, F401
 
 SIZES = ("tiny", "quick", "default", "full")
 

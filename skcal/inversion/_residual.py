@@ -30,7 +30,7 @@ from skcal._validation import is_dask
 from skcal.exceptions import DataError
 from skcal.inversion._ni_params import DEFAULT_CONDITION
 from skcal.inversion._numerical import NumericalInversion
-from skcal.inversion._stage import check_momentum
+from skcal.inversion._stage import ColumnSpec, check_momentum
 
 __all__ = ["ResidualInversion", "residual_condition"]
 
@@ -40,7 +40,7 @@ MU_CELL_WIDTHS: tuple[float, ...] = (25.0, 50.0, 100.0, 200.0)
 MIN_JETS_PER_CELL = 5000
 
 
-def residual_condition(n_jets: int, mu_range: tuple[float, float] | None) -> dict[str, Any]:
+def residual_condition(n_jets: int, mu_range: tuple[float, float] | None) -> dict[ColumnSpec, Any]:
     """The default inversion's cells: |eta| (NumericalInversion's 0.1-wide bins), and mu
     as finely as the sample allows.
 
@@ -61,7 +61,7 @@ def residual_condition(n_jets: int, mu_range: tuple[float, float] | None) -> dic
     >>> list(residual_condition(400_000, (10.0, 70.0)))
     ['abs_eta']
     """
-    condition: dict[str, Any] = dict(DEFAULT_CONDITION)
+    condition: dict[ColumnSpec, Any] = dict(DEFAULT_CONDITION)
     if mu_range is None:
         return condition
     low, high = min(mu_range[0], 200.0), min(mu_range[1], 200.0)
