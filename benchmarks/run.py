@@ -211,10 +211,7 @@ REGISTRY: dict[str, Benchmark] = {
     "pythia": Benchmark(
         "bench_pythia",
         {
-            "quick": (
-                "--n-physics 4000 --n-pileup 4000 --n-vincia 0 --epochs 5 "
-                "--pileup-library 200 --cache {work}/pythia"
-            ),
+            "quick": "--skip-physics --pileup-library 200 --cache {work}/pythia",
             "default": "--cache {work}/pythia",
             "full": "--n-physics 100000 --n-pileup 400000 --epochs 30 --cache {work}/pythia",
         },
