@@ -107,23 +107,42 @@ def covariance(values: Any, bins: Bins, replica_weights: Any) -> np.ndarray:
     return np.atleast_2d(np.cov(h, rowvar=False, ddof=1))
 
 
-def chi2(observed: Any, expected: Any, cov: Any) -> tuple[float, int]:
+def chi2(observed: Any, expected: Any, cov: Any, *, dof: int | None = None) -> tuple[float, int]:
     """``(d^T C^+ d, ndf)`` with ``d = observed - expected``; ndf is the rank of ``C``.
 
     The pseudo-inverse ``C^+`` leaves out the directions in which the replicas do not
     vary (an empty bin).
 
+    A covariance estimated from replicas is noisy, and the inverse of a noisy
+    covariance is biased high: with ``dof`` degrees of freedom (``n_replicas - 1`` for
+    one set of replicas; for a sum of covariances, the sum of theirs, a good
+    approximation when they are of similar size), the expected chi2 is ``ndf * dof /
+    (dof - ndf - 1)``: 3.5 times ``ndf`` for 9 bins from 8 + 8 replicas. Given ``dof``,
+    the chi2 is multiplied by ``(dof - ndf - 1) / dof`` (Hartlap, Simon and Schneider
+    2007, A&A 464, 399), which removes that bias; it needs ``dof > ndf + 1`` and
+    should still be a few times ``ndf``, as the correction does not remove the noise.
+
     Examples
     --------
     >>> chi2([1.0, 2.0], [0.0, 0.0], [[1.0, 0.0], [0.0, 4.0]])
     (2.0, 2)
+    >>> chi2([1.0, 2.0], [0.0, 0.0], [[1.0, 0.0], [0.0, 4.0]], dof=10)
+    (1.4, 2)
     """
     d = np.asarray(observed, dtype=np.float64) - np.asarray(expected, dtype=np.float64)
     c = np.atleast_2d(np.asarray(cov, dtype=np.float64))
     if c.shape != (d.size, d.size):
         raise DataError(f"a covariance of shape {c.shape} for {d.size} bins")
     value = float(d @ np.linalg.pinv(c, hermitian=True) @ d)
-    return value, int(np.linalg.matrix_rank(c, hermitian=True))
+    ndf = int(np.linalg.matrix_rank(c, hermitian=True))
+    if dof is not None:
+        if dof <= ndf + 1:
+            raise DataError(
+                f"dof={dof}: a covariance of rank {ndf} needs more than {ndf + 1} degrees "
+                "of freedom (replicas) for its chi2 to be corrected"
+            )
+        value *= (dof - ndf - 1) / dof
+    return value, ndf
 
 
 def plot_covariance(cov: Any, *, ax: Any = None, title: str = "") -> Any:

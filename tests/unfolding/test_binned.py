@@ -102,3 +102,21 @@ def test_track_efficiency_drops_more_tracks_below_the_threshold() -> None:
     assert 1 - keep[200_000:].mean() == pytest.approx(0.01, abs=0.002)
     with pytest.raises(ParameterError, match="loss_below"):
         track_efficiency_mask(pt, loss_below=1.5)
+
+
+def test_chi2_dof_removes_the_bias_of_a_covariance_from_few_replicas() -> None:
+    # 9 bins, 8 + 8 replicas (issue 23's first 2-D measurement): the inverse of the
+    # replicas' covariance is biased high, the chi2/ndf 3.5 on average where it is 1
+    rng = np.random.default_rng(0)
+    n_bins, n_replicas = 9, 8
+    raw, corrected = [], []
+    for _ in range(2000):
+        cov = sum(np.cov(rng.normal(size=(n_replicas, n_bins)), rowvar=False) for _ in range(2))
+        d = rng.normal(scale=np.sqrt(2.0), size=n_bins)  # the covariance it estimates: 2 I
+        raw.append(chi2(d, np.zeros(n_bins), cov)[0] / n_bins)
+        value, ndf = chi2(d, np.zeros(n_bins), cov, dof=2 * (n_replicas - 1))
+        corrected.append(value / ndf)
+    assert 3.0 < np.mean(raw) < 4.0
+    assert 0.85 < np.mean(corrected) < 1.15
+    with pytest.raises(DataError, match="dof=10"):
+        chi2(d, np.zeros(n_bins), cov, dof=10)
