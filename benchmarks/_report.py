@@ -206,6 +206,9 @@ def _quality_checks(results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
                         name,
                     )
                 )
+    for name in ("heavy_ion_checks", "heavy_ion_quick_checks"):
+        for r in results.get(name, {}).get("results", []):
+            rows.append(_given(r["check"], r["value"], r["target"], r["pass"], name))
     for name in ("clusters_checks", "clusters_checks_quick"):
         for r in results.get(name, {}).get("results", []):
             value = next(

@@ -125,6 +125,38 @@ def cluster(
     )
 
 
+def median_density(
+    counts: np.ndarray,
+    px: np.ndarray,
+    py: np.ndarray,
+    pz: np.ndarray,
+    e: np.ndarray,
+    ghost: np.ndarray,
+    ghost_area: float,
+    *,
+    radius: float,
+    eta_max: float,
+    exclude_leading: int = 0,
+) -> np.ndarray:
+    """rho per event: the median pT / area of the kt jets of radius ``radius`` with
+    ``|eta| < eta_max``, without the ``exclude_leading`` hardest of them; each jet's
+    area is its ghosts' (``ghost`` marks them), ``ghost_area`` each. 0 for an event
+    without such a jet."""
+    jets = cluster(counts, px, py, pz, e, algorithm="kt", radius=radius, min_pt=0.0)
+    n_ghost = np.bincount(jets.const_jet[ghost[jets.const_index]], minlength=jets.e.size)
+    keep = (np.abs(jets.eta) < eta_max) & (n_ghost > 0)
+    density = jets.pt / np.maximum(n_ghost, 1) / ghost_area
+    out = np.zeros(np.asarray(counts).size)
+    starts = np.concatenate([[0], np.cumsum(jets.counts)])
+    for i in range(out.size):
+        here = slice(starts[i], starts[i + 1])
+        pt, values = jets.pt[here][keep[here]], density[here][keep[here]]
+        if exclude_leading:
+            values = values[np.argsort(-pt, kind="stable")[exclude_leading:]]
+        out[i] = np.median(values) if values.size else 0.0
+    return out
+
+
 def exclusive_kt(
     counts: np.ndarray,
     px: np.ndarray,

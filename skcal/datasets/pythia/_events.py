@@ -10,6 +10,7 @@ minimum bias), are computed once and kept in ``cache_dir``
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from dataclasses import dataclass
@@ -105,22 +106,31 @@ def default_cache_dir() -> Path:
     return Path(tempfile.gettempdir()) / "skcal-pythia"
 
 
-def _strings(settings: Settings | None, pt_hat: tuple[float, float] | None) -> list[str]:
+def _strings(
+    settings: Settings | None, pt_hat: tuple[float, float] | None, extra: tuple[str, ...] = ()
+) -> list[str]:
     if settings is None:
-        return [*_BASE, *MINIMUM_BIAS]
+        return [*_BASE, *MINIMUM_BIAS, *extra]
     strings = [*_BASE, *PROCESSES[settings.topology]]
     strings.append(f"PartonShowers:model = {SHOWERS[settings.shower]}")
     if pt_hat is not None:
         strings += [f"PhaseSpace:pTHatMin = {pt_hat[0]:g}", f"PhaseSpace:pTHatMax = {pt_hat[1]:g}"]
-    return strings
+    # Later settings override earlier ones (another beam energy, fragmentation, ...).
+    return [*strings, *extra]
 
 
 def pythia_instance(
-    settings: Settings | None, pt_hat: tuple[float, float] | None, cache_dir: Path
+    settings: Settings | None,
+    pt_hat: tuple[float, float] | None,
+    cache_dir: Path,
+    extra: tuple[str, ...] = (),
 ) -> tuple[Any, float]:
     """The initialised Pythia of one process and slice (minimum bias for ``settings=None``)
-    and the process's cross-section in pb (estimated from SIGMA_EVENTS events)."""
-    strings = _strings(settings, pt_hat)
+    and the process's cross-section in pb (estimated from SIGMA_EVENTS events).
+
+    ``extra`` settings are read after the others and override them (the heavy-ion
+    embedding's 5.02 TeV beams and its fragmentation variations)."""
+    strings = _strings(settings, pt_hat, extra)
     key = (tuple(strings), str(cache_dir))
     if key in _INSTANCES:
         return _INSTANCES[key]
@@ -128,6 +138,8 @@ def pythia_instance(
     cache_dir.mkdir(parents=True, exist_ok=True)
     # The MPI tables depend on the process class and the shower, not on the pT-hat slice.
     tag = "minbias" if settings is None else f"{settings.topology}-{settings.shower}"
+    if extra:
+        tag += "-" + hashlib.sha1("\n".join(extra).encode()).hexdigest()[:10]
     init_file = cache_dir / f"mpi-{tag}-{_version()}.cmnd"
     mpi = [
         "MultipartonInteractions:reuseInit = 3",

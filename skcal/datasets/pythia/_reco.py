@@ -30,7 +30,14 @@ from skcal.datasets.pythia._calorimeter import (
     cell_eta_phi,
     cell_of,
 )
-from skcal.datasets.pythia._cluster import GHOST_SCALE, Jets, cluster, delta_phi, four_vectors
+from skcal.datasets.pythia._cluster import (
+    GHOST_SCALE,
+    Jets,
+    cluster,
+    delta_phi,
+    four_vectors,
+    median_density,
+)
 from skcal.datasets.pythia._tracker import Tracks
 
 RHO_ETA = 2.0
@@ -142,23 +149,5 @@ def rho(towers: Towers, z0: np.ndarray) -> np.ndarray:
     all_phi = np.concatenate([cell_phi[local], np.tile(g_phi, n_events)])[order]
     ghost = np.concatenate([np.zeros(ev.size, bool), np.ones(n_events * n_ghosts, bool)])[order]
     px, py, pz, e = four_vectors(pt, all_eta, all_phi)
-    jets = cluster(
-        np.bincount(event, minlength=n_events),
-        px,
-        py,
-        pz,
-        e,
-        algorithm="kt",
-        radius=0.4,
-        min_pt=0.0,
-    )
-    n_ghost = np.bincount(jets.const_jet[ghost[jets.const_index]], minlength=jets.e.size)
-    inside = np.abs(jets.eta) < RHO_ETA
-    density = np.where(n_ghost > 0, jets.pt / np.maximum(n_ghost, 1) / RHO_GHOST_AREA, 0.0)
-    out = np.zeros(n_events)
-    starts = np.concatenate([[0], np.cumsum(jets.counts)])
-    for i in range(n_events):
-        here = slice(starts[i], starts[i + 1])
-        values = density[here][inside[here] & (n_ghost[here] > 0)]
-        out[i] = np.median(values) if values.size else 0.0
-    return out
+    counts = np.bincount(event, minlength=n_events)
+    return median_density(counts, px, py, pz, e, ghost, RHO_GHOST_AREA, radius=0.4, eta_max=RHO_ETA)
