@@ -262,7 +262,7 @@ def compare_package(dims: int, args: argparse.Namespace) -> tuple[list, list]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="1000 events, 12 replicas, 1 seed")
+    parser.add_argument("--quick", action="store_true", help="1000 events, 10 replicas, 1 seed")
     parser.add_argument("--n-events", type=int, default=2000)
     parser.add_argument("--replicas", type=int, default=16)
     parser.add_argument("--iterations", type=int, default=4)
@@ -277,7 +277,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     if args.quick:
-        args.n_events, args.replicas, args.seeds = 1000, 12, args.seeds[:1]
+        args.n_events, args.replicas, args.seeds = 1000, 10, args.seeds[:1]
     from threadpoolctl import threadpool_limits
 
     client, cluster = None, None
