@@ -101,8 +101,8 @@ REGISTRY: dict[str, Benchmark] = {
         "bench_neural",
         {
             "quick": (
-                "--jets 50000 --epochs 2 --dask-jets 500000 --dask-files 4 --step-size "
-                "31250 --data-dir {work}/neural"
+                "--jets 50000 --epochs 2 --dask-jets 1000000 --dask-files 4 --step-size "
+                "62500 --data-dir {work}/neural"
             ),
             "default": "--jets 400000 --epochs 3 --data-dir {work}/neural",
             "full": (
