@@ -107,7 +107,7 @@ class ResidualInversion(TableContract, RegressorMixin, BaseEstimator):
         that correction.
     features : list of str, optional
         The columns of ``X`` that the calibrator reads (default: all of them). The
-        inversion reads its own columns (``e_reco``, ``eta``) from ``X``.
+        inversion reads its own columns (``e_reco``, ``eta``, ``mu``) from ``X``.
 
     Attributes
     ----------
@@ -124,7 +124,8 @@ class ResidualInversion(TableContract, RegressorMixin, BaseEstimator):
     ``X`` is a jet table with named columns: a pandas DataFrame, or a Dask DataFrame
     (with ``y`` and ``sample_weight`` Dask Series of the same partitions); a Dask fit
     reads the jets once for the calibrator's own passes and once for the inversion's
-    histograms. ``sample_weight`` weights the inversion's histograms; weights for
+    histograms (and the default inversion's cells read the ``mu`` column once more, for
+    its range and count). ``sample_weight`` weights the inversion's histograms; weights for
     the calibrator are routed through ``fit_params`` as its own ``fit`` names them
     (for a pipeline: ``mdncalibrator__sample_weight=...``).
 
