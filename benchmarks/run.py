@@ -184,7 +184,7 @@ REGISTRY: dict[str, Benchmark] = {
     "export": Benchmark(
         "bench_export",
         {
-            "quick": "--n-train 30000 --epochs 2 --n-test 10000 --n-train-em 10000",
+            "quick": "--n-train 50000 --epochs 2 --n-test 10000 --n-train-em 10000",
             "default": "",
             "full": "--n-train 1000000 --epochs 10",
         },
