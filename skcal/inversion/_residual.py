@@ -202,18 +202,15 @@ class ResidualInversion(TableContract, RegressorMixin, BaseEstimator):
         """The given inversion, or the default one with cells for the training jets ``X``."""
         if self.inversion is not None:
             return self.inversion
-        mu_range = None
-        if "mu" in X.columns:
-            stats = (X["mu"].min(), X["mu"].max(), X["mu"].count())
-            if is_dask(X):
-                import dask
+        if "mu" not in X.columns:  # |eta| alone, whatever the size: no pass over the jets
+            return NumericalInversion(condition=residual_condition(0, None), clip_condition=True)
+        stats = (X["mu"].min(), X["mu"].max(), X["mu"].count())
+        if is_dask(X):
+            import dask
 
-                stats = dask.compute(*stats)
-            mu_range = (float(stats[0]), float(stats[1]))
-        n_jets = int(stats[2]) if mu_range is not None else len(X)
-        return NumericalInversion(
-            condition=residual_condition(n_jets, mu_range), clip_condition=True
-        )
+            stats = dask.compute(*stats)
+        condition = residual_condition(int(stats[2]), (float(stats[0]), float(stats[1])))
+        return NumericalInversion(condition=condition, clip_condition=True)
 
     def _response(self, columns: Any, **kwargs: Any) -> Any:
         """The calibrator's response (and width) on the columns it reads."""
