@@ -7,6 +7,7 @@ For each training seed, fit on ``--n-train`` synthetic small-R jets and evaluate
   at the calibrator's defaults (``random_state`` the seed; ``--epochs`` if given);
 - ``MDN + residual NI`` and ``GDN + residual NI``: the same fitted network followed by
   :class:`skcal.inversion.ResidualInversion`'s numerical inversion of what it leaves;
+- ``point`` and ``point + residual NI``: the same for PointCalibrator;
 - the standard chain (pile-up offset + NI + GSC) and NI alone, fitted on the same jets
   (deterministic: once).
 
@@ -17,11 +18,17 @@ gives the median and the worst over seeds, the ratio of the worst bin to the cha
 whether the resolution is below the chain's in every pT_true bin from 50 GeV (every
 seed), and the largest resolution / NI above 500 GeV.
 
-    python benchmarks/bench_closure.py [--quick] [--n-train N] [--n-test N] [--epochs E]
-                                       [--seeds 0 1 2] [--threads 2]
+Positivity (issue 26): each network's pipeline (without the residual NI) also predicts
+``--n-positivity`` more held-out jets (another seed; default 2M); the table counts the
+responses that are not finite, not positive or outside the range of responses seen in
+training (``response_range_``), and records any error ``predict`` raised.
 
-Writes ``results/closure{,_quick}.{json,md}`` (summary) and
-``results/closure{,_quick}_seeds.{json,md}`` (every seed and binning).
+    python benchmarks/bench_closure.py [--quick] [--n-train N] [--n-test N] [--epochs E]
+                                       [--seeds 0 1 2] [--threads 2] [--n-positivity N]
+
+Writes ``results/closure{,_quick}.{json,md}`` (summary),
+``results/closure{,_quick}_seeds.{json,md}`` (every seed and binning) and
+``results/closure{,_quick}_positivity.{json,md}`` (every network and seed).
 """
 
 from __future__ import annotations
@@ -80,7 +87,7 @@ def networks(seed: int, epochs: int | None) -> dict[str, Any]:
     from sklearn.pipeline import make_pipeline
 
     from skcal.inversion import ResidualInversion
-    from skcal.neural import GDNCalibrator, MDNCalibrator
+    from skcal.neural import GDNCalibrator, MDNCalibrator, PointCalibrator
     from skcal.preprocessing import EtaAnnotation, SymmetricScaler
 
     kwargs: dict[str, Any] = {"random_state": seed}
@@ -88,12 +95,37 @@ def networks(seed: int, epochs: int | None) -> dict[str, Any]:
         kwargs["max_epochs"] = epochs
     return {
         name: ResidualInversion(make_pipeline(EtaAnnotation(), SymmetricScaler(), cal(**kwargs)))
-        for name, cal in {"MDN": MDNCalibrator, "GDN": GDNCalibrator}.items()
+        for name, cal in {
+            "MDN": MDNCalibrator,
+            "GDN": GDNCalibrator,
+            "point": PointCalibrator,
+        }.items()
     }
 
 
-def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
-    """One row per (calibration, seed): its closure in both binnings."""
+def positivity(name: str, seed: int, pipeline: Any, jets: Any) -> dict[str, Any]:
+    """Issue 26: a finite, positive response within the training range for every jet."""
+    low, high = (float(v) for v in pipeline[-1].response_range_[:, 0])
+    row: dict[str, Any] = {"calibration": name, "seed": seed, "n_jets": len(jets)}
+    row |= {"training_min": low, "training_max": high}
+    try:
+        R = np.asarray(pipeline.predict(jets[FEATURES]), dtype=np.float64)
+    except Exception as err:  # the check is that predict raises nothing
+        return row | {"error": f"{type(err).__name__}: {err}"}
+    finite = np.isfinite(R)
+    return row | {
+        "not_finite": int((~finite).sum()),
+        "not_positive": int((R[finite] <= 0).sum()),
+        "outside_training_range": int(((R < low) | (R > high)).sum()),
+        "min": float(R[finite].min()),
+        "max": float(R[finite].max()),
+        "error": None,
+    }
+
+
+def measure(args: argparse.Namespace) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """One row per (calibration, seed): its closure in both binnings; and one per
+    (network, seed): its positivity on the extra held-out jets."""
     from sklearn.pipeline import make_pipeline
 
     from skcal.datasets import make_jets
@@ -103,7 +135,9 @@ def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
     test = make_jets(args.n_test, random_state=args.train_seed + 1)
     y = (train["e_reco"] / train["e_true"]).to_numpy()
     truth = (test["e_reco"] / test["e_true"]).to_numpy()
-    rows = []
+    extra = make_jets(args.n_positivity, random_state=args.train_seed + 2)
+    rows: list[dict[str, Any]] = []
+    positive: list[dict[str, Any]] = []
     fixed = {
         CHAIN: make_pipeline(PileupOffset(), NumericalInversion(), GlobalSequentialCalibration()),
         "NI": NumericalInversion(),
@@ -117,6 +151,8 @@ def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
             start = time.perf_counter()
             model.fit(train[FEATURES], y)
             fit_s = round(time.perf_counter() - start, 1)
+            positive.append(positivity(name, seed, model.calibrator_, extra))
+            print(positive[-1], flush=True)
             for label, predictor in ((name, model.calibrator_), (f"{name} + residual NI", model)):
                 R = np.asarray(predictor.predict(test[FEATURES]))
                 rows.append(
@@ -128,7 +164,7 @@ def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
                     {b: (v["low"], v["high"]) for b, v in rows[-1].items() if b in BINNINGS},
                     flush=True,
                 )
-    return rows
+    return rows, positive
 
 
 def summarise(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -187,6 +223,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--train-seed", type=int, default=1077, help="held-out: this + 1")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--n-positivity", type=int, default=None, help="default 2M (--quick: 50k)")
     parser.add_argument(
         "--name", default=None, help="results' base name (default closure_quick or closure)"
     )
@@ -194,12 +231,14 @@ def main(argv: list[str] | None = None) -> None:
     sizes = QUICK_SIZES if args.quick else {"n_train": 1_000_000, "n_test": 400_000}
     args.n_train = args.n_train or sizes["n_train"]
     args.n_test = args.n_test or sizes["n_test"]
+    if args.n_positivity is None:
+        args.n_positivity = 50_000 if args.quick else 2_000_000
     if args.quick:
         args.epochs = args.epochs or 8
     import torch
 
     torch.set_num_threads(args.threads)
-    rows = measure(args)
+    rows, positive = measure(args)
     name = args.name or ("closure_quick" if args.quick else "closure")
     parameters = vars(args) | {"features": FEATURES, "targets": TARGETS}
     flat = [
@@ -231,6 +270,15 @@ def main(argv: list[str] | None = None) -> None:
         notes="Targets (issue 16): worst bin <= 2% at 30-50 GeV and <= 1% from 50 GeV for every "
         "seed, at most 1.5x the chain's worst bin, resolution below the chain's in every pT_true "
         "bin from 50 GeV, and at most 0.75 of NI's above 500 GeV.",
+    )
+    write_results(
+        f"{name}_positivity",
+        parameters=parameters,
+        rows=positive,
+        title="Positivity of the default network pipelines on extra held-out jets (issue 26)",
+        notes=f"{args.n_positivity} held-out jets (seed {args.train_seed + 2}) per network and "
+        "training seed: responses not finite, not positive, or outside the range of responses "
+        "seen in training (training_min, training_max); error: what predict raised, if anything.",
     )
 
 

@@ -16,7 +16,7 @@ jets (``make_jets(kind="large_r")``):
 
 Writes ``results/large_r.{json,md}`` (closure and resolution vs pT_true),
 ``results/large_r_eta.{json,md}`` (the ablation) and ``results/large_r_summary.{json,md}``
-(the checks of the issue). ``--quick`` takes about a minute (``large_r_quick*``).
+(the checks of the issue). ``--quick`` takes under a minute (``large_r_quick*``).
 
 Usage: ``python benchmarks/bench_large_r.py [--quick] [--n-train N] [--epoch-scale F]``
 """
@@ -242,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="100k training jets, a 32-wide network, a tenth of the epochs: about a minute",
+        help="50k training jets, a 32-wide network, a tenth of the epochs: under a minute",
     )
     parser.add_argument("--n-train", type=int, default=150_000)
     parser.add_argument("--n-test", type=int, default=60_000, help="held-out dijets")
@@ -264,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     n_train, n_test, n_other = args.n_train, args.n_test, args.n_other
     if args.quick:
-        n_train, n_test, n_other = 100_000, 40_000, 20_000
+        n_train, n_test, n_other = 50_000, 30_000, 15_000
         config.update(epoch_scale=0.1, width=32)
     torch.set_num_threads(args.threads)
     suffix = "_quick" if args.quick else ""

@@ -154,7 +154,7 @@ def run(
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--quick", action="store_true", help="200k training jets, 100k held out, 10 epochs"
+        "--quick", action="store_true", help="200k training jets, 100k held out, 5 epochs"
     )
     parser.add_argument("--n-train", type=int, default=SIZES["n_train"])
     parser.add_argument("--n-test", type=int, default=SIZES["n_test"])
@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
     if args.quick:
-        args.n_train, args.n_test, args.epochs = QUICK_SIZES["n_train"], QUICK_SIZES["n_test"], 10
+        args.n_train, args.n_test, args.epochs = QUICK_SIZES["n_train"], QUICK_SIZES["n_test"], 5
     import torch
 
     torch.set_num_threads(args.threads)
