@@ -74,7 +74,9 @@ REGISTRY: dict[str, Benchmark] = {
     "reader": Benchmark(
         "bench_reader",
         {
-            "quick": "--n-jets 500000 --chunk-jets 250000 100000 --file {work}/reader_500000.root",
+            "quick": (
+                "--n-jets 1000000 --chunk-jets 250000 100000 --file {work}/reader_1000000.root"
+            ),
             "default": "--n-jets 10000000 --file {work}/reader_10000000.root",
             "full": (
                 "--n-jets 30000000 --chunk-jets 1000000 250000 --file {work}/reader_30000000.root"
@@ -101,7 +103,7 @@ REGISTRY: dict[str, Benchmark] = {
         "bench_neural",
         {
             "quick": (
-                "--jets 50000 --epochs 2 --dask-jets 1000000 --dask-files 4 --step-size "
+                "--jets 150000 --epochs 2 --dask-jets 1000000 --dask-files 4 --step-size "
                 "62500 --data-dir {work}/neural"
             ),
             "default": "--jets 400000 --epochs 3 --data-dir {work}/neural",
@@ -167,7 +169,7 @@ REGISTRY: dict[str, Benchmark] = {
         "bench_scaling",
         {
             "tiny": "--sizes 100000 200000 --skip-neural",
-            "quick": "--sizes 50000 150000",
+            "quick": "--sizes 100000 300000",
             "default": "--sizes 1000000 4000000 16000000",
             "full": "--sizes 1000000 4000000 16000000",
         },
