@@ -35,6 +35,11 @@ RESULTS_ENV = "SKCAL_BENCH_RESULTS"
 ROOT_FILE_SEED = 100  # file i of synthetic_root_files holds the jets of seed ROOT_FILE_SEED + i
 ROOT_FILE_SEEDS = f"{ROOT_FILE_SEED} + file index"
 MIN_WARMUPS, MIN_REPEATS = 1, 5  # a speed ratio's floor: noise must not decide its verdict
+# 9 rounds: the median's interval (median_interval) leaves out the slowest and the fastest
+# round, so that one round disturbed by the machine does not change a verdict.
+DEFAULT_REPEATS = 9
+# The coverage of a verdict's interval: that of the min-max range of 5 rounds, 1 - 2 / 2**5.
+INTERVAL_COVERAGE = 1 - 2 / 2**MIN_REPEATS
 SKIPPED_EXIT = 77  # a benchmark that cannot run here (the automake convention for "skipped")
 SKIPPED_PREFIX = "skipped: "
 
@@ -177,7 +182,7 @@ def add_repeat_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--repeats",
         type=at_least(MIN_REPEATS),
-        default=MIN_REPEATS,
+        default=DEFAULT_REPEATS,
         help=f"timed rounds, each side in turn (at least {MIN_REPEATS})",
     )
 
@@ -186,7 +191,7 @@ def time_alternating(
     funcs: Mapping[str, Callable[[], object]],
     *,
     warmups: int = MIN_WARMUPS,
-    repeats: int = MIN_REPEATS,
+    repeats: int = DEFAULT_REPEATS,
     clock: Callable[[], float] = time.perf_counter,
 ) -> dict[str, list[float]]:
     """Wall times of each of ``funcs``, called in turn, round after round (A B A B ...).
@@ -210,10 +215,43 @@ def time_alternating(
     return times
 
 
+def median_interval(values: Sequence[float]) -> tuple[float, float]:
+    """A distribution-free confidence interval of the median of ``values``: the k-th
+    smallest and the k-th largest, with the largest k whose coverage,
+    ``1 - 2 P(Binomial(n, 1/2) < k)``, is at least :data:`INTERVAL_COVERAGE`.
+
+    With 5 to 8 values it is the min-max range; with 9 to 11 it leaves out the smallest
+    and the largest value, and so on: one outlier round does not move it.
+
+    Examples
+    --------
+    >>> median_interval([5.0, 1.0, 3.0, 2.0, 4.0])
+    (1.0, 5.0)
+    >>> median_interval([0.2, 1.0, 1.1, 1.0, 0.9, 1.2, 1.0, 5.0, 1.05])
+    (0.9, 1.2)
+    """
+    ordered, n = sorted(float(v) for v in values), len(values)
+    if n == 0:
+        raise ValueError("the interval of the median needs at least one value")
+    k = 1
+    while k < (n + 1) // 2 and 1 - 2 * _binomial_cdf(k, n) >= INTERVAL_COVERAGE:
+        k += 1
+    return ordered[k - 1], ordered[n - k]
+
+
+def _binomial_cdf(k: int, n: int) -> float:
+    """P(Binomial(n, 1/2) < k + 1), i.e. at most k successes."""
+    return sum(math.comb(n, i) for i in range(k + 1)) / 2**n
+
+
 def spread(values: Sequence[float], key: str) -> dict[str, float]:
-    """``{key: median, key_min: min, key_max: max}`` of ``values``."""
+    """``{key: median, key_low, key_high: its interval (median_interval), key_min: min,
+    key_max: max}`` of ``values``."""
+    low, high = median_interval(values)
     return {
         key: float(statistics.median(values)),
+        f"{key}_low": low,
+        f"{key}_high": high,
         f"{key}_min": float(min(values)),
         f"{key}_max": float(max(values)),
     }
@@ -221,11 +259,17 @@ def spread(values: Sequence[float], key: str) -> dict[str, float]:
 
 def ratio_stats(baseline_s: Sequence[float], skcal_s: Sequence[float]) -> dict[str, float]:
     """skcal's throughput over the baseline's, per round (baseline time / skcal time):
-    ``ratio`` (the median), ``ratio_min``, ``ratio_max`` and ``repeats``."""
+    ``ratio`` (the median), its interval ``ratio_low``, ``ratio_high``
+    (:func:`median_interval`, which decides the verdict), ``ratio_min``, ``ratio_max`` and
+    ``repeats``."""
     if len(baseline_s) != len(skcal_s) or not baseline_s:
         raise ValueError(f"{len(baseline_s)} baseline times against {len(skcal_s)} of skcal")
     ratios = [b / s for b, s in zip(baseline_s, skcal_s, strict=True)]
     return {**spread(ratios, "ratio"), "repeats": len(ratios)}
+
+
+#: The keys of :func:`ratio_stats`, which a benchmark copies into its result rows.
+RATIO_KEYS = ("ratio", "ratio_low", "ratio_high", "ratio_min", "ratio_max", "repeats")
 
 
 def speed_ratio(
@@ -233,7 +277,7 @@ def speed_ratio(
     bare: Callable[[], object],
     *,
     warmups: int = MIN_WARMUPS,
-    repeats: int = MIN_REPEATS,
+    repeats: int = DEFAULT_REPEATS,
     clock: Callable[[], float] = time.perf_counter,
 ) -> dict[str, Any]:
     """Time ``skcal`` and ``bare`` alternately (:func:`time_alternating`); return

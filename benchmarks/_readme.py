@@ -72,9 +72,10 @@ def readme_block(results_dir: Path) -> str:
             "Closure is |mode - 1| in the worst and the median "
             "(pT_true, |eta_true|) bin above 30 GeV; "
             "resolution over the oracle floor per pT_true bin. "
-            "Each speed ratio is the median of alternating rounds after a warm-up, with its "
-            "min and max; its verdict is pass or fail only when the whole min-max range "
-            "lies on one side of the target, else unclear.",
+            "Each speed ratio is the median of 9 alternating rounds after a warm-up, with "
+            "its min and max and the median's confidence interval low-high (the second "
+            "smallest to the second largest round); its verdict is pass or fail only when "
+            "the whole low-high interval lies on one side of the target, else unclear.",
             "",
             markdown_table(headline(results, skip)),
             *([seeds_note, "", markdown_table(seeds_rows)] if seeds_rows else []),

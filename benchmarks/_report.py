@@ -1,9 +1,11 @@
 """The suite's report: each figure against its target, and RESULTS.md.
 
 Read from the result JSON of one results folder (``<name>.json`` of each benchmark and
-``suite.json`` of the runner). A speed ratio's verdict comes from its min-max range
-(``_harness.verdict``): "pass" or "fail" only when the whole range lies on one side of
-the target, else "unclear". A benchmark that the runner recorded as skipped (an extra
+``suite.json`` of the runner). A speed ratio's verdict comes from the confidence
+interval of its median over the rounds (``_harness.median_interval``: the min-max range
+of 5 rounds, the second smallest to the second largest of 9; ``_harness.verdict``):
+"pass" or "fail" only when the whole interval lies on one side of the target, else
+"unclear". A benchmark that the runner recorded as skipped (an extra
 not installed) keeps its rows in the tables, as "skipped".
 """
 
@@ -19,7 +21,7 @@ from _harness import markdown_table, result_markdown, verdict
 
 MAX_ROWS = 25  # longer tables are cut in RESULTS.md; the full table is in <name>.md
 SKIPPED = "skipped"
-CHECK_COLUMNS = ("check", "value", "min", "max", "target", "result")
+CHECK_COLUMNS = ("check", "value", "low", "high", "min", "max", "target", "result")
 
 
 def load(results_dir: Path) -> dict[str, dict[str, Any]]:
@@ -53,13 +55,21 @@ def find_result(results: dict[str, dict[str, Any]], *names: str) -> dict[str, An
 
 
 def _row(
-    check: str, value: Any, target: str, result: str, source: str, low: Any = "", high: Any = ""
+    check: str,
+    value: Any,
+    target: str,
+    result: str,
+    source: str,
+    interval: Sequence[Any] = ("", ""),
+    extremes: Sequence[Any] = ("", ""),
 ) -> dict[str, Any]:
     return {
         "check": check,
         "value": value,
-        "min": low,
-        "max": high,
+        "low": interval[0],
+        "high": interval[1],
+        "min": extremes[0],
+        "max": extremes[1],
         "target": target,
         "result": result,
         "source": source,
@@ -67,21 +77,24 @@ def _row(
 
 
 def _ranged(
-    check: str, value: Any, low: Any, high: Any, target: str, source: str
-) -> dict[str, Any]:
-    """A timed figure: its median and its min-max range, whose verdict it gets. Without a
-    range (a result written before the repeats) there is no verdict: "unclear"."""
-    if low is None or high is None:
+    check: str, value: Any, row: dict[str, Any], key: str, target: str, source: str
+) -> dict:
+    """A timed figure ``row[key]``: its median, the interval of the median that decides
+    its verdict (``<key>_low``, ``<key>_high``; results written before the interval: the
+    min-max range) and its min and max. Without a range (a result written before the
+    repeats) there is no verdict: "unclear"."""
+    extremes = (row.get(f"{key}_min"), row.get(f"{key}_max"))
+    interval = (row.get(f"{key}_low", extremes[0]), row.get(f"{key}_high", extremes[1]))
+    if None in interval:
         result = "n/a" if verdict(0.0, 0.0, target) == "n/a" else "unclear"
         return _row(check, value, target, result, source)
-    return _row(check, value, target, verdict(low, high, target), source, low, high)
+    return _row(check, value, target, verdict(*interval, target), source, interval, extremes)
 
 
 def _speed(check: str, row: dict[str, Any], target: str, source: str) -> dict[str, Any]:
-    """A speed ratio of a row (``ratio``, ``ratio_min``, ``ratio_max``; older results:
-    ``ratio_to_bare``)."""
+    """A speed ratio of a row (``ratio`` and its range; older results: ``ratio_to_bare``)."""
     value = row.get("ratio", row.get("ratio_to_bare"))
-    return _ranged(check, value, row.get("ratio_min"), row.get("ratio_max"), target, source)
+    return _ranged(check, value, row, "ratio", target, source)
 
 
 def _single(check: str, value: float, target: str, source: str) -> dict[str, Any]:
@@ -162,8 +175,8 @@ def _speed_checks(results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
                 _ranged(
                     f"{r['calibrator'].split(':')[0]}: log-log slope of time vs sample size",
                     r["loglog_slope"],
-                    r.get("loglog_slope_min"),
-                    r.get("loglog_slope_max"),
+                    r,
+                    "loglog_slope",
                     "<= 1.15 (linear)",
                     "scaling",
                 )
@@ -346,9 +359,12 @@ def render(results_dir: Path, order: Sequence[str]) -> Path:
             "",
             "Each ratio is skcal's throughput over the bare baseline's, measured in the same "
             "run (1 = no overhead): the median over alternating rounds after a warm-up, with "
-            "its min and max. A verdict is pass or fail only when the whole min-max range lies "
-            "on one side of the target, else unclear (which `--check` does not count as a "
-            'failure). "assumed": the target is this suite\'s, not one stated in an issue.',
+            "its min and max. Low-high is the median's confidence interval (order statistics, "
+            "at least the 94% coverage of the min-max range of 5 rounds: of 9 rounds, the "
+            "second smallest to the second largest). A verdict is pass or fail only when the "
+            "whole low-high interval lies on one side of the target, else unclear (which "
+            '`--check` does not count as a failure). "assumed": the target is this suite\'s, '
+            "not one stated in an issue.",
             "",
             markdown_table(checks) + skipped_note(skip),
             "",

@@ -18,7 +18,7 @@ Three measurements, each written by ``_harness.write_results``:
 
     python benchmarks/bench_inversion.py [--n-train 1000000] [--n-test 1000000]
                                          [--n-dask 20000000] [--data-dir DIR] [--skip-dask]
-                                         [--warmups 1] [--repeats 5]
+                                         [--warmups 1] [--repeats 9]
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import (
+    RATIO_KEYS,
     RESULTS_DIR,
     ROOT_FILE_SEEDS,
     add_repeat_arguments,
@@ -181,7 +182,7 @@ def throughput(n_jets: int, warmups: int, repeats: int) -> list[dict[str, Any]]:
             "n_jets": n_jets,
             "skcal_accumulate_jets_per_s": n_jets / speed["skcal_s"],
             "bare_histogramdd_jets_per_s": n_jets / speed["bare_s"],
-            **{k: speed[k] for k in ("ratio", "ratio_min", "ratio_max", "repeats")},
+            **{k: speed[k] for k in RATIO_KEYS},
             **spread(fit, "skcal_full_fit_s"),
             "counts_agree": agree,
         }

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import add_repeat_arguments, require, speed_ratio, verdict, write_results
+from _harness import RATIO_KEYS, add_repeat_arguments, require, speed_ratio, verdict, write_results
 from _pythia_calib import _closures, _quality
 from _pythia_checks import _physics
 from _pythia_sample import cached, sample
@@ -95,9 +95,9 @@ def _speed(args: argparse.Namespace) -> list[dict[str, Any]]:
             "jets_per_round": float(np.mean(n_jets)),
             "skcal_events_per_s": n_events / ratio["skcal_s"],
             "bare_events_per_s": n_events / ratio["bare_s"],
-            **{k: ratio[k] for k in ("ratio", "ratio_min", "ratio_max", "repeats")},
+            **{k: ratio[k] for k in RATIO_KEYS},
             "target": ">= 0.5",
-            "result": verdict(ratio["ratio_min"], ratio["ratio_max"], ">= 0.5"),
+            "result": verdict(ratio["ratio_low"], ratio["ratio_high"], ">= 0.5"),
             "library_events": args.pileup_library,
             "library_s": round(library_s, 1),
         }

@@ -12,7 +12,7 @@ Two measurements on one flat TTree of synthetic jets (written once, then reused)
   file (skcal and bare uproot) and of a process that only imports the libraries.
 
     python benchmarks/bench_reader.py [--n-jets 10000000] [--chunk-jets 1000000 250000]
-                                      [--warmups 1] [--repeats 5]
+                                      [--warmups 1] [--repeats 9]
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import (
+    RATIO_KEYS,
     RESULTS_DIR,
     add_repeat_arguments,
     measure_in_subprocess,
@@ -129,7 +130,7 @@ def main(argv: list[str] | None = None) -> None:
             "measure": "in-memory read, jets/s (median)",
             "skcal": args.n_jets / speed["skcal_s"],
             "bare_uproot": args.n_jets / speed["bare_s"],
-            **{k: speed[k] for k in ("ratio", "ratio_min", "ratio_max", "repeats")},
+            **{k: speed[k] for k in RATIO_KEYS},
         },
         {
             "measure": "in-memory read, seconds (each round, after the warm-up)",

@@ -11,7 +11,7 @@ calibrator: the median, min and max of the slopes of the timed rounds (round i's
 at every size).
 
     python benchmarks/bench_scaling.py [--sizes 1000000 4000000 16000000] [--epochs 1] [--threads 2]
-                                       [--warmups 1] [--repeats 5]
+                                       [--warmups 1] [--repeats 9]
 """
 
 from __future__ import annotations

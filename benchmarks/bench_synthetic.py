@@ -6,7 +6,7 @@ memory: one fresh process per side. Throughput: both sides in this process, one 
 the other, after a warm-up (``_harness.speed_ratio``).
 
     python benchmarks/bench_synthetic.py [--n-jets 10000000] [--chunk-size 1000000]
-                                         [--warmups 1] [--repeats 5]
+                                         [--warmups 1] [--repeats 9]
 """
 
 from __future__ import annotations
@@ -19,7 +19,13 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import add_repeat_arguments, measure_in_subprocess, speed_ratio, write_results
+from _harness import (
+    RATIO_KEYS,
+    add_repeat_arguments,
+    measure_in_subprocess,
+    speed_ratio,
+    write_results,
+)
 
 SEEDS = {"jets": 0, "bare": 0}
 
@@ -65,7 +71,7 @@ def main(argv: list[str] | None = None) -> None:
                 "columns": n_columns,
                 "skcal_jets_per_s": args.n_jets / speed["skcal_s"],
                 "bare_numpy_jets_per_s": args.n_jets / speed["bare_s"],
-                **{k: speed[k] for k in ("ratio", "ratio_min", "ratio_max", "repeats")},
+                **{k: speed[k] for k in RATIO_KEYS},
                 "skcal_peak_rss_mib": skcal_run["peak_rss_mib"],
                 "bare_peak_rss_mib": bare["peak_rss_mib"],
             }

@@ -14,8 +14,10 @@ as skipped. Each writes ``<name>.json`` and ``<name>.md`` into the results folde
 (``$SKCAL_BENCH_RESULTS``); the runner writes ``suite.json`` (what ran, how long, how it
 ended) and renders ``RESULTS.md`` from every ``*.json`` there, with each figure against
 its target. A speed ratio is the median of alternating rounds of both sides after a
-warm-up, quoted with its min and max; its verdict is "pass" or "fail" only when the
-whole min-max range lies on one side of the target, else "unclear". ``--check`` exits
+warm-up (9 by default), quoted with its min and max and the confidence interval of the
+median (``_harness.median_interval``: the second smallest to the second largest of 9
+rounds); its verdict is "pass" or "fail" only when that whole interval lies on one side
+of the target, else "unclear". ``--check`` exits
 non-zero when a target fails ("unclear" and "skipped" do not fail). ``--readme`` also
 writes the headline table and the targets into README.md, between its benchmark markers.
 
@@ -75,7 +77,7 @@ REGISTRY: dict[str, Benchmark] = {
         "bench_reader",
         {
             "quick": (
-                "--n-jets 1000000 --chunk-jets 250000 100000 --file {work}/reader_1000000.root"
+                "--n-jets 2000000 --chunk-jets 250000 100000 --file {work}/reader_2000000.root"
             ),
             "default": "--n-jets 10000000 --file {work}/reader_10000000.root",
             "full": (
@@ -103,7 +105,7 @@ REGISTRY: dict[str, Benchmark] = {
         "bench_neural",
         {
             "quick": (
-                "--jets 150000 --epochs 2 --dask-jets 1000000 --dask-files 4 --step-size "
+                "--jets 300000 --epochs 2 --dask-jets 1000000 --dask-files 4 --step-size "
                 "62500 --data-dir {work}/neural"
             ),
             "default": "--jets 400000 --epochs 3 --data-dir {work}/neural",
@@ -169,7 +171,7 @@ REGISTRY: dict[str, Benchmark] = {
         "bench_scaling",
         {
             "tiny": "--sizes 100000 200000 --skip-neural",
-            "quick": "--sizes 100000 300000",
+            "quick": "--sizes 200000 800000",
             "default": "--sizes 1000000 4000000 16000000",
             "full": "--sizes 1000000 4000000 16000000",
         },
@@ -342,8 +344,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0],
         epilog="Exit status: 1 when a benchmark failed to run, or, with --check, when a "
-        'target\'s verdict is "fail"; a verdict is "unclear" when the min-max range of a ratio '
-        "straddles its target, and neither unclear nor skipped counts as a failure.",
+        'target\'s verdict is "fail"; a verdict is "unclear" when the interval of a ratio\'s '
+        "median straddles its target, and neither unclear nor skipped counts as a failure.",
     )
     parser.add_argument(
         "names", nargs="*", help=f"benchmarks to run (default: all): {', '.join(REGISTRY)}"

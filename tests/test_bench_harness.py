@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -104,6 +105,8 @@ def test_speed_ratio_is_the_median_of_the_rounds_with_min_and_max() -> None:
     # per round bare / skcal: 1, 0.5, 0.25, 2, 0.5
     assert speed["ratio"] == pytest.approx(0.5)
     assert (speed["ratio_min"], speed["ratio_max"]) == pytest.approx((0.25, 2.0))
+    # of 5 rounds, the interval of the median is the min-max range
+    assert (speed["ratio_low"], speed["ratio_high"]) == pytest.approx((0.25, 2.0))
     assert speed["repeats"] == 5
     assert speed["skcal_s"] == 1.0 and speed["bare_s"] == 1.0
     assert speed["times"]["skcal"] == [1.0, 2.0, 4.0, 1.0, 1.0]
@@ -118,7 +121,7 @@ def test_too_few_warmups_or_repeats_are_refused(warmups: int, repeats: int) -> N
 def test_repeat_arguments_have_their_floors() -> None:
     parser = argparse.ArgumentParser()
     harness.add_repeat_arguments(parser)
-    assert vars(parser.parse_args([])) == {"warmups": 1, "repeats": 5}
+    assert vars(parser.parse_args([])) == {"warmups": 1, "repeats": harness.DEFAULT_REPEATS}
     assert parser.parse_args(["--repeats", "7"]).repeats == 7
     with pytest.raises(SystemExit):
         parser.parse_args(["--repeats", "2"])
@@ -188,11 +191,45 @@ def test_check_exits_non_zero_only_when_a_target_fails(
     assert run.main([*base, "--check"]) == checked
     verdict = {(0.5, 0.7): "fail", (0.7, 0.9): "unclear", (0.85, 0.9): "pass"}[(low, high)]
     (row,) = run.targets(run._report.load(tmp_path))
-    assert (row["min"], row["max"], row["result"]) == (low, high, verdict)
+    # a result written before the interval: the min-max range decides, and is both
+    assert (row["low"], row["high"], row["min"], row["max"]) == (low, high, low, high)
+    assert row["result"] == verdict
     assert (
-        f"| {low:g} | {high:g} | >= 0.8 | {verdict} | reader |"
+        f"| {low:g} | {high:g} | {low:g} | {high:g} | >= 0.8 | {verdict} | reader |"
         in (tmp_path / "RESULTS.md").read_text()
     )
+
+
+@pytest.mark.parametrize(("n", "k"), [(5, 1), (8, 1), (9, 2), (11, 2), (12, 3), (20, 6)])
+def test_the_interval_of_the_median_has_the_coverage_of_five_rounds_min_max(n: int, k: int) -> None:
+    values = list(range(n, 0, -1))  # n, ..., 1: the k-th smallest is k
+    assert harness.median_interval(values) == (k, n + 1 - k)
+    # its coverage, 1 - 2 P(Binomial(n, 1/2) < k), is at least that of 5 rounds' min-max
+    below = sum(math.comb(n, i) for i in range(k)) / 2**n
+    assert 1 - 2 * below >= harness.INTERVAL_COVERAGE == pytest.approx(0.9375)
+    # and it is the narrowest such interval
+    assert 1 - 2 * (below + math.comb(n, k) / 2**n) < harness.INTERVAL_COVERAGE
+
+
+def test_one_disturbed_round_of_nine_does_not_decide_the_verdict() -> None:
+    ratios = [0.95, 0.93, 0.97, 0.96, 0.55, 0.94, 0.95, 0.96, 0.98]  # one round at 0.55
+    stats = harness.ratio_stats(ratios, [1.0] * 9)
+    assert stats["ratio_min"] == pytest.approx(0.55)
+    assert (stats["ratio_low"], stats["ratio_high"]) == pytest.approx((0.93, 0.97))
+    assert harness.verdict(stats["ratio_low"], stats["ratio_high"], ">= 0.8") == "pass"
+    assert harness.verdict(stats["ratio_min"], stats["ratio_max"], ">= 0.8") == "unclear"
+    with pytest.raises(ValueError, match="at least one value"):
+        harness.median_interval([])
+
+
+def test_the_report_takes_the_verdict_from_the_interval_not_the_extremes(tmp_path: Path) -> None:
+    row = {"measure": "in-memory read, jets/s (median)", "ratio": 0.9, "repeats": 9}
+    row |= {"ratio_low": 0.85, "ratio_high": 0.95, "ratio_min": 0.6, "ratio_max": 1.3}
+    _write(tmp_path, "reader", [row])
+    _suite(tmp_path, {"reader": "ok"})
+    (check,) = run.targets(run._report.load(tmp_path))
+    assert (check["low"], check["high"], check["min"], check["max"]) == (0.85, 0.95, 0.6, 1.3)
+    assert check["result"] == "pass"
 
 
 def test_a_skipped_benchmark_keeps_its_rows_as_skipped(tmp_path: Path) -> None:
@@ -211,6 +248,8 @@ def test_a_skipped_benchmark_keeps_its_rows_as_skipped(tmp_path: Path) -> None:
     assert by_check["MDN resolution / NI"] | {"source": ""} == {
         "check": "MDN resolution / NI",
         "value": "",
+        "low": "",
+        "high": "",
         "min": "",
         "max": "",
         "target": "< 1",
@@ -224,12 +263,12 @@ def test_a_skipped_benchmark_keeps_its_rows_as_skipped(tmp_path: Path) -> None:
     assert run.main(["--render-only", "--check", "--results-dir", str(tmp_path)]) == 1
     text = (tmp_path / "RESULTS.md").read_text()
     assert "| LightGBM L1 | skipped | skipped |" in text
-    assert "| MDN resolution / NI |  |  |  | < 1 | skipped | peers_quick_checks |" in text
+    assert "| MDN resolution / NI |  |  |  |  |  | < 1 | skipped | peers_quick_checks |" in text
     assert "Skipped: `peers` (needs lightgbm, from the `bench` extra)." in text
     assert "| 0.7 |" not in text
     block = run.readme_block(tmp_path)
-    assert "| check | value | min | max | target | result |" in block
-    assert "| MDN resolution / NI |  |  |  | < 1 | skipped |" in block
+    assert "| check | value | low | high | min | max | target | result |" in block
+    assert "| MDN resolution / NI |  |  |  |  |  | < 1 | skipped |" in block
 
 
 def test_peers_without_lightgbm_is_skipped_by_the_runner(tmp_path: Path) -> None:
@@ -251,7 +290,7 @@ def test_peers_without_lightgbm_is_skipped_by_the_runner(tmp_path: Path) -> None
     assert record["status"] == "skipped" and record["returncode"] == harness.SKIPPED_EXIT
     assert record["reason"].startswith("needs lightgbm, from the `bench` extra")
     assert (
-        "| `peers` benchmark |  |  |  |  | skipped | peers |"
+        "| `peers` benchmark |  |  |  |  |  |  | skipped | peers |"
         in (results / "RESULTS.md").read_text()
     )
 

@@ -55,7 +55,9 @@ def test_tiny_run_writes_json_schema_and_results_md(tmp_path: Path) -> None:
     assert payload["parameters"]["seeds"] == {"jets": 0, "bare": 0}
     assert [row["kind"] for row in payload["results"]] == ["small_r", "large_r"]
     assert all(
-        0 < row["ratio_min"] <= row["ratio"] <= row["ratio_max"] and row["repeats"] == 5
+        0 < row["ratio_min"] <= row["ratio_low"] <= row["ratio"] <= row["ratio_high"]
+        and row["ratio_high"] <= row["ratio_max"]
+        and row["repeats"] == 9
         for row in payload["results"]
     )
 
@@ -97,10 +99,13 @@ def test_render_marks_each_ratio_against_its_target(tmp_path: Path) -> None:
         (tmp_path / f"{name}.json").write_text(json.dumps(payload))
     text = run.render(tmp_path).read_text()
     assert (
-        "| NI histogramming / bare numpy.histogramdd | 0.3 | 0.25 | 0.35 | >= 0.5 | fail "
-        "| inversion_throughput |" in text
+        "| NI histogramming / bare numpy.histogramdd | 0.3 | 0.25 | 0.35 | 0.25 | 0.35 "
+        "| >= 0.5 | fail | inversion_throughput |" in text
     )
-    assert "| reader / bare uproot (throughput) | 0.95 | 0.9 | 1 | >= 0.8 | pass | reader |" in text
+    assert (
+        "| reader / bare uproot (throughput) | 0.95 | 0.9 | 1 | 0.9 | 1 | >= 0.8 | pass | reader |"
+        in text
+    )
 
 
 def test_unknown_benchmark_is_refused() -> None:
@@ -137,7 +142,7 @@ def test_readme_shows_the_committed_quick_results() -> None:
         "run `python benchmarks/run.py --quick --render-only --readme`"
     )
     assert "| MDN (K=3, log r) |" in block
-    assert "| check | value | min | max | target | result |" in block
+    assert "| check | value | low | high | min | max | target | result |" in block
 
 
 def test_neural_rows_merge_only_from_the_same_sample(
