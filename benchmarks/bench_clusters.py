@@ -71,9 +71,10 @@ DEFAULT: dict[str, Any] = {
 QUICK: dict[str, Any] = {
     "n_train": 50_000,
     "n_test": 50_000,
-    "epochs": 4,
-    "batch_size": 2048,
+    "epochs": 6,
+    "batch_size": 512,
     "seeds": [0],
+    "threads": 1,
 }
 FULL = (8_700_000, 5_300_000, 150, 1e-4, 4096)
 #: The short schedule's milestones, as fractions of the epochs.
@@ -109,7 +110,21 @@ def _fit_models(
     start = time.perf_counter()
     hgm.fit(train[list(CLUSTER_INPUTS)], y)
     timings["fit_hgm_s"] = time.perf_counter() - start
-    return {"em": "em", "lcw": lcw, "hgm": hgm}, timings
+    models: dict[str, Any] = {"em": "em", "lcw": lcw, "hgm": hgm}
+    if args.bnn:  # the seed's BNN: the same preset with a posterior on every weight
+        bnn = make_dnn_hgm(
+            bayesian=True,
+            max_epochs=args.epochs,
+            milestones=args.milestones,
+            lr=args.lr,
+            batch_size=args.batch_size,
+            random_state=seed,
+        )
+        start = time.perf_counter()
+        bnn.fit(train[list(CLUSTER_INPUTS)], y)
+        timings["fit_bnn_s"] = time.perf_counter() - start
+        models["bnn"] = bnn
+    return models, timings
 
 
 def _inputs(model: Any) -> list[str]:
@@ -194,6 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         help="epochs after which the lr drops by 10 (default: the short schedule, "
         "SHORT_MILESTONES of the epochs; --full: the seed's 25 and 100)",
     )
+    parser.add_argument("--bnn", action="store_true", help="also the BNN (bayesian=True)")
     parser.add_argument("--bootstrap", type=int, default=50)
     parser.add_argument("--threads", type=int, default=2, help="torch threads in all")
     parser.add_argument("--jobs", type=int, default=1, help="seeds trained at once")
@@ -214,12 +230,14 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     test = make_clusters(args.n_test, random_state=TEST_SEED)
     generate_test_s = time.perf_counter() - start
-    tables, features, records, by_seed = [], [], {}, {}
+    tables, features, records, by_seed, bnn_by_seed = [], [], {}, {}, {}
     for seed, (per_bin, rows, record) in zip(args.seeds, _run_seeds(args, test), strict=True):
         tables.append(per_bin)
         features += rows
         records[str(seed)] = record
         by_seed[seed] = seed_checks(per_bin)
+        if args.bnn:
+            bnn_by_seed[seed] = seed_checks(per_bin, net="bnn", label="BNN")
     per_bin = pd.concat(tables, ignore_index=True)
     parameters = {
         "seeds": {
@@ -241,6 +259,7 @@ def main(argv: list[str] | None = None) -> int:
         "training_space": "log10",
         "mode_space": "training",
         "bootstrap": args.bootstrap,
+        "bnn": args.bnn,
         "generate_test_s": round(generate_test_s, 2),
         "by_seed": records,
         "torch_threads": args.threads,
@@ -260,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
         notes="One block of rows per training seed. linearity: median(E/E_dep) - 1; "
         "resolution: (q84 - q16) / (2 median) of E/E_dep (bootstrap error); pulls: t^log "
         "of DNN-HGM. Models: em (EM scale), lcw (LocalHadronicCalibration), hgm "
-        "(make_dnn_hgm).",
+        "(make_dnn_hgm), bnn (make_dnn_hgm(bayesian=True), with --bnn).",
     )
     write_results(
         f"clusters_summary{suffix}",
@@ -275,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
         title="Topo-clusters: the worst |signal linearity| over the deciles of each feature "
         "(E_dep > 1 GeV), per training seed",
     )
-    checks = over_seeds(by_seed)
+    checks = over_seeds(by_seed) + (over_seeds(bnn_by_seed)[:5] if args.bnn else [])
     write_results(
         f"clusters_checks{suffix}",
         parameters=parameters,

@@ -208,10 +208,10 @@ REGISTRY: dict[str, Benchmark] = {
         "bench_clusters",
         {
             "quick": "--quick",
-            "default": "--seeds 0 1 2 --jobs 3 --threads 3",
+            "default": "--seeds 0 1 2 --jobs 3 --threads 3 --bnn",
             "full": "--full",
         },
-        "topo-clusters: EM scale, LCW and DNN-HGM linearity, resolution and pulls per E_dep, 3 seeds",
+        "topo-clusters: EM scale, LCW, DNN-HGM: linearity, resolution, pulls per E_dep, 3 seeds",
     ),
     "pythia": Benchmark(
         "bench_pythia",
