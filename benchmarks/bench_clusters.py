@@ -27,7 +27,8 @@ schedule made 300 steps and lost to LCW); it trains instead at lr 1e-3, batches 
 Writes ``results/clusters.{json,md}`` (per seed and E_dep bin),
 ``results/clusters_summary.{json,md}`` (per E_dep bin over the seeds),
 ``results/clusters_features.{json,md}`` and ``results/clusters_checks.{json,md}``;
-``--quick`` (one seed, 3 epochs) writes ``clusters_quick*``.
+``--quick`` (one seed, 50k clusters, 6 epochs at batch 512, one thread) writes
+``clusters_quick*``.
 
 Usage: ``python benchmarks/bench_clusters.py [--quick] [--seeds S ...] [--jobs N]
 [--n-train N] [--epochs E] [--lr LR] [--batch-size B] [--milestones M ...]``
