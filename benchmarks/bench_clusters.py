@@ -31,7 +31,7 @@ Writes ``results/clusters.{json,md}`` (per seed and E_dep bin),
 ``clusters_quick*``.
 
 Usage: ``python benchmarks/bench_clusters.py [--quick] [--seeds S ...] [--jobs N]
-[--n-train N] [--epochs E] [--lr LR] [--batch-size B] [--milestones M ...]``
+[--bnn] [--n-train N] [--epochs E] [--lr LR] [--batch-size B] [--milestones M ...]``
 """
 
 from __future__ import annotations
