@@ -210,10 +210,10 @@ REGISTRY: dict[str, Benchmark] = {
         "bench_clusters",
         {
             "quick": "--quick",
-            "default": "--n-train 100000 --n-test 50000 --epochs 6",
+            "default": "--seeds 0 1 2 --jobs 3 --threads 3 --bnn",
             "full": "--full",
         },
-        "topo-clusters: EM scale, LCW and DNN-HGM linearity, resolution and pulls per E_dep",
+        "topo-clusters: EM scale, LCW, DNN-HGM: linearity, resolution, pulls per E_dep, 3 seeds",
     ),
     "pythia": Benchmark(
         "bench_pythia",

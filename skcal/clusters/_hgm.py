@@ -11,7 +11,7 @@ from skorch.callbacks import LRScheduler
 from torch.optim.lr_scheduler import MultiStepLR
 
 from skcal._params import Interval, check_params
-from skcal.neural import MDNCalibrator
+from skcal.neural import BayesianMDNCalibrator, MDNCalibrator
 from skcal.preprocessing import LogTransformer, SymmetricScaler
 
 __all__ = ["HGM_LOG_INPUTS", "SEED_EPOCHS", "SEED_MILESTONES", "make_dnn_hgm"]
@@ -39,6 +39,7 @@ def make_dnn_hgm(
     lr: float = 1e-4,
     random_state: Any = None,
     log_inputs: Sequence[str] = HGM_LOG_INPUTS,
+    bayesian: bool = False,
     **kwargs: Any,
 ) -> Pipeline:
     """The DNN-HGM topo-cluster calibration: the log of the wide inputs, a scaler, an MDN.
@@ -78,13 +79,19 @@ def make_dnn_hgm(
         Seeds the network's initial weights and the shuffling.
     log_inputs : sequence of str
         The columns given as their logarithm (:data:`HGM_LOG_INPUTS`).
+    bayesian : bool, default False
+        The seed's BNN instead: the same network, inputs, mixture, schedule and mode as
+        a :class:`~skcal.neural.BayesianMDNCalibrator` (a Gaussian posterior on every
+        weight; ``predict_uncertainty`` then has a non-zero ``sigma_stat``).
     **kwargs
-        More parameters of :class:`~skcal.neural.MDNCalibrator`.
+        More parameters of :class:`~skcal.neural.MDNCalibrator` (or of
+        :class:`~skcal.neural.BayesianMDNCalibrator`, ``bayesian=True``).
 
     Returns
     -------
     Pipeline
-        ``LogTransformer -> SymmetricScaler -> MDNCalibrator``, to fit on the columns
+        ``LogTransformer -> SymmetricScaler -> MDNCalibrator`` (or
+        ``BayesianMDNCalibrator``), to fit on the columns
         :data:`skcal.columns.CLUSTER_INPUTS` with ``y = e_em / e_dep``; ``e_em /
         pipe.predict(X)`` is the calibrated energy.
 
@@ -106,8 +113,9 @@ def make_dnn_hgm(
         {
             "max_epochs": [Interval(Integral, 1, None, closed="left")],
             "milestones": ["array-like", None],
+            "bayesian": ["boolean"],
         },
-        {"max_epochs": max_epochs, "milestones": milestones},
+        {"max_epochs": max_epochs, "milestones": milestones, "bayesian": bayesian},
         "make_dnn_hgm",
     )
     if milestones is None:
@@ -122,7 +130,8 @@ def make_dnn_hgm(
         "callbacks": [("lr_schedule", schedule)],
         **kwargs,
     }
-    mdn = MDNCalibrator(
+    estimator = BayesianMDNCalibrator if bayesian else MDNCalibrator
+    mdn = estimator(
         lr=lr, max_epochs=max_epochs, batch_size=batch_size, random_state=random_state, **settings
     )
     pipe = make_pipeline(LogTransformer(columns=list(log_inputs)), SymmetricScaler(), mdn)

@@ -56,3 +56,23 @@ def test_fit_steps_the_learning_rate_and_predicts_with_uncertainty() -> None:
     # the mode in log10 R, mapped back, lies above the mode of the density of R
     mdn.set_params(mode_space="response")
     assert (pipe.predict(X[:50]) <= mode + 1e-9).all()
+
+
+def test_bayesian_preset_is_the_bnn_with_the_same_settings() -> None:
+    from skcal.neural import BayesianMDNCalibrator
+
+    pipe = make_dnn_hgm(
+        bayesian=True, max_epochs=2, milestones=(1,), batch_size=256, lr=1e-3, n_samples=4
+    )
+    bnn = pipe[-1]
+    assert isinstance(bnn, BayesianMDNCalibrator)
+    assert (bnn.n_components, bnn.training_space, bnn.mode_space) == (3, "log10", "training")
+    assert bnn.module__hidden_sizes == (64, 64, 64, 64)
+    assert _schedule(pipe).kwargs["milestones"] == [1]
+    clusters = make_clusters(1500, random_state=6)
+    X, y = clusters[list(CLUSTER_INPUTS)], clusters["e_em"] / clusters["e_dep"]
+    pipe.fit(X, y)
+    u = bnn.predict_uncertainty(pipe[:-1].transform(X[:20]))
+    assert (u["sigma_stat"] > 0).all() and (u["sigma_tot"] >= u["sigma_syst"]).all()
+    with pytest.raises(ParameterError):
+        make_dnn_hgm(bayesian="yes")
