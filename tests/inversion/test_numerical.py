@@ -237,5 +237,11 @@ def test_estimator_contract_on_jet_tables(toy, reco_columns):
     by_weight = clone(ni).fit(small, y_small, sample_weight=weights)
     by_rows = clone(ni).fit(repeated, y_small.loc[repeated.index])
     # The bins' modes agree; their errors (the fit's weights) rightly do not, since
-    # event weights carry less information than as many independent jets.
-    np.testing.assert_allclose(by_weight.bin_table_["mode"], by_rows.bin_table_["mode"], rtol=1e-7)
+    # event weights carry less information than as many independent jets. The counts
+    # that the fit sees differ by a constant factor, to which it is invariant but for
+    # rounding; a rounding that moves the edge of a mode's fit window by one histogram
+    # bin (it depends on the CPU's arithmetic) moves that mode by up to ~1e-4.
+    by_weight_modes, by_rows_modes = by_weight.bin_table_["mode"], by_rows.bin_table_["mode"]
+    np.testing.assert_allclose(by_weight_modes, by_rows_modes, rtol=1e-4)
+    exact = np.isclose(by_weight_modes, by_rows_modes, rtol=1e-7, atol=0.0, equal_nan=True)
+    assert exact.mean() >= 0.99
