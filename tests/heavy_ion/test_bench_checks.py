@@ -6,20 +6,23 @@ import importlib.util
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 
 
-def _checks():
-    spec = importlib.util.spec_from_file_location(
-        "skcal_bench_heavy_ion_checks", BENCHMARKS / "_heavy_ion_checks.py"
-    )
+def _module(name: str):
+    spec = importlib.util.spec_from_file_location(f"skcal_bench{name}", BENCHMARKS / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def _checks():
+    return _module("_heavy_ion_checks")
 
 
 def _rows(estimator: str, seed: int, sample: str, sigma: float, means: list[float]) -> list:
@@ -74,8 +77,31 @@ def test_quality_checks_give_the_median_and_worst_seed_and_pass_only_if_every_se
 
 
 def test_shift_checks_report_the_seed_median_beside_rho_a() -> None:
-    (row,) = [
-        r for r in _checks().shift_checks(_table(shift=-0.5)) if "R=0.4" in r["check"]
-    ]
+    (row,) = [r for r in _checks().shift_checks(_table(shift=-0.5)) if "R=0.4" in r["check"]]
     assert row["value"].startswith("rho*A +1.00 +- 0.14; LightGBM -0.50 +- 0.14 (seeds")
     assert row["pass"] is None
+
+
+def test_mean_closure_takes_off_a_smooth_residual_in_bins_of_truth() -> None:
+    closure = _module("_heavy_ion_closure")
+    rng = np.random.default_rng(0)
+    t = rng.uniform(5.0, 200.0, 40_000)
+    e = t + 2.0 - 0.04 * t + rng.normal(0.0, 5.0, t.size)  # +1.2 GeV at 20, -2 at 100 GeV
+    fitted = closure.MeanClosure().fit(t, e)
+    corrected = fitted.predict(e)
+    for lo, hi in ((20.0, 40.0), (60.0, 80.0), (80.0, 120.0)):
+        inside = (t >= lo) & (t < hi)
+        assert abs((e - t)[inside].mean()) > 0.5  # the residual before
+        assert abs((corrected - t)[inside].mean()) < 0.25
+    # Beyond the fitted range the correction is frozen at its end value.
+    end = fitted.curve_[-1] - fitted.grid_[-1]
+    assert fitted.predict(np.array([500.0])) == pytest.approx(500.0 - end)
+
+
+def test_mean_closure_merges_sparse_bins_and_needs_two() -> None:
+    closure = _module("_heavy_ion_closure")
+    rng = np.random.default_rng(1)
+    t = rng.uniform(10.0, 150.0, 120)
+    assert len(closure._merged(t, 50)) == 2
+    with pytest.raises(ValueError, match="2 pT_true bins"):
+        closure.MeanClosure().fit(t[:60], t[:60])
