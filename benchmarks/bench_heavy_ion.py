@@ -31,7 +31,7 @@ of the mean (modified minus default sample); the fake fraction above 20 GeV. Che
 each as the median and the worst over the training seeds with bootstrap errors, passing
 when every seed passes.
 
-    python benchmarks/bench_heavy_ion.py [--n-train 5000] [--n-test 4000] [--n-frag 1000]
+    python benchmarks/bench_heavy_ion.py [--n-train 4000] [--n-test 4000] [--n-frag 500]
         [--medium] [--radius 0.2 0.4 0.6] [--seeds 0 1 2] [--epochs 60]
         [--n-bootstrap 100] [--cache DIR] [--quick]
 """
@@ -152,9 +152,9 @@ def _table(
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n-train", type=int, default=5000)
+    parser.add_argument("--n-train", type=int, default=4000)
     parser.add_argument("--n-test", type=int, default=4000)
-    parser.add_argument("--n-frag", type=int, default=1000)
+    parser.add_argument("--n-frag", type=int, default=500)
     parser.add_argument("--medium", action="store_true", help="also the medium-like sample")
     parser.add_argument("--radius", type=float, nargs="+", default=[0.2, 0.4, 0.6])
     parser.add_argument("--piece", type=int, default=250)
