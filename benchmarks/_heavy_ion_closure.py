@@ -2,9 +2,10 @@
 
 An estimator that regresses pT_true on the jet's inputs estimates (at best) the
 conditional mean of pT_true given the inputs; its residual mean in bins of *pT_true* is
-zero only where that regression is exact. The point network's is not: on its own
-training jets it leaves a smooth residual of up to 2 GeV at R = 0.6 (negative at 20-60
-GeV, positive above 80 GeV), the same on held-out jets. Numerical inversion takes such a
+zero only where that regression is exact. The point network's is not: it leaves a
+residual mean of 1.5-2.6 GeV in its worst bin from 20 GeV, slowly varying with pT_true
+and changing with the training seed, the same on its training jets as on held-out jets
+(``docs/heavy_ion.md``). Numerical inversion takes such a
 residual off, as the last stage of the standard calibration chain does
 (:class:`skcal.inversion.ResidualInversion`, with the response mode; here the mean,
 since the figure of merit is the residual mean of delta pT):
