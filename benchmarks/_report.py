@@ -221,7 +221,9 @@ def _quality_checks(results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
                 )
     for name in ("heavy_ion_checks", "heavy_ion_quick_checks"):
         for r in results.get(name, {}).get("results", []):
-            rows.append(_given(r["check"], r["value"], r["target"], r["pass"], name))
+            result = {True: "pass", False: "fail"}.get(r["pass"], "n/a")
+            seeds = (r.get("min", ""), r.get("max", ""))  # the range over training seeds
+            rows.append(_row(r["check"], r["value"], r["target"], result, name, extremes=seeds))
     for name in ("clusters_checks", "clusters_checks_quick"):
         for r in results.get(name, {}).get("results", []):
             if "median" in r:  # over the training seeds: median, best and worst figure

@@ -229,10 +229,10 @@ REGISTRY: dict[str, Benchmark] = {
         {
             "quick": "--quick --cache {work}/heavy_ion",
             "default": (
-                "--n-train 1750 --n-test 1000 --n-frag 500 --medium --cache {work}/heavy_ion"
+                "--n-train 4000 --n-test 8000 --n-frag 500 --medium --cache {work}/heavy_ion"
             ),
             "full": (
-                "--n-train 10000 --n-test 5000 --n-frag 2000 --medium --cache {work}/heavy_ion"
+                "--n-train 10000 --n-test 16000 --n-frag 2000 --medium --cache {work}/heavy_ion"
             ),
         },
         "jets in a Pb-Pb background: delta pT of the ML estimators against rho*A",
