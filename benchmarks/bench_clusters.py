@@ -101,20 +101,11 @@ def _fit_models(
     start = time.perf_counter()
     lcw = LocalHadronicCalibration().fit(train, y)
     timings["fit_lcw_s"] = time.perf_counter() - start
-    hgm = make_dnn_hgm(
-        max_epochs=args.epochs,
-        milestones=args.milestones,
-        lr=args.lr,
-        batch_size=args.batch_size,
-        random_state=seed,
-    )
-    start = time.perf_counter()
-    hgm.fit(train[list(CLUSTER_INPUTS)], y)
-    timings["fit_hgm_s"] = time.perf_counter() - start
-    models: dict[str, Any] = {"em": "em", "lcw": lcw, "hgm": hgm}
-    if args.bnn:  # the seed's BNN: the same preset with a posterior on every weight
-        bnn = make_dnn_hgm(
-            bayesian=True,
+    models: dict[str, Any] = {"em": "em", "lcw": lcw}
+    # DNN-HGM, and with --bnn the seed's BNN: the same preset with a posterior on every weight
+    for name in ("hgm", "bnn") if args.bnn else ("hgm",):
+        network = make_dnn_hgm(
+            bayesian=name == "bnn",
             max_epochs=args.epochs,
             milestones=args.milestones,
             lr=args.lr,
@@ -122,9 +113,8 @@ def _fit_models(
             random_state=seed,
         )
         start = time.perf_counter()
-        bnn.fit(train[list(CLUSTER_INPUTS)], y)
-        timings["fit_bnn_s"] = time.perf_counter() - start
-        models["bnn"] = bnn
+        models[name] = network.fit(train[list(CLUSTER_INPUTS)], y)
+        timings[f"fit_{name}_s"] = time.perf_counter() - start
     return models, timings
 
 
