@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-ML = ("LightGBM", "point")
+ML = ("LightGBM", "point", "GDN")
 BASELINE = "rho*A"
 BASELINE_SEED = -1  # the seed column of rho*A's rows: it is not trained
 LOW_BIN = 20.0  # the 20-40 GeV bin of the width and shift checks

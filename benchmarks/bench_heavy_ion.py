@@ -8,9 +8,9 @@ their events), and ``--n-frag`` jets with softer string fragmentation (seed 3,
 
 Estimators, per radius and training seed (``--seeds``: the models' random state, 0 1 2
 by default), trained on pT_true with flat-prior weights in pT_true
-(:func:`skcal.preprocessing.flat_prior_weights`); both ML targets have the conditional
-mean of pT_true as the minimiser of their loss, so that the residual mean is not biased
-by the target's transformation:
+(:func:`skcal.preprocessing.flat_prior_weights`); the LightGBM and point targets have
+the conditional mean of pT_true as the minimiser of their loss, so that the residual
+mean is not biased by the target's transformation:
 
 - ``rho*A``: :class:`skcal.heavy_ion.AreaBasedSubtraction`, ``pT - rho A`` (no fit);
 - ``LightGBM``: the shift target ``pT_true - (pT - rho A)``, L2 loss (the mean), the
@@ -20,6 +20,9 @@ by the target's transformation:
   ``pT * fraction``, followed by a residual numerical inversion of the mean in bins of
   pT_true fitted on its training jets (``_heavy_ion_closure.py``); the per-bin table
   also has it without that step (``point, no closure``);
+- ``GDN``: :class:`skcal.neural.GDNCalibrator` on the same fraction, its mode (not a
+  mean: the residual inversion takes the difference off), then the same inversion
+  (``GDN, no closure`` without it);
 
 all on the inputs ``pT``, ``A``, ``rho``, ``pT - rho A``, the number of constituents,
 the 10 leading constituent pTs, the angularity and the mean constituent pT.
@@ -67,7 +70,8 @@ INPUTS = (
     "mean_const_pt",
 )
 POINT_RAW = "point, no closure"  # the network before its residual inversion (a diagnostic)
-ESTIMATORS = ("rho*A", "LightGBM", "point", POINT_RAW)
+GDN_RAW = "GDN, no closure"
+ESTIMATORS = ("rho*A", "LightGBM", "point", POINT_RAW, "GDN", GDN_RAW)
 
 
 def _features(jets: pd.DataFrame) -> pd.DataFrame:
@@ -82,7 +86,7 @@ def fit(train: pd.DataFrame, epochs: int, seed: int) -> dict[str, Any]:
     import lightgbm
     from sklearn.pipeline import make_pipeline
 
-    from skcal.neural import PointCalibrator
+    from skcal.neural import GDNCalibrator, PointCalibrator
     from skcal.preprocessing import SymmetricScaler, flat_prior_weights
 
     X = _features(train)
@@ -100,38 +104,39 @@ def fit(train: pd.DataFrame, epochs: int, seed: int) -> dict[str, Any]:
         verbose=-1,
     )
     gbm.fit(X, train["pt_true"].to_numpy() - X["pt_sub"].to_numpy(), sample_weight=weights)
-    point = make_pipeline(
-        SymmetricScaler(),
-        PointCalibrator(
-            loss="mse",
-            training_space="response",
-            max_epochs=epochs,
-            batch_size=128,
-            lr=2e-3,
-            random_state=seed,
-        ),
-    )
+    common = {"max_epochs": epochs, "batch_size": 128, "lr": 2e-3, "random_state": seed}
+    networks = {
+        "point": PointCalibrator(loss="mse", training_space="response", **common),
+        # the density network's mode of the fraction (not its mean: the closure below
+        # takes the difference off)
+        "GDN": GDNCalibrator(training_space="response", **common),
+    }
     # The signal fraction pT_true / pT: with the squared error in linear space its
     # minimiser is E[pT_true | x] / pT (pT is an input), so pT * fraction estimates the
     # mean of pT_true, as LightGBM's shift does.
     fraction = train["pt_true"].to_numpy() / train["pt_reco"].to_numpy()
-    point.fit(X, fraction, pointcalibrator__sample_weight=weights)
-    # The residual numerical inversion of the mean (_heavy_ion_closure.py), on the
-    # network's estimates of its own training jets.
-    closure = MeanClosure().fit(train["pt_true"].to_numpy(), train["pt_reco"] * point.predict(X))
-    return {"LightGBM": gbm, "point": point, "closure": closure}
+    models: dict[str, Any] = {"LightGBM": gbm}
+    for name, network in networks.items():
+        pipe = make_pipeline(SymmetricScaler(), network)
+        pipe.fit(X, fraction, **{f"{pipe.steps[-1][0]}__sample_weight": weights})
+        # The residual numerical inversion of the mean (_heavy_ion_closure.py), on the
+        # network's estimates of its own training jets.
+        raw = train["pt_reco"] * pipe.predict(X)
+        models[name] = (pipe, MeanClosure().fit(train["pt_true"].to_numpy(), raw))
+    return models
 
 
 def predict(models: dict[str, Any], jets: pd.DataFrame) -> dict[str, np.ndarray]:
     """Each estimator's pT estimate (GeV) of the jets."""
     X = _features(jets)
-    raw = jets["pt_reco"].to_numpy() * models["point"].predict(X)
     out = {
         "rho*A": X["pt_sub"].to_numpy(),
         "LightGBM": X["pt_sub"].to_numpy() + models["LightGBM"].predict(X),
-        "point": models["closure"].predict(raw),
-        POINT_RAW: raw,
     }
+    for name, without in (("point", POINT_RAW), ("GDN", GDN_RAW)):
+        pipe, closure = models[name]
+        out[without] = jets["pt_reco"].to_numpy() * pipe.predict(X)
+        out[name] = closure.predict(out[without])
     for name, values in out.items():
         if not np.all(np.isfinite(values)):
             raise RuntimeError(f"{name} gave a non-finite estimate")

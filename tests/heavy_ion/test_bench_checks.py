@@ -54,7 +54,7 @@ def _table(shift: float = 0.0) -> pd.DataFrame:
     # seed 2 is the worst: a 1.5 GeV residual mean in the 40 GeV bins (the 10 GeV bin,
     # below 20 GeV, does not count however large its mean).
     for seed, worst in ((0, 0.4), (1, 0.6), (2, 1.5)):
-        for est in ("LightGBM", "point"):
+        for est in checks.ML:
             sigma = 5.0 + 1.5 * seed
             rows += _rows(est, seed, "default", sigma, [9.0, 0.2, worst])
             rows += _rows(est, seed, "soft", sigma, [9.0, 0.2 + shift, worst])
