@@ -2,26 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
-
-
-def _module(name: str):
-    spec = importlib.util.spec_from_file_location(f"skcal_bench_{name}", BENCHMARKS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-checks = _module("_clusters_checks")
 LOWS = [0.5, 1.0, 2.0, 5.0, 10.0]
 
 
@@ -49,7 +33,12 @@ def _table(seed: int, hgm_res: list[float], hgm_lin: list[float], pull: float) -
     return pd.DataFrame(rows)
 
 
-def test_checks_name_the_failing_bin_and_the_worst_seed() -> None:
+@pytest.fixture(scope="module")
+def checks(benchmark_module):
+    return benchmark_module("_clusters_checks")
+
+
+def test_checks_name_the_failing_bin_and_the_worst_seed(checks) -> None:
     good = _table(0, [0.4, 0.18, 0.14, 0.09, 0.07], [0.1, 0.01, 0.0, 0.0, 0.0], 0.8)
     bad = _table(1, [0.4, 0.18, 0.14, 0.09, 0.088], [0.1, 0.025, 0.0, 0.0, 0.0], 1.1)
     by_seed = {0: checks.seed_checks(good), 1: checks.seed_checks(bad)}
@@ -67,7 +56,7 @@ def test_checks_name_the_failing_bin_and_the_worst_seed() -> None:
     assert baseline["pass"] and baseline["worst"] == pytest.approx(0.01)
 
 
-def test_summary_gives_the_spread_over_seeds() -> None:
+def test_summary_gives_the_spread_over_seeds(checks) -> None:
     a = _table(0, [0.4, 0.18, 0.14, 0.09, 0.07], [0.0] * 5, 0.8)
     b = _table(1, [0.4, 0.2, 0.14, 0.09, 0.07], [0.0] * 5, 0.9)
     rows = checks.summary_rows(pd.concat([a, b]))

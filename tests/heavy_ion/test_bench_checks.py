@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+
+@pytest.fixture(scope="module")
+def checks(benchmark_module):
+    return benchmark_module("_heavy_ion_checks")
 
 
-def _module(name: str):
-    spec = importlib.util.spec_from_file_location(f"skcal_bench{name}", BENCHMARKS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-def _checks():
-    return _module("_heavy_ion_checks")
+@pytest.fixture(scope="module")
+def closure(benchmark_module):
+    return benchmark_module("_heavy_ion_closure")
 
 
 def _rows(estimator: str, seed: int, sample: str, sigma: float, means: list[float]) -> list:
@@ -47,8 +39,7 @@ def _rows(estimator: str, seed: int, sample: str, sigma: float, means: list[floa
     ]
 
 
-def _table(shift: float = 0.0) -> pd.DataFrame:
-    checks = _checks()
+def _table(checks, shift: float = 0.0) -> pd.DataFrame:
     rows = _rows("rho*A", checks.BASELINE_SEED, "default", 10.0, [0.0, -2.0, -2.0])
     rows += _rows("rho*A", checks.BASELINE_SEED, "soft", 10.0, [0.0, -1.0, -1.0])
     # seed 2 is the worst: a 1.5 GeV residual mean in the 40 GeV bins (the 10 GeV bin,
@@ -61,8 +52,10 @@ def _table(shift: float = 0.0) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def test_quality_checks_give_the_median_and_worst_seed_and_pass_only_if_every_seed_does() -> None:
-    rows = {r["check"]: r for r in _checks().quality_checks(_table())}
+def test_quality_checks_give_the_median_and_worst_seed_and_pass_only_if_every_seed_does(
+    checks,
+) -> None:
+    rows = {r["check"]: r for r in checks.quality_checks(_table(checks))}
     sigma = rows["LightGBM: R=0.4, 20-40 GeV, delta pT sigma narrower than rho*A"]
     # widths 5, 6.5 and 8 against rho*A's 10: gains 0.5, 0.35 and 0.2 (seed 2 fails).
     assert (sigma["value"], sigma["min"], sigma["max"]) == (0.35, 0.2, 0.5)
@@ -76,14 +69,13 @@ def test_quality_checks_give_the_median_and_worst_seed_and_pass_only_if_every_se
     assert growth["pass"] is False  # every radius gets the same gain in this table
 
 
-def test_shift_checks_report_the_seed_median_beside_rho_a() -> None:
-    (row,) = [r for r in _checks().shift_checks(_table(shift=-0.5)) if "R=0.4" in r["check"]]
+def test_shift_checks_report_the_seed_median_beside_rho_a(checks) -> None:
+    (row,) = [r for r in checks.shift_checks(_table(checks, shift=-0.5)) if "R=0.4" in r["check"]]
     assert row["value"].startswith("rho*A +1.00 +- 0.14; LightGBM -0.50 +- 0.14 (seeds")
     assert row["pass"] is None
 
 
-def test_mean_closure_takes_off_a_smooth_residual_in_bins_of_truth() -> None:
-    closure = _module("_heavy_ion_closure")
+def test_mean_closure_takes_off_a_smooth_residual_in_bins_of_truth(closure) -> None:
     rng = np.random.default_rng(0)
     t = rng.uniform(5.0, 200.0, 40_000)
     e = t + 2.0 - 0.04 * t + rng.normal(0.0, 5.0, t.size)  # +1.2 GeV at 20, -2 at 100 GeV
@@ -98,10 +90,15 @@ def test_mean_closure_takes_off_a_smooth_residual_in_bins_of_truth() -> None:
     assert fitted.predict(np.array([500.0])) == pytest.approx(500.0 - end)
 
 
-def test_mean_closure_merges_sparse_bins_and_needs_two() -> None:
-    closure = _module("_heavy_ion_closure")
+def test_mean_closure_merges_sparse_bins_and_needs_two(closure) -> None:
     rng = np.random.default_rng(1)
     t = rng.uniform(10.0, 150.0, 120)
     assert len(closure._merged(t, 50)) == 2
     with pytest.raises(ValueError, match="2 pT_true bins"):
         closure.MeanClosure().fit(t[:60], t[:60])
+
+
+def test_mean_closure_refuses_an_estimate_that_does_not_rise_with_truth(closure) -> None:
+    t = np.random.default_rng(2).uniform(10.0, 150.0, 5000)
+    with pytest.raises(ValueError, match="does not rise with pT_true"):
+        closure.MeanClosure().fit(t, 200.0 - t)
