@@ -102,10 +102,18 @@ def _single(check: str, value: float, target: str, source: str) -> dict[str, Any
     return _row(check, value, target, verdict(value, value, target), source)
 
 
-def _given(check: str, value: Any, target: str, passed: bool | str | None, source: str) -> dict:
-    """A check whose benchmark gave the verdict (True, False, None or a verdict string)."""
+def _given(
+    check: str,
+    value: Any,
+    target: str,
+    passed: bool | str | None,
+    source: str,
+    extremes: Sequence[Any] = ("", ""),
+) -> dict:
+    """A check whose benchmark gave the verdict (True, False, None or a verdict string);
+    ``extremes``: the range of its figure over training seeds, where it has one."""
     result = passed if isinstance(passed, str) else {True: "pass", False: "fail"}.get(passed, "n/a")
-    return _row(check, value, target, result, source)
+    return _row(check, value, target, result, source, extremes=extremes)
 
 
 def _dask_memory_checks(results: list[dict[str, Any]], fit: str, source: str) -> list[dict]:
@@ -221,24 +229,15 @@ def _quality_checks(results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
                 )
     for name in ("heavy_ion_checks", "heavy_ion_quick_checks"):
         for r in results.get(name, {}).get("results", []):
-            result = {True: "pass", False: "fail"}.get(r["pass"], "n/a")
-            seeds = (r.get("min", ""), r.get("max", ""))  # the range over training seeds
-            rows.append(_row(r["check"], r["value"], r["target"], result, name, extremes=seeds))
+            seeds = (r.get("min", ""), r.get("max", ""))
+            rows.append(_given(r["check"], r["value"], r["target"], r["pass"], name, seeds))
     for name in ("clusters_checks", "clusters_checks_quick"):
         for r in results.get(name, {}).get("results", []):
             if "median" in r:  # over the training seeds: median, best and worst figure
                 check = f"{r['check']} ({r['figure']}; seeds passing {r['seeds_passing']})"
-                result = {True: "pass", False: "fail"}[bool(r["pass"])]
-                rows.append(
-                    _row(
-                        check,
-                        f"{r['median']:.4g}",
-                        "as stated",
-                        result,
-                        name,
-                        extremes=(f"{r['best']:.4g}", f"{r['worst']:.4g}"),
-                    )
-                )
+                seeds = (f"{r['best']:.4g}", f"{r['worst']:.4g}")
+                value = f"{r['median']:.4g}"
+                rows.append(_given(check, value, "as stated", bool(r["pass"]), name, seeds))
                 continue
             value = next(
                 (f"{r[k]:.4g}" for k in r if k.startswith("worst") and isinstance(r[k], float)),
